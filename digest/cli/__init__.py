@@ -1,0 +1,109 @@
+"""The `digest` command: a thin Typer layer over the library, one module per noun.
+
+Each command parses its arguments, calls one library function and prints the result. Errors
+from the library (`DigestError`) become one line on stderr and the error's exit code (1 for a
+failed operation, 2 for bad usage or input); `--verbose` adds the traceback. Command modules
+import heavy libraries inside the command functions so that start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from digest import __version__
+from digest.cli.context import AppContext, app_context
+from digest.cli.output import fail
+
+
+class DigestGroup(TyperGroup):
+    """The root group: turns every error raised below it into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        from digest.errors import DigestError
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except DigestError as exc:
+            _report(ctx, exc.one_line())
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted")
+            ctx.exit(130)
+        except Exception as exc:  # an unexpected failure is still one line unless --verbose
+            _report(ctx, f"internal error: {type(exc).__name__}: {exc} (run with --verbose for the traceback)")
+            ctx.exit(1)
+        finally:
+            if isinstance(ctx.obj, AppContext):
+                ctx.obj.close()
+
+
+def _report(ctx: click.Context, message: str) -> None:
+    if isinstance(ctx.obj, AppContext) and ctx.obj.verbose:
+        traceback.print_exc()
+    fail(message)
+
+
+app = typer.Typer(
+    cls=DigestGroup,
+    name="digest",
+    help="digest: poll AI-launch feeds, compare two tools side by side, and send the weekly issue.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"digest {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[Optional[Path], typer.Option("--home", help="The newsletter folder (default: $DIGEST_HOME or the current directory).", show_default=False)] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logs, and tracebacks on errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors and the requested output.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """digest: poll AI-launch feeds, compare two tools side by side, and send the weekly issue.
+
+    Every command acts on a newsletter folder (digest.toml, feeds.toml, digest.db, outbox/).
+    """
+    from digest.config import resolve_home
+
+    ctx.obj = AppContext(home=resolve_home(home), verbose=verbose, quiet=quiet)
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _register() -> None:
+    from digest.cli import core
+
+    for module in (core,):
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "app_context", "main"]

@@ -1,0 +1,55 @@
+"""What every command shares: the newsletter folder, verbosity, and lazily built settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from digest.config import Settings
+
+
+@dataclass
+class AppContext:
+    home: Path
+    verbose: bool = False
+    quiet: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from digest.config import load_settings
+
+            self._settings = load_settings(self.home)
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        """An engine on the initialised database (DatabaseError if it is missing or old)."""
+        if self._engine is None:
+            from digest.db import open_database
+
+            self._engine = open_database(self.settings)
+        return self._engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    """The AppContext of the root command, whichever sub-command asks."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppContext):
+        from digest.config import resolve_home
+
+        root.obj = AppContext(home=resolve_home(None))
+    return root.obj

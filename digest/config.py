@@ -1,0 +1,461 @@
+"""Settings and feeds: `digest.toml`, `feeds.toml` and `DIGEST_*` overrides, validated in one place.
+
+A newsletter folder works on embedded defaults; `digest.toml` only holds what differs. Every
+setting can be overridden by an environment variable: top-level keys as `DIGEST_<KEY>`
+(`DIGEST_BASE_URL`), section keys as `DIGEST_<SECTION>_<KEY>` (`DIGEST_DATABASE_URL`,
+`DIGEST_SMTP_URL`). Secrets (`DIGEST_SECRET_KEY`, SMTP passwords inside `DIGEST_SMTP_URL`)
+come from the environment or the owner-only key file, never from a file in the repository.
+
+Validation is deliberately hand-rolled on dataclasses rather than pydantic: it keeps
+`digest --help` fast and lets every error name the file, the key and the fault in one line.
+Loading raises `ConfigError` (exit 2) and nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from digest.errors import ConfigError
+
+SETTINGS_FILE = "digest.toml"
+FEEDS_FILE = "feeds.toml"
+KEY_FILE = ".digest-secret"
+ENV_PREFIX = "DIGEST_"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from `90`, `"90s"`, `"15m"`, `"1h"`, `"2d"` or `"1w"`; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like '1h'")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"{value!r} is not a duration like '90s', '15m', '1h' or '2d'")
+        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+def check_http_url(value: str) -> str:
+    """The URL unchanged if it is absolute http(s) with a host; ValueError otherwise."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+# --- the settings object -------------------------------------------------------------------
+
+def _setting(default: Any, kind: str = "str", **extra: Any) -> Any:
+    return field(default=default, metadata={"kind": kind, **extra})
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    """One panel member: `key` is what reviews and REVIEWS.toml files name."""
+
+    key: str
+    name: str
+    remit: str
+
+
+DEFAULT_PANEL = (
+    Reviewer("builder", "The Builder", "developer experience: is the primitive right, is it pleasant to build on"),
+    Reviewer("skeptic", "The Skeptic", "competition and risk: who else does this, what breaks it"),
+    Reviewer("buyer", "The Buyer", "business and pricing: who pays, from which budget, what locks them in"),
+    Reviewer("futurist", "The Futurist", "where the trend goes: what must hold for this to matter in three years"),
+)
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = _setting("", "str")  # empty: sqlite file digest.db in the newsletter folder
+    pool_size: int = _setting(5, "int")  # connections per process on PostgreSQL
+    max_overflow: int = _setting(5, "int")  # extra connections under bursts on PostgreSQL
+    echo: bool = _setting(False, "bool")  # log every SQL statement (debugging only)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    # smtp:// (plain or opportunistic STARTTLS), smtp+starttls:// (required), smtps:// (TLS);
+    # user and password go in the URL: smtp://user:pass@host:587
+    url: str = _setting("smtp://127.0.0.1:8025", "str")
+    timeout: float = _setting(30.0, "duration")  # per SMTP command
+    helo: str = _setting("", "str")  # name sent in EHLO; empty: the machine's FQDN
+
+
+@dataclass(frozen=True)
+class PollSettings:
+    interval: float = _setting(3600.0, "duration")  # default poll interval of a feed
+    concurrency: int = _setting(32, "int")  # feeds fetched at once
+    per_host: int = _setting(4, "int")  # feeds fetched at once from one host
+    timeout: float = _setting(15.0, "duration")  # whole-request timeout per feed
+    max_bytes: int = _setting(5_000_000, "int")  # a larger feed body is refused
+    user_agent: str = _setting("digest/0.1 (+https://github.com/digest-newsletter/digest)", "str")
+    max_backoff: float = _setting(86400.0, "duration")  # longest wait after repeated failures
+
+
+@dataclass(frozen=True)
+class SendSettings:
+    workers: int = _setting(1, "int")  # parallel SMTP connections per process
+    rate: float = _setting(0.0, "float")  # messages per second per process; 0 means unlimited
+    retries: int = _setting(5, "int")  # transient-failure retries per delivery
+    bounce_after: int = _setting(3, "int")  # permanent failures before a subscriber is bounced
+    batch: int = _setting(200, "int")  # deliveries claimed at once
+    lease: float = _setting(600.0, "duration")  # a claimed batch returns to the queue after this
+    dkim_domain: str = _setting("", "str")  # sign with DKIM when domain, selector and key are set
+    dkim_selector: str = _setting("", "str")
+    dkim_key_file: str = _setting("", "path")
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    timezone: str = _setting("UTC", "str")  # IANA zone for the cron expressions
+    poll: str = _setting("0 * * * *", "str")  # cron: hourly
+    send: str = _setting("0 9 * * tue", "str")  # cron: Tuesday 09:00
+    grace: float = _setting(21600.0, "duration")  # a missed send still goes out this late
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    host: str = _setting("127.0.0.1", "str")
+    port: int = _setting(8000, "int")
+    signup_rate: int = _setting(5, "int")  # sign-ups per client address per hour
+    scanner_window: float = _setting(600.0, "duration")  # how long a canary hit marks a scanner
+
+
+_SECTIONS = {
+    "database": DatabaseSettings,
+    "smtp": SmtpSettings,
+    "poll": PollSettings,
+    "send": SendSettings,
+    "schedule": ScheduleSettings,
+    "web": WebSettings,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know, built once by `load_settings` and passed in."""
+
+    home: Path = field(default=Path("."), metadata={"kind": "internal"})
+    name: str = _setting("Weekly AI Tool Verdicts")
+    tagline: str = _setting("Two new AI tools, one panel, one verdict. Every week.")
+    base_url: str = _setting("http://127.0.0.1:8000", "url")  # public URL of the web app
+    sender: str = _setting("Weekly AI Tool Verdicts <verdicts@digest.invalid>")  # From header
+    reply_to: str = _setting("")
+    editor: str = _setting("")  # address told when a scheduled send cannot happen
+    postal_address: str = _setting("Digest Newsletter, 1 Example Street, 00000 Exampletown")
+    language: str = _setting("en")
+    secret_key: str = _setting("", "secret")  # from DIGEST_SECRET_KEY or the key file only
+    secret_key_file: str = _setting(KEY_FILE, "path")
+    templates: str = _setting("templates", "path")  # this folder's template overrides
+    outbox: str = _setting("outbox", "path")
+    database: DatabaseSettings = field(default_factory=DatabaseSettings, metadata={"kind": "section"})
+    smtp: SmtpSettings = field(default_factory=SmtpSettings, metadata={"kind": "section"})
+    poll: PollSettings = field(default_factory=PollSettings, metadata={"kind": "section"})
+    send: SendSettings = field(default_factory=SendSettings, metadata={"kind": "section"})
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings, metadata={"kind": "section"})
+    web: WebSettings = field(default_factory=WebSettings, metadata={"kind": "section"})
+    panel: tuple[Reviewer, ...] = field(default=DEFAULT_PANEL, metadata={"kind": "panel"})
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL; a relative SQLite path is taken from the newsletter folder."""
+        url = self.database.url or "sqlite:///digest.db"
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            rest = url[len("sqlite:///"):]
+            if rest and rest != ":memory:" and not rest.startswith(":"):
+                return "sqlite:///" + str((self.home / rest).resolve())
+        return url
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.home / self.templates
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / self.outbox
+
+    @property
+    def key_file(self) -> Path:
+        return self.home / self.secret_key_file
+
+    def reviewer(self, key: str) -> Reviewer | None:
+        return next((r for r in self.panel if r.key == key), None)
+
+
+# --- conversion ---------------------------------------------------------------------------
+
+def _convert(kind: str, value: Any, *, from_env: bool) -> Any:
+    """One value in its declared kind; ValueError with a short reason otherwise."""
+    if kind in ("str", "path", "secret"):
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string, got {type(value).__name__}")
+        return value
+    if kind == "url":
+        if not isinstance(value, str):
+            raise ValueError(f"expected a URL string, got {type(value).__name__}")
+        return check_http_url(value).rstrip("/")
+    if kind == "int":
+        if from_env and isinstance(value, str):
+            try:
+                value = int(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a whole number") from None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+    if kind == "float":
+        if from_env and isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a number") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"expected a number, got {value!r}")
+        if value < 0:
+            raise ValueError("must not be negative")
+        return float(value)
+    if kind == "bool":
+        if from_env and isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(f"{value!r} is not true or false")
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+    if kind == "duration":
+        return parse_duration(value)
+    raise ValueError(f"cannot be set here (kind {kind})")
+
+
+def _build(cls: type, table: dict[str, Any], *, path: str, prefix: str) -> Any:
+    """An instance of the dataclass `cls` from a TOML table; unknown keys are errors."""
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.metadata.get("kind") not in ("internal", "section", "panel")}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        spec = fields.get(key)
+        if spec is None or spec.metadata.get("kind") == "secret":
+            reason = ("secrets are not read from files; set DIGEST_SECRET_KEY or use the key file"
+                      if spec is not None else "unknown key")
+            known = ", ".join(sorted(k for k, f in fields.items() if f.metadata.get("kind") != "secret"))
+            raise ConfigError(reason, path=path, key=prefix + key,
+                              hint=None if spec is not None else f"known keys: {known}")
+        try:
+            values[key] = _convert(spec.metadata["kind"], value, from_env=False)
+        except ValueError as exc:
+            raise ConfigError(str(exc), path=path, key=prefix + key) from None
+    return values
+
+
+def _panel(raw: Any, *, path: str) -> tuple[Reviewer, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError("expected at least one [[panel]] table", path=path, key="panel")
+    panel: list[Reviewer] = []
+    for index, entry in enumerate(raw):
+        where = f"panel[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError("expected a table with key, name and remit", path=path, key=where)
+        unknown = set(entry) - {"key", "name", "remit"}
+        if unknown:
+            raise ConfigError("unknown key", path=path, key=f"{where}.{sorted(unknown)[0]}",
+                              hint="a reviewer has key, name and remit")
+        for name in ("key", "name", "remit"):
+            if not isinstance(entry.get(name), str) or not entry[name].strip():
+                raise ConfigError("missing or empty", path=path, key=f"{where}.{name}")
+        if not _SLUG.match(entry["key"]):
+            raise ConfigError(f"{entry['key']!r} must be lowercase letters, digits, - or _",
+                              path=path, key=f"{where}.key")
+        if any(r.key == entry["key"] for r in panel):
+            raise ConfigError(f"duplicate reviewer key {entry['key']!r}", path=path, key=f"{where}.key")
+        panel.append(Reviewer(entry["key"], entry["name"].strip(), entry["remit"].strip()))
+    return tuple(panel)
+
+
+def _read_toml(path: Path, label: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError("file not found", path=label, hint="run `digest init` to create it") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=label) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", path=label) from None
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, tuple[str, str, str]]:
+    """Map of (section or "", key) written as "section.key" -> (env name, value, kind)."""
+    found: dict[str, tuple[str, str, str]] = {}
+    for f in dataclasses.fields(Settings):
+        kind = f.metadata.get("kind")
+        if kind in ("internal", "panel"):
+            continue
+        if kind == "section":
+            for sub in dataclasses.fields(_SECTIONS[f.name]):
+                env = f"{ENV_PREFIX}{f.name}_{sub.name}".upper()
+                if env in environ:
+                    found[f"{f.name}.{sub.name}"] = (env, environ[env], sub.metadata["kind"])
+        else:
+            env = f"{ENV_PREFIX}{f.name}".upper()
+            if env in environ:
+                found[f.name] = (env, environ[env], kind)
+    return found
+
+
+def resolve_home(home: str | Path | None, environ: dict[str, str] | None = None) -> Path:
+    """The newsletter folder: `--home`, else `DIGEST_HOME`, else the current directory."""
+    environ = os.environ if environ is None else environ
+    chosen = Path(home) if home else Path(environ.get("DIGEST_HOME") or ".")
+    return chosen.expanduser().resolve()
+
+
+def load_settings(home: Path, environ: dict[str, str] | None = None, *,
+                  require_home: bool = True) -> Settings:
+    """Settings for the newsletter folder `home`: embedded defaults, then digest.toml, then env.
+
+    Raises ConfigError naming the file (or variable), the key and the fault.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    if require_home and not home.is_dir():
+        raise ConfigError("newsletter folder not found", path=str(home),
+                          hint="create it with `digest --home DIR init`")
+    settings_path = home / SETTINGS_FILE
+    raw: dict[str, Any] = _read_toml(settings_path, SETTINGS_FILE) if settings_path.exists() else {}
+
+    top: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {}
+    panel = DEFAULT_PANEL
+    for key, value in raw.items():
+        if key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ConfigError("expected a table", path=SETTINGS_FILE, key=key)
+            sections[key] = _build(_SECTIONS[key], value, path=SETTINGS_FILE, prefix=f"{key}.")
+        elif key == "panel":
+            panel = _panel(value, path=SETTINGS_FILE)
+        else:
+            top.update(_build(Settings, {key: value}, path=SETTINGS_FILE, prefix=""))
+
+    for dotted, (env, value, kind) in _env_overrides(environ).items():
+        try:
+            converted = _convert(kind, value, from_env=True)
+        except ValueError as exc:
+            raise ConfigError(str(exc), path="environment", key=env) from None
+        if "." in dotted:
+            section, key = dotted.split(".", 1)
+            sections.setdefault(section, {})[key] = converted
+        else:
+            top[dotted] = converted
+
+    built = {name: cls(**sections.get(name, {})) for name, cls in _SECTIONS.items()}
+    settings = Settings(home=home, panel=panel, **top, **built)
+    _check_cross_field(settings)
+    if not settings.secret_key and settings.key_file.is_file():
+        try:
+            key = settings.key_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read the key file: {exc}", path=settings.secret_key_file) from None
+        settings = dataclasses.replace(settings, secret_key=key)
+    return settings
+
+
+def _check_cross_field(settings: Settings) -> None:
+    if settings.poll.concurrency < 1:
+        raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="poll.concurrency")
+    if settings.poll.per_host < 1:
+        raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="poll.per_host")
+    if settings.send.workers < 1:
+        raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="send.workers")
+    url = settings.database_url
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise ConfigError(f"{url.split(':', 1)[0]!r} is not supported; use sqlite:/// or postgresql+psycopg://",
+                          path=SETTINGS_FILE, key="database.url")
+    scheme = urlsplit(settings.smtp.url).scheme
+    if scheme not in ("smtp", "smtp+starttls", "smtps"):
+        raise ConfigError(f"scheme {scheme!r} is not one of smtp, smtp+starttls, smtps",
+                          path=SETTINGS_FILE, key="smtp.url")
+
+
+# --- feeds.toml ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """One `[[feeds]]` entry: where to poll and what to call it."""
+
+    name: str
+    url: str
+    category: str | None = None
+    interval: float | None = None  # seconds; None means the settings' poll.interval
+
+
+def load_feeds(home: Path, *, path: Path | None = None) -> list[FeedConfig]:
+    """The feeds of `feeds.toml`, validated; raises ConfigError naming entry and key."""
+    feeds_path = path or home / FEEDS_FILE
+    label = FEEDS_FILE if path is None else str(path)
+    raw = _read_toml(feeds_path, label)
+    unknown_top = set(raw) - {"feeds"}
+    if unknown_top:
+        raise ConfigError("unknown key", path=label, key=sorted(unknown_top)[0],
+                          hint="feeds.toml holds [[feeds]] tables only")
+    entries = raw.get("feeds", [])
+    if not isinstance(entries, list):
+        raise ConfigError("expected [[feeds]] tables", path=label, key="feeds")
+    feeds: list[FeedConfig] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        where = f"feeds[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError("expected a table", path=label, key=where)
+        unknown = set(entry) - {"name", "url", "category", "interval"}
+        if unknown:
+            raise ConfigError("unknown key", path=label, key=f"{where}.{sorted(unknown)[0]}",
+                              hint="a feed has name, url, category and interval")
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError("missing or empty", path=label, key=f"{where}.name")
+        if not _SLUG.match(name):
+            raise ConfigError(f"{name!r} must be lowercase letters, digits, - or _", path=label,
+                              key=f"{where}.name")
+        if name in seen:
+            raise ConfigError(f"duplicate feed name {name!r} (also feeds[{seen[name]}])", path=label,
+                              key=f"{where}.name")
+        seen[name] = index
+        url = entry.get("url")
+        if not isinstance(url, str):
+            raise ConfigError("missing or not a string", path=label, key=f"{where}.url")
+        try:
+            check_http_url(url)
+        except ValueError as exc:
+            raise ConfigError(str(exc), path=label, key=f"{where}.url") from None
+        category = entry.get("category")
+        if category is not None and (not isinstance(category, str) or not category.strip()):
+            raise ConfigError("must be a non-empty string", path=label, key=f"{where}.category")
+        interval = None
+        if "interval" in entry:
+            try:
+                interval = parse_duration(entry["interval"])
+            except ValueError as exc:
+                raise ConfigError(str(exc), path=label, key=f"{where}.interval") from None
+        feeds.append(FeedConfig(name=name, url=url, category=category.strip() if category else None,
+                                interval=interval))
+    return feeds

@@ -1,0 +1,87 @@
+"""The one error tree of digest.
+
+Library code raises these; only the CLI turns them into a one-line message on stderr and an
+exit code, and `--verbose` adds the traceback. Each error carries enough context to be read
+on its own, and a hint for the fix where there is one::
+
+    DigestError                 exit 1: the operation failed
+    ├── UsageError              exit 2: bad input from the user (arguments, files)
+    │   ├── ConfigError         a settings or feeds file is missing or invalid
+    │   ├── NotFoundError       an id, slug, number or address that does not exist
+    │   └── ValidationError     a value the user gave is not acceptable
+    ├── DatabaseError           the database is unreachable, missing or on an old schema
+    ├── FeedError               a feed could not be fetched or parsed
+    ├── RenderError             an issue could not be rendered
+    ├── DeliveryError           a message could not be queued or delivered
+    └── StateError              the operation does not fit the current state (e.g. queueing
+                                an issue that is not ready)
+"""
+
+from __future__ import annotations
+
+
+class DigestError(Exception):
+    """Root of every error digest reports to a user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        """The message as the CLI prints it: one line, hint appended."""
+        text = " ".join(self.message.split())
+        if self.hint:
+            text += f" (hint: {' '.join(self.hint.split())})"
+        return text
+
+
+class UsageError(DigestError):
+    """The user asked for something malformed; fixing the input fixes it."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """A settings or feeds file is missing or invalid; names the file and the key."""
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None,
+                 hint: str | None = None) -> None:
+        where = ": ".join(part for part in (path, key) if part)
+        super().__init__(f"{where}: {message}" if where else message, hint=hint)
+        self.path = path
+        self.key = key
+
+
+class NotFoundError(UsageError):
+    """A tool, comparison, issue or subscriber named on the command line does not exist."""
+
+
+class ValidationError(UsageError):
+    """A value given by the user breaks a rule (too long, unknown reviewer, bad address)."""
+
+
+class DatabaseError(DigestError):
+    """The database cannot be used as it is (missing, unreachable, schema too old)."""
+
+
+class FeedError(DigestError):
+    """A feed could not be fetched or parsed; carries the feed's name."""
+
+    def __init__(self, message: str, *, feed: str | None = None, hint: str | None = None) -> None:
+        super().__init__(f"feed {feed}: {message}" if feed else message, hint=hint)
+        self.feed = feed
+
+
+class RenderError(DigestError):
+    """An issue could not be turned into email parts."""
+
+
+class DeliveryError(DigestError):
+    """Queueing or SMTP delivery failed as a whole (single deliveries record their own errors)."""
+
+
+class StateError(DigestError):
+    """The operation does not fit the record's current state (e.g. queueing a draft)."""

@@ -1,0 +1,101 @@
+"""Settings and feeds.toml: defaults, overrides, and one-line errors naming file and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.config import load_feeds, load_settings, parse_duration
+from digest.errors import ConfigError
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_a_settings_file(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, environ={})
+    assert settings.name == "Weekly AI Tool Verdicts"
+    assert [r.key for r in settings.panel] == ["builder", "skeptic", "buyer", "futurist"]
+    assert settings.database_url == f"sqlite:///{tmp_path.resolve()}/digest.db"
+    assert settings.poll.interval == 3600
+
+
+def test_file_then_environment_override(tmp_path: Path) -> None:
+    write(tmp_path / "digest.toml", 'base_url = "https://news.example.org/"\n[poll]\nconcurrency = 8\n')
+    settings = load_settings(tmp_path, environ={"DIGEST_POLL_CONCURRENCY": "3",
+                                                "DIGEST_DATABASE_URL": "sqlite:///other.db",
+                                                "DIGEST_SECRET_KEY": "s3cret"})
+    assert settings.base_url == "https://news.example.org"
+    assert settings.poll.concurrency == 3
+    assert settings.database_url.endswith("/other.db")
+    assert settings.secret_key == "s3cret"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("bogus = 1\n", "digest.toml: bogus: unknown key"),
+    ("[poll]\nconcurency = 3\n", "digest.toml: poll.concurency: unknown key"),
+    ('base_url = "ftp://x"\n', "digest.toml: base_url: 'ftp://x' is not an http(s) URL"),
+    ('[poll]\ntimeout = "soon"\n', "digest.toml: poll.timeout: 'soon' is not a duration"),
+    ('secret_key = "abc"\n', "digest.toml: secret_key: secrets are not read from files"),
+    ("[poll\n", "digest.toml: invalid TOML"),
+    ('[[panel]]\nkey = "a"\nname = "A"\nremit = "x"\n[[panel]]\nkey = "a"\nname = "B"\nremit = "y"\n',
+     "digest.toml: panel[1].key: duplicate reviewer key 'a'"),
+])
+def test_settings_errors_name_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    write(tmp_path / "digest.toml", text)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(tmp_path, environ={})
+    assert raised.value.one_line().startswith(message)
+    assert "\n" not in raised.value.one_line()
+
+
+def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="environment: DIGEST_POLL_CONCURRENCY: 'many' is not a whole number"):
+        load_settings(tmp_path, environ={"DIGEST_POLL_CONCURRENCY": "many"})
+
+
+def test_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="newsletter folder not found"):
+        load_settings(tmp_path / "nope", environ={})
+
+
+def test_feeds_file_is_parsed(tmp_path: Path) -> None:
+    write(tmp_path / "feeds.toml", '[[feeds]]\nname = "show-hn"\nurl = "https://hnrss.org/show"\n'
+                                   'category = "developer tools"\ninterval = "30m"\n')
+    [feed] = load_feeds(tmp_path)
+    assert (feed.name, feed.category, feed.interval) == ("show-hn", "developer tools", 1800)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[[feeds]]\nname = "a"\nurl = "https://a.example/feed"\n[[feeds]]\nname = "a"\nurl = "https://b.example/feed"\n',
+     "feeds.toml: feeds[1].name: duplicate feed name 'a' (also feeds[0])"),
+    ('[[feeds]]\nname = "a"\nurl = "not a url"\n', "feeds.toml: feeds[0].url: 'not a url' is not an http(s) URL"),
+    ('[[feeds]]\nname = "a"\nurl = "https://a.example/"\ncolour = "red"\n', "feeds.toml: feeds[0].colour: unknown key"),
+    ('[[feeds]]\nurl = "https://a.example/"\n', "feeds.toml: feeds[0].name: missing or empty"),
+    ('[[feeds]]\nname = "a"\nurl = "https://a.example/"\ninterval = "-1h"\n', "feeds.toml: feeds[0].interval:"),
+])
+def test_feeds_errors_name_entry_and_key(tmp_path: Path, text: str, message: str) -> None:
+    write(tmp_path / "feeds.toml", text)
+    with pytest.raises(ConfigError) as raised:
+        load_feeds(tmp_path)
+    assert raised.value.one_line().startswith(message)
+
+
+def test_missing_feeds_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="feeds.toml: file not found"):
+        load_feeds(tmp_path)
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(90, 90), ("90s", 90), ("15m", 900), ("1h", 3600), ("2d", 172800)])
+def test_durations(value, seconds) -> None:
+    assert parse_duration(value) == seconds
+
+
+def test_packaged_feeds_are_valid_and_match_the_repository_copy() -> None:
+    root = Path(__file__).resolve().parents[1]
+    feeds = load_feeds(root)
+    assert len(feeds) >= 10
+    assert all(feed.category for feed in feeds)

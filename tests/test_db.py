@@ -1,0 +1,83 @@
+"""The database: init is idempotent, upgrades keep rows, the models match the migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import SQLModel
+
+from digest.db import MIGRATIONS, SCHEMA_REVISION, open_database
+
+
+def test_schema_revision_constant_is_alembic_head() -> None:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION
+
+
+def test_models_match_migrated_schema(engine) -> None:
+    import digest.models  # noqa: F401
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, SQLModel.metadata)
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine) -> None:
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_init_twice_keeps_rows(cli, home: Path) -> None:
+    db = sqlite3.connect(home / "digest.db")
+    db.execute("INSERT INTO counter (name, value) VALUES ('issue', 7)")
+    db.commit()
+    db.close()
+    result = cli("init")
+    assert result.exit_code == 0
+    assert "already at schema" in result.output
+    db = sqlite3.connect(home / "digest.db")
+    assert db.execute("SELECT value FROM counter WHERE name = 'issue'").fetchone() == (7,)
+
+
+def test_key_file_is_owner_only(home: Path) -> None:
+    assert (home / ".digest-secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_commands_refuse_a_missing_database(tmp_path: Path, make_cli) -> None:
+    from digest.config import load_settings
+    from digest.errors import DatabaseError
+
+    import pytest
+
+    with pytest.raises(DatabaseError, match="no database"):
+        open_database(load_settings(tmp_path, environ={}))
+
+
+def test_old_schema_is_refused_until_init(cli, home: Path, settings) -> None:
+    import pytest
+
+    from digest.errors import DatabaseError
+
+    db = sqlite3.connect(home / "digest.db")
+    db.execute("UPDATE alembic_version SET version_num = '0000'")
+    db.commit()
+    db.close()
+    with pytest.raises(DatabaseError, match="schema is at 0000"):
+        open_database(settings)
+
+
+def test_bad_settings_exit_2_with_one_line(cli, home: Path) -> None:
+    (home / "digest.toml").write_text("[poll]\nconcurrency = 'x'\n", encoding="utf-8")
+    result = cli("init")
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "digest.toml: poll.concurrency: expected a whole number" in result.stderr
