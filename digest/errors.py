@@ -8,7 +8,8 @@ on its own, and a hint for the fix where there is one::
     ├── UsageError              exit 2: bad input from the user (arguments, files)
     │   ├── ConfigError         a settings or feeds file is missing or invalid
     │   ├── NotFoundError       an id, slug, number or address that does not exist
-    │   └── ValidationError     a value the user gave is not acceptable
+    │   ├── ValidationError     a value the user gave is not acceptable
+    │   └── TokenError          a signed link that is forged, altered, expired or misused
     ├── DatabaseError           the database is unreachable, missing or on an old schema
     ├── FeedError               a feed could not be fetched or parsed
     ├── RenderError             an issue could not be rendered
@@ -61,6 +62,14 @@ class NotFoundError(UsageError):
 
 class ValidationError(UsageError):
     """A value given by the user breaks a rule (too long, unknown reviewer, bad address)."""
+
+
+class TokenError(UsageError):
+    """A signed token failed verification; `reason` is invalid, expired or wrong-purpose."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class DatabaseError(DigestError):
