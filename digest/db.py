@@ -141,6 +141,11 @@ def open_database(settings: Settings) -> Engine:
     return engine
 
 
+def write_engine(engine: Engine) -> Engine:
+    """The engine, set to take SQLite's write lock at BEGIN (a no-op on PostgreSQL)."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(str(engine.url)) else engine
+
+
 @contextlib.contextmanager
 def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error.
@@ -151,7 +156,7 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
     """
     from sqlmodel import Session
 
-    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write and is_sqlite(str(engine.url)) else engine
+    bind = write_engine(engine) if write else engine
     with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
@@ -159,6 +164,26 @@ def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def insert_ignore(connection, model, values, *, conflict: list[str]):  # noqa: ANN001, ANN201
+    """INSERT that silently does nothing when a row with the same `conflict` columns exists.
+
+    The unique constraint decides, not a prior SELECT, so concurrent writers cannot both
+    insert. Works on SQLite and PostgreSQL (`ON CONFLICT DO NOTHING`); `values` may be a dict,
+    a list of dicts, or a SELECT for INSERT ... SELECT (pass `columns=` via a select's labels).
+    """
+    table = model.__table__
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table)
+    if hasattr(values, "subquery"):
+        statement = statement.from_select([c.key for c in values.selected_columns], values)
+    else:
+        statement = statement.values(values)
+    return connection.execute(statement.on_conflict_do_nothing(index_elements=conflict))
 
 
 def _short(exc: Exception) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,13 +34,21 @@ class Cli:
                                   catch_exceptions=False)
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    """An initialised newsletter folder with no feeds configured."""
-    folder = tmp_path / "newsletter"
+@pytest.fixture(scope="session")
+def _pristine_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `digest init` per test run; each test gets a copy (migrating per test is slow)."""
+    folder = tmp_path_factory.mktemp("pristine") / "newsletter"
     result = Cli(folder)("init")
     assert result.exit_code == 0, result.output
     (folder / "feeds.toml").write_text("", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def home(tmp_path: Path, _pristine_home: Path) -> Path:
+    """An initialised newsletter folder (real SQLite file of its own) with no feeds configured."""
+    folder = tmp_path / "newsletter"
+    shutil.copytree(_pristine_home, folder)
     return folder
 
 
