@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -30,12 +31,14 @@ def test_models_match_migrated_schema(engine) -> None:
     assert diff == []
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
+@pytest.mark.sqlite_only
 def test_init_twice_keeps_rows(cli, home: Path) -> None:
     db = sqlite3.connect(home / "digest.db")
     db.execute("INSERT INTO counter (name, value) VALUES ('issue', 7)")
@@ -52,19 +55,17 @@ def test_key_file_is_owner_only(home: Path) -> None:
     assert (home / ".digest-secret").stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.sqlite_only
 def test_commands_refuse_a_missing_database(tmp_path: Path, make_cli) -> None:
     from digest.config import load_settings
     from digest.errors import DatabaseError
-
-    import pytest
 
     with pytest.raises(DatabaseError, match="no database"):
         open_database(load_settings(tmp_path, environ={}))
 
 
+@pytest.mark.sqlite_only
 def test_old_schema_is_refused_until_init(cli, home: Path, settings) -> None:
-    import pytest
-
     from digest.errors import DatabaseError
 
     db = sqlite3.connect(home / "digest.db")
