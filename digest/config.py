@@ -107,6 +107,7 @@ class PollSettings:
     max_bytes: int = _setting(5_000_000, "int")  # a larger feed body is refused
     user_agent: str = _setting("digest/0.1 (+https://github.com/digest-newsletter/digest)", "str")
     max_backoff: float = _setting(86400.0, "duration")  # longest wait after repeated failures
+    workers: int = _setting(0, "int")  # parser processes; 0: one per CPU for large polls, 1: none
 
 
 @dataclass(frozen=True)
@@ -406,6 +407,7 @@ class FeedConfig:
     url: str
     category: str | None = None
     interval: float | None = None  # seconds; None means the settings' poll.interval
+    vendor: str | None = None  # who makes the tools of this feed (a vendor's own blog)
 
 
 def load_feeds(home: Path, *, path: Path | None = None) -> list[FeedConfig]:
@@ -426,10 +428,10 @@ def load_feeds(home: Path, *, path: Path | None = None) -> list[FeedConfig]:
         where = f"feeds[{index}]"
         if not isinstance(entry, dict):
             raise ConfigError("expected a table", path=label, key=where)
-        unknown = set(entry) - {"name", "url", "category", "interval"}
+        unknown = set(entry) - {"name", "url", "category", "interval", "vendor"}
         if unknown:
             raise ConfigError("unknown key", path=label, key=f"{where}.{sorted(unknown)[0]}",
-                              hint="a feed has name, url, category and interval")
+                              hint="a feed has name, url, category, interval and vendor")
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ConfigError("missing or empty", path=label, key=f"{where}.name")
@@ -456,6 +458,9 @@ def load_feeds(home: Path, *, path: Path | None = None) -> list[FeedConfig]:
                 interval = parse_duration(entry["interval"])
             except ValueError as exc:
                 raise ConfigError(str(exc), path=label, key=f"{where}.interval") from None
+        vendor = entry.get("vendor")
+        if vendor is not None and (not isinstance(vendor, str) or not vendor.strip()):
+            raise ConfigError("must be a non-empty string", path=label, key=f"{where}.vendor")
         feeds.append(FeedConfig(name=name, url=url, category=category.strip() if category else None,
-                                interval=interval))
+                                interval=interval, vendor=vendor.strip() if vendor else None))
     return feeds

@@ -1,0 +1,75 @@
+"""The catalogue: reading tools back (`digest tools list` / `show`).
+
+Queries run through `digest.sql` (sqlite3 on SQLite), so browsing the catalogue starts fast.
+Records are plain dicts ready for JSON: every one carries `id`, `slug`, `name` and the rest of
+the tool's fields, `feed` (the source feed's name) and `comparisons` (how many comparisons it
+is in; `--new` lists the tools in none).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from digest.errors import NotFoundError, ValidationError
+from digest.sql import Database, as_datetime, as_json
+
+_COLUMNS = (
+    "t.id, t.slug, t.name, t.url, t.tagline, t.description, t.category, t.vendor, t.price, "
+    "t.published_at, t.first_seen_at, t.edited, f.name AS feed, "
+    "(SELECT COUNT(*) FROM comparison c WHERE c.tool_a_id = t.id OR c.tool_b_id = t.id) AS comparisons"
+)
+_FROM = "FROM tool t LEFT JOIN feed f ON f.id = t.feed_id"
+_NEWEST_FIRST = ("ORDER BY t.first_seen_at DESC, CASE WHEN t.published_at IS NULL THEN 1 ELSE 0 END, "
+                 "t.published_at DESC, t.id DESC")
+
+
+def _record(row: dict[str, Any]) -> dict[str, Any]:
+    row["published_at"] = as_datetime(row["published_at"])
+    row["first_seen_at"] = as_datetime(row["first_seen_at"])
+    row["edited"] = as_json(row["edited"]) or []
+    row["comparisons"] = int(row["comparisons"] or 0)
+    return row
+
+
+def list_tools(db: Database, *, new: bool = False, category: str | None = None,
+               limit: int | None = None) -> list[dict[str, Any]]:
+    """Tools, newest first; `new`: only those in no comparison yet; `category`: case-insensitive."""
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if new:
+        where.append("NOT EXISTS (SELECT 1 FROM comparison c WHERE c.tool_a_id = t.id OR c.tool_b_id = t.id)")
+    if category is not None:
+        where.append("LOWER(t.category) = LOWER(:category)")
+        params["category"] = category.strip()
+    sql = f"SELECT {_COLUMNS} {_FROM}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " " + _NEWEST_FIRST
+    if limit is not None:
+        if limit < 1:
+            raise ValidationError(f"--limit must be at least 1, got {limit}")
+        sql += " LIMIT :limit"
+        params["limit"] = limit
+    return [_record(row) for row in db.query(sql, params)]
+
+
+def get_tool(db: Database, ref: str) -> dict[str, Any]:
+    """The tool whose id or slug is `ref`, with its identity keys; NotFoundError otherwise."""
+    ref = ref.strip()
+    row = None
+    if ref.isdigit():
+        row = db.one(f"SELECT {_COLUMNS} {_FROM} WHERE t.id = :id", {"id": int(ref)})
+    if row is None:
+        row = db.one(f"SELECT {_COLUMNS} {_FROM} WHERE t.slug = :slug", {"slug": ref.lower()})
+    if row is None:
+        raise NotFoundError(f"no tool with id or slug {ref!r}", hint="see `digest tools list`")
+    record = _record(row)
+    record["keys"] = db.query("SELECT kind, value FROM toolkey WHERE tool_id = :id ORDER BY kind, value",
+                              {"id": record["id"]})
+    return record
+
+
+def categories(db: Database) -> list[str]:
+    """The categories tools have, for hints when a --category filter matches nothing."""
+    rows = db.query("SELECT DISTINCT category FROM tool WHERE category IS NOT NULL ORDER BY category")
+    return [row["category"] for row in rows]

@@ -1,0 +1,218 @@
+"""Parse: feed bytes -> normalised entries, one per tool launch.
+
+`parse_feed` is the CPU-heavy step of a poll and runs in worker processes, so it takes and
+returns plain picklable values. It never trusts the document:
+
+* Hostile XML: before feedparser sees the bytes, any DOCTYPE internal subset is removed, so
+  entity declarations (billion laughs, external entities pointing at local files or URLs)
+  are never expanded or resolved; expat is also told not to fetch external entities.
+* Feed HTML: titles and descriptions are sanitised with nh3 and reduced to text.
+* Ill-formed ("bozo") feeds give what parses, plus a warning; a body that is not a feed at
+  all raises FeedError.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from digest.errors import FeedError
+from digest.normalise import (
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    TAGLINE_MAX,
+    canonical_url,
+    clean_text,
+    first_sentence,
+    price_from_label,
+    split_title,
+)
+
+# A DOCTYPE with an internal subset: `<!DOCTYPE name ... [ ... ]>`. Non-greedy up to the first
+# `]` followed by `>`, which is how every internal subset ends.
+_INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.IGNORECASE | re.DOTALL)
+_STRAY_ENTITY = re.compile(rb"<!ENTITY[^>]*>", re.IGNORECASE)
+
+
+@dataclass
+class Entry:
+    """One feed entry, normalised; what `digest.dedupe` stores as (or matches to) a tool."""
+
+    name: str
+    guid: str | None = None
+    url: str | None = None
+    tagline: str = ""
+    description: str = ""
+    published_at: datetime | None = None
+    category: str | None = None
+    vendor: str | None = None
+    price: str = "unknown"
+
+
+@dataclass
+class ParsedFeed:
+    title: str = ""
+    version: str = ""
+    entries: list[Entry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None  # set instead of raising when parsed in a worker
+
+
+def defuse(body: bytes) -> tuple[bytes, bool]:
+    """The document without DOCTYPE internal subsets or ENTITY declarations, as UTF-8 if it
+    was UTF-16/32; returns (bytes, changed).
+
+    Nothing declared in a DTD is ever expanded after this, whichever parser feedparser falls
+    back to; undefined entity references stay literal text.
+    """
+    body = _as_utf8(body)
+    if b"<!" not in body:
+        return body, False
+    cleaned = _INTERNAL_SUBSET.sub(b"", body)
+    # Declarations outside a well-formed subset (a broken DOCTYPE) go too.
+    cleaned = _STRAY_ENTITY.sub(b"", cleaned)
+    return cleaned, cleaned != body
+
+
+_BOMS = ((b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe\x00\x00", "utf-32"),
+         (b"\xfe\xff", "utf-16"), (b"\xff\xfe", "utf-16"))
+_NUL_PATTERNS = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+                 (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"))
+_ENCODING_DECL = re.compile(r"""(<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def _as_utf8(body: bytes) -> bytes:
+    """UTF-16/32 documents re-encoded as UTF-8 (declaration updated), so that the byte-level
+    defusing above sees their declarations; any other document unchanged."""
+    codec = next((name for bom, name in _BOMS if body.startswith(bom)), None)
+    codec = codec or next((name for start, name in _NUL_PATTERNS if body.startswith(start)), None)
+    if codec is None:
+        return body
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError:
+        return body
+    text = _ENCODING_DECL.sub(r"\1\2utf-8\2", text.lstrip("\ufeff"), count=1)
+    return text.encode("utf-8")
+
+
+def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None,
+               category_hint: str | None = None, vendor_hint: str | None = None) -> ParsedFeed:
+    """Entries of an RSS (0.9x, 1.0, 2.0) or Atom document, normalised.
+
+    Raises FeedError when the body is not a feed at all. An ill-formed feed that still yields
+    entries returns them with a warning in `warnings`.
+    """
+    import feedparser
+
+    defused, changed = defuse(body)
+    headers = {"content-type": content_type} if content_type else {}
+    parsed = feedparser.parse(defused, response_headers=headers, sanitize_html=False,
+                              resolve_relative_uris=False)
+    result = ParsedFeed(version=parsed.get("version") or "")
+    if changed:
+        result.warnings.append("the document declared entities in a DOCTYPE; they were removed unexpanded")
+    channel = parsed.get("feed", {})
+    result.title = clean_text(channel.get("title"), limit=NAME_MAX, keep_paragraphs=False)
+    if parsed.get("bozo"):
+        problem = _describe(parsed.get("bozo_exception"))
+        if not parsed.entries and not result.version:
+            raise FeedError(f"not a feed: {problem}" if problem else "not a feed")
+        result.warnings.append(f"ill-formed feed ({problem}); kept the {len(parsed.entries)} entries that parsed")
+    elif not parsed.entries and not result.version:
+        raise FeedError("not a feed: no RSS or Atom document found")
+    skipped = 0
+    for raw in parsed.entries:
+        entry = normalise_entry(raw, base_url=url, category_hint=category_hint, vendor_hint=vendor_hint)
+        if entry is None:
+            skipped += 1
+        else:
+            result.entries.append(entry)
+    if skipped:
+        result.warnings.append(f"skipped {skipped} entries without a title or link")
+    return result
+
+
+def _describe(exc: object) -> str:
+    if exc is None:
+        return ""
+    text = " ".join(str(exc).split())
+    return text[:200]
+
+
+def normalise_entry(raw: dict, *, base_url: str = "", category_hint: str | None = None,
+                    vendor_hint: str | None = None) -> Entry | None:
+    """One feedparser entry as an Entry; None when it has neither a title nor a link."""
+    from urllib.parse import urljoin
+
+    link = raw.get("link") or ""
+    if link and base_url:
+        link = urljoin(base_url, link)
+    url = canonical_url(link)
+    guid = (raw.get("id") or "").strip() or None
+    title = clean_text(raw.get("title"), limit=600, keep_paragraphs=False)
+    body_html = _content(raw)
+    description = clean_text(body_html, limit=DESCRIPTION_MAX)
+    if not title:
+        if url is None:
+            return None
+        title = _name_from_url(url)
+    name, tagline = split_title(title)
+    name = clean_text(name, limit=NAME_MAX, keep_paragraphs=False)
+    if not name:
+        return None
+    if not tagline:
+        summary = clean_text(raw.get("subtitle") or raw.get("summary") or "", keep_paragraphs=True)
+        tagline = first_sentence(summary or description)
+        if tagline == description:
+            tagline = ""
+    category, price = _category_and_price(raw.get("tags") or [])
+    vendor = clean_text(raw.get("publisher") or "", limit=200, keep_paragraphs=False) or vendor_hint
+    return Entry(name=name, guid=guid[:900] if guid else None, url=url,
+                 tagline=clean_text(tagline, limit=TAGLINE_MAX, keep_paragraphs=False),
+                 description=description, published_at=_published(raw),
+                 category=category or category_hint, vendor=vendor or None, price=price or "unknown")
+
+
+def _content(raw: dict) -> str:
+    """The richest body an entry has: full content, else the summary/description."""
+    for item in raw.get("content") or []:
+        value = item.get("value")
+        if value:
+            return value
+    return raw.get("summary") or raw.get("description") or ""
+
+
+def _category_and_price(tags: list) -> tuple[str | None, str | None]:
+    category = price = None
+    for tag in tags:
+        label = clean_text(tag.get("term") or tag.get("label") or "", limit=100, keep_paragraphs=False)
+        if not label:
+            continue
+        as_price = price_from_label(label)
+        if as_price:
+            price = price or as_price
+        elif category is None:
+            category = label
+    return category, price
+
+
+def _published(raw: dict) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = raw.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (OverflowError, ValueError, TypeError):
+                continue
+    return None
+
+
+def _name_from_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    last = [p for p in parts.path.split("/") if p]
+    return (last[-1] if last else parts.hostname or url).replace("-", " ").replace("_", " ")

@@ -1,0 +1,241 @@
+"""Fetch: many feeds at once over HTTP, politely, with conditional GET.
+
+`fetch_all` runs on asyncio with one httpx client: a global limit on requests in flight, a
+per-host limit (a host never sees more than `per_host` of our requests at once), a deadline
+per feed covering connect, headers and the whole body, a cap on the body enforced while
+streaming (after gzip decoding, so a compression bomb is stopped too), and
+ETag / Last-Modified so an unchanged feed costs a 304.
+
+Redirects are followed by hand (at most five) so the caller learns whether the whole chain
+was permanent (301/308: the stored URL should change) or not (302/303/307: it should not).
+
+Nothing here raises for a single feed's trouble: every outcome, network errors included, is a
+FetchResult, so one feed's failure never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+if TYPE_CHECKING:
+    import httpx
+
+MAX_REDIRECTS = 5
+ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
+          "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class FetchResult:
+    """What one feed's request came to; `error` is set for every failure."""
+
+    name: str
+    url: str  # the URL asked for
+    status: int | None = None  # the final HTTP status, None when no response came
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    final_url: str | None = None  # where the body came from, after redirects
+    permanent_redirect: bool = False  # every hop was 301/308: store final_url
+    error: str | None = None
+    retry_after: float | None = None  # seconds, from a Retry-After header
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and (self.status == 304 or 200 <= self.status < 300)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class HostLimits:
+    """One semaphore per host name, created on first use."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+
+    def __call__(self, url: str) -> asyncio.Semaphore:
+        host = (urlsplit(url).hostname or "").lower()
+        semaphore = self._semaphores.get(host)
+        if semaphore is None:
+            semaphore = self._semaphores[host] = asyncio.Semaphore(self.per_host)
+        return semaphore
+
+
+def make_client(*, concurrency: int, timeout: float, user_agent: str,
+                transport: Any = None) -> httpx.AsyncClient:
+    """The one client of a poll; `transport` is the seam for tests and other networks."""
+    import httpx
+
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout),
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        headers={"User-Agent": user_agent, "Accept": ACCEPT},
+        follow_redirects=False,
+        transport=transport,
+    )
+
+
+async def fetch_one(client: httpx.AsyncClient, request: FetchRequest, *, hosts: HostLimits,
+                    timeout: float, max_bytes: int) -> FetchResult:
+    """Fetch one feed; every failure is returned in the result, never raised."""
+    import httpx
+
+    started = time.monotonic()
+    result = FetchResult(name=request.name, url=request.url)
+    try:
+        async with asyncio.timeout(timeout):
+            await _follow(client, request, result, hosts=hosts, max_bytes=max_bytes)
+    except TimeoutError:
+        result.error = f"timed out after {timeout:g}s"
+    except httpx.TimeoutException:
+        result.error = f"timed out after {timeout:g}s"
+    except httpx.ConnectError as exc:
+        result.error = f"cannot connect: {_reason(exc)}"
+    except httpx.HTTPError as exc:
+        result.error = f"{type(exc).__name__}: {_reason(exc)}"
+    except Exception as exc:  # noqa: BLE001 - one feed's surprise must not stop the poll
+        result.error = f"{type(exc).__name__}: {_reason(exc)}"
+    if result.error:
+        result.body = b""
+    result.elapsed = time.monotonic() - started
+    return result
+
+
+async def _follow(client: httpx.AsyncClient, request: FetchRequest, result: FetchResult, *,
+                  hosts: HostLimits, max_bytes: int) -> None:
+    headers = {}
+    if request.etag:
+        headers["If-None-Match"] = request.etag
+    if request.last_modified:
+        headers["If-Modified-Since"] = request.last_modified
+    url = request.url
+    permanent = True
+    for _hop in range(MAX_REDIRECTS + 1):
+        async with hosts(url):
+            async with client.stream("GET", url, headers=headers) as response:
+                status = response.status_code
+                location = response.headers.get("location")
+                if status in (301, 302, 303, 307, 308) and location:
+                    target = urljoin(url, location.strip())
+                    if urlsplit(target).scheme not in ("http", "https"):
+                        result.status = status
+                        result.error = f"HTTP {status} redirect to a non-http URL"
+                        return
+                    permanent = permanent and status in (301, 308)
+                    url = target
+                    continue
+                result.status = status
+                result.final_url = url
+                result.permanent_redirect = permanent and url != request.url
+                if status == 304:
+                    return
+                if not 200 <= status < 300:
+                    result.error = f"HTTP {status}" + (f" {response.reason_phrase}" if response.reason_phrase else "")
+                    result.retry_after = retry_after_seconds(response.headers.get("retry-after"))
+                    return
+                result.etag = response.headers.get("etag")
+                result.last_modified = response.headers.get("last-modified")
+                result.content_type = response.headers.get("content-type")
+                result.body = await _read_capped(response, max_bytes)
+                if result.body is None:
+                    result.body = b""
+                    result.error = f"body larger than {max_bytes} bytes"
+                return
+    result.error = f"more than {MAX_REDIRECTS} redirects"
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes | None:
+    """The decoded body, or None as soon as it passes `max_bytes`."""
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] or type(exc).__name__
+
+
+def interleave_hosts(requests: Iterable[FetchRequest]) -> list[FetchRequest]:
+    """Requests in round-robin order over their hosts, so that feeds waiting for a busy host
+    do not hold the global slots that other hosts could use."""
+    by_host: dict[str, list[FetchRequest]] = {}
+    for request in requests:
+        by_host.setdefault((urlsplit(request.url).hostname or "").lower(), []).append(request)
+    queues = list(by_host.values())
+    ordered: list[FetchRequest] = []
+    for index in range(max((len(q) for q in queues), default=0)):
+        ordered.extend(q[index] for q in queues if index < len(q))
+    return ordered
+
+
+async def fetch_all(requests: Iterable[FetchRequest], *, concurrency: int, per_host: int,
+                    timeout: float, max_bytes: int, user_agent: str,
+                    on_result: Callable[[FetchResult], Awaitable[None]],
+                    transport: Any = None) -> None:
+    """Fetch every request concurrently and await `on_result` for each as it completes.
+
+    `on_result` runs on the event loop; an exception it raises stops the whole run (it is the
+    caller's own bug or a database failure, not a feed's).
+    """
+    limit = asyncio.Semaphore(concurrency)
+    hosts = HostLimits(per_host)
+    async with make_client(concurrency=concurrency, timeout=timeout, user_agent=user_agent,
+                           transport=transport) as client:
+
+        async def one(request: FetchRequest) -> None:
+            async with limit:
+                result = await fetch_one(client, request, hosts=hosts, timeout=timeout,
+                                         max_bytes=max_bytes)
+            await on_result(result)
+
+        tasks = [asyncio.create_task(one(request)) for request in interleave_hosts(requests)]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()

@@ -1,0 +1,388 @@
+"""Poll: feeds.toml -> fetch (conditional GET) -> parse -> normalise -> dedupe -> tools.
+
+`poll()` is the library entry point behind `digest poll`. It first syncs feeds.toml into Feed
+rows (new feeds are added, a changed URL resets the feed's state; feeds no longer in the file
+are simply not polled), then fetches the chosen feeds concurrently, parses the bodies in
+worker processes (parsing is the CPU floor of a poll) and stores each feed's tools and state
+in one short transaction as soon as that feed is done.
+
+What a caller can rely on:
+* Raises only when the poll cannot run at all: ConfigError (feeds.toml), NotFoundError (an
+  unknown --feed name), DatabaseError. A feed's own failure is recorded on its Feed row
+  (last_status, error_count, last_error, next_poll_at with exponential backoff, at least as
+  long as Retry-After asks) and in the report, never raised.
+* A 301/308 chain updates the stored URL, a 302/307 does not; 410 Gone disables the feed.
+* Stored rows are never removed by a poll; a failure leaves every earlier row as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from digest.errors import NotFoundError
+from digest.sql import Database, as_datetime
+
+if TYPE_CHECKING:
+    from digest.config import FeedConfig, Settings
+    from digest.feeds import ParsedFeed
+    from digest.fetch import FetchResult
+
+BACKOFF_BASE = 300.0  # seconds before the first retry of a failing feed; doubles each failure
+RETRY_AFTER_MAX = 7 * 86400.0
+
+CHANGED, UNCHANGED, FAILED, SKIPPED = "changed", "unchanged", "failed", "skipped"
+
+
+def utcnow() -> datetime:
+    """Aware UTC now (digest.models has the same, but importing it loads SQLModel)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class FeedOutcome:
+    """What happened to one feed in one poll."""
+
+    name: str
+    url: str
+    result: str = SKIPPED  # changed | unchanged | failed | skipped
+    status: int | None = None  # HTTP status of the final response
+    entries: int = 0
+    new_tools: list[str] = field(default_factory=list)  # slugs
+    updated_tools: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    moved_to: str | None = None  # new stored URL after a permanent redirect
+    disabled: bool = False
+    next_poll_at: datetime | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class PollReport:
+    started_at: datetime
+    finished_at: datetime | None = None
+    feeds: list[FeedOutcome] = field(default_factory=list)
+
+    def count(self, result: str) -> int:
+        return sum(1 for feed in self.feeds if feed.result == result)
+
+    @property
+    def polled(self) -> int:
+        return sum(1 for feed in self.feeds if feed.result != SKIPPED)
+
+    @property
+    def new_tools(self) -> int:
+        return sum(len(feed.new_tools) for feed in self.feeds)
+
+    @property
+    def updated_tools(self) -> int:
+        return sum(feed.updated_tools for feed in self.feeds)
+
+    def summary(self) -> str:
+        """`N feeds, M new tools, K unchanged, E failed`, plus what else happened."""
+        line = (f"{self.polled} feeds, {self.new_tools} new tools, {self.count(UNCHANGED)} unchanged, "
+                f"{self.count(FAILED)} failed")
+        extra = []
+        if self.updated_tools:
+            extra.append(f"{self.updated_tools} tools updated")
+        if self.count(SKIPPED):
+            extra.append(f"{self.count(SKIPPED)} skipped")
+        return line + (f" ({', '.join(extra)})" if extra else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feeds_polled": self.polled, "new_tools": self.new_tools,
+            "updated_tools": self.updated_tools, "unchanged": self.count(UNCHANGED),
+            "changed": self.count(CHANGED), "failed": self.count(FAILED),
+            "skipped": self.count(SKIPPED), "started_at": self.started_at,
+            "finished_at": self.finished_at, "summary": self.summary(),
+            "feeds": [asdict(feed) for feed in self.feeds],
+        }
+
+
+# --- feeds.toml <-> Feed rows -----------------------------------------------------------------
+
+def sync_feeds(db: Database, configs: Sequence[FeedConfig], *, now: datetime) -> dict[str, dict[str, Any]]:
+    """Feed rows for every configured feed, created or reset as feeds.toml says; by name."""
+    with db.transaction(write=True):
+        rows = {row["name"]: row for row in db.query("SELECT * FROM feed")}
+        for config in configs:
+            row = rows.get(config.name)
+            if row is None:
+                db.execute(
+                    "INSERT INTO feed (name, configured_url, url, category, error_count, disabled, created_at) "
+                    "VALUES (:name, :url, :url, :category, 0, :disabled, :now)",
+                    {"name": config.name, "url": config.url, "category": config.category,
+                     "disabled": False, "now": now})
+            elif row["configured_url"] != config.url:
+                # The owner pointed the feed elsewhere: start afresh at the new address.
+                db.execute(
+                    "UPDATE feed SET configured_url = :url, url = :url, category = :category, etag = NULL, "
+                    "last_modified = NULL, error_count = 0, last_error = NULL, next_poll_at = NULL, "
+                    "disabled = :disabled, disabled_reason = NULL WHERE id = :id",
+                    {"url": config.url, "category": config.category, "disabled": False, "id": row["id"]})
+            elif row["category"] != config.category:
+                db.execute("UPDATE feed SET category = :category WHERE id = :id",
+                           {"category": config.category, "id": row["id"]})
+        rows = {row["name"]: row for row in db.query("SELECT * FROM feed")}
+    for row in rows.values():
+        for key in ("next_poll_at", "last_polled_at", "last_success_at", "created_at"):
+            row[key] = as_datetime(row[key])
+        row["disabled"] = bool(row["disabled"])
+    return rows
+
+
+def _skip_reason(row: dict[str, Any], *, now: datetime, force: bool, due_only: bool) -> str | None:
+    if force:
+        return None
+    if row["disabled"]:
+        return f"disabled: {row['disabled_reason'] or 'by an earlier poll'} (use --force to try again)"
+    next_poll = row["next_poll_at"]
+    if row["error_count"] and next_poll and next_poll > now:
+        return f"backing off after {row['error_count']} failures until {next_poll:%Y-%m-%d %H:%M} UTC"
+    if due_only and next_poll and next_poll > now:
+        return f"not due until {next_poll:%Y-%m-%d %H:%M} UTC"
+    return None
+
+
+# --- recording a feed's outcome -----------------------------------------------------------
+
+def backoff_seconds(error_count: int, *, max_backoff: float, retry_after: float | None) -> float:
+    """Exponential backoff (5 min, 10 min, 20 min, ... up to max_backoff), never shorter than
+    what the server's Retry-After asked for."""
+    delay = min(max_backoff, BACKOFF_BASE * 2 ** max(0, error_count - 1))
+    if retry_after:
+        delay = max(delay, min(retry_after, RETRY_AFTER_MAX))
+    return delay
+
+
+def record_failure(db: Database, row: dict[str, Any], outcome: FeedOutcome, fetched: FetchResult | None, *,
+                   now: datetime, max_backoff: float) -> None:
+    errors = int(row["error_count"] or 0) + 1
+    retry_after = fetched.retry_after if fetched else None
+    outcome.next_poll_at = now + timedelta(seconds=backoff_seconds(errors, max_backoff=max_backoff,
+                                                                    retry_after=retry_after))
+    gone = fetched is not None and fetched.status == 410
+    outcome.disabled = gone
+    db.execute(
+        "UPDATE feed SET last_status = :status, last_polled_at = :now, error_count = :errors, "
+        "last_error = :error, next_poll_at = :next, disabled = :disabled, disabled_reason = :reason "
+        "WHERE id = :id",
+        {"status": outcome.status, "now": now, "errors": errors, "error": outcome.error,
+         "next": outcome.next_poll_at, "disabled": gone or bool(row["disabled"]),
+         "reason": f"HTTP 410 Gone at {now:%Y-%m-%d %H:%M} UTC" if gone else row.get("disabled_reason"),
+         "id": row["id"]})
+    row["error_count"] = errors
+
+
+def record_success(db: Database, row: dict[str, Any], outcome: FeedOutcome, fetched: FetchResult, *,
+                   now: datetime, interval: float) -> None:
+    outcome.next_poll_at = now + timedelta(seconds=interval)
+    url = fetched.final_url if fetched.permanent_redirect and fetched.final_url else row["url"]
+    if url != row["url"]:
+        outcome.moved_to = url
+    params = {"status": fetched.status, "now": now, "next": outcome.next_poll_at, "url": url,
+              "disabled": False, "id": row["id"]}
+    validators = ""
+    if not fetched.not_modified:
+        validators = ", etag = :etag, last_modified = :last_modified"
+        params.update(etag=fetched.etag, last_modified=(fetched.last_modified or "")[:100] or None)
+    db.execute(
+        "UPDATE feed SET last_status = :status, last_polled_at = :now, last_success_at = :now, "
+        "next_poll_at = :next, error_count = 0, last_error = NULL, url = :url, disabled = :disabled, "
+        f"disabled_reason = NULL{validators} WHERE id = :id", params)
+    row["url"] = url
+
+
+# --- parsing in worker processes ----------------------------------------------------------
+
+def _parse_job(body: bytes, url: str, content_type: str | None, category: str | None,
+               vendor: str | None) -> ParsedFeed:
+    """Runs in a worker: never raises, so one feed's parser trouble stays that feed's."""
+    from digest.errors import FeedError
+    from digest.feeds import ParsedFeed, parse_feed
+
+    try:
+        return parse_feed(body, url=url, content_type=content_type, category_hint=category,
+                          vendor_hint=vendor)
+    except FeedError as exc:
+        return ParsedFeed(error=exc.message)
+    except Exception as exc:  # noqa: BLE001 - a parser bug on one hostile document
+        return ParsedFeed(error=f"the parser failed: {type(exc).__name__}: {exc}"[:300])
+
+
+def _warm() -> int:
+    import digest.feeds  # noqa: F401
+    import feedparser  # noqa: F401
+    import nh3  # noqa: F401
+
+    return os.getpid()
+
+
+class ParsePool:
+    """Parsing in `workers` processes (forked from a small server that has the parser
+    imported), or inline when `workers` is 0 or 1."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.executor = None
+        if workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                context.set_forkserver_preload(["digest.feeds", "feedparser", "nh3"])
+            self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            for _ in range(workers):
+                self.executor.submit(_warm)
+
+    async def parse(self, body: bytes, url: str, content_type: str | None, category: str | None,
+                    vendor: str | None) -> ParsedFeed:
+        if self.executor is None:
+            return _parse_job(body, url, content_type, category, vendor)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, _parse_job, body, url, content_type,
+                                          category, vendor)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def parse_workers(setting: int, feeds: int) -> int:
+    """Worker processes for a poll of `feeds` feeds: the setting, or (0) one per CPU when
+    there are enough feeds to pay for starting them."""
+    if setting:
+        return setting
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return min(cpus, 8) if feeds >= 8 and cpus > 1 else 1
+
+
+# --- the poll -------------------------------------------------------------------------------
+
+ProgressCallback = Callable[[FeedOutcome, int, int], None]
+
+
+def poll(settings: Settings, *, feed_names: Sequence[str] = (), force: bool = False,
+         due_only: bool = False, progress: ProgressCallback | None = None,
+         transport: Any = None, db: Database | None = None) -> PollReport:
+    """Poll the feeds of feeds.toml (or those named) and store what they announce.
+
+    `force` polls disabled and backing-off feeds too; `due_only` skips feeds whose interval
+    has not elapsed (what the scheduler wants). `transport` is an httpx transport seam.
+    """
+    from digest.config import load_feeds
+    from digest.sql import connect
+
+    configs = load_feeds(settings.home)
+    by_name = {config.name: config for config in configs}
+    unknown = [name for name in feed_names if name not in by_name]
+    if unknown:
+        known = ", ".join(sorted(by_name)) or "none"
+        raise NotFoundError(f"no feed named {unknown[0]!r} in feeds.toml", hint=f"feeds: {known}")
+    chosen = [by_name[name] for name in dict.fromkeys(feed_names)] if feed_names else configs
+    own_db = db is None
+    db = connect(settings) if db is None else db
+    try:
+        now = utcnow()
+        report = PollReport(started_at=now)
+        rows = sync_feeds(db, configs, now=now)
+        to_fetch: list[FeedConfig] = []
+        for config in chosen:
+            row = rows[config.name]
+            reason = _skip_reason(row, now=now, force=force, due_only=due_only)
+            if reason:
+                report.feeds.append(FeedOutcome(name=config.name, url=row["url"], error=reason,
+                                                disabled=row["disabled"], next_poll_at=row["next_poll_at"]))
+            else:
+                to_fetch.append(config)
+        if to_fetch:
+            asyncio.run(_run(settings, db, to_fetch, rows, report, progress=progress, transport=transport))
+        report.finished_at = utcnow()
+        order = {config.name: index for index, config in enumerate(configs)}
+        report.feeds.sort(key=lambda feed: order.get(feed.name, 0))
+        return report
+    finally:
+        if own_db:
+            db.close()
+
+
+async def _run(settings: Settings, db: Database, configs: list[FeedConfig], rows: dict[str, dict[str, Any]],
+               report: PollReport, *, progress: ProgressCallback | None, transport: Any) -> None:
+    from digest.fetch import FetchRequest, fetch_all
+
+    options = settings.poll
+    pool = ParsePool(parse_workers(options.workers, len(configs)))
+    by_name = {config.name: config for config in configs}
+    total = len(configs)
+
+    done = 0
+
+    async def on_result(fetched: FetchResult) -> None:
+        nonlocal done
+        config = by_name[fetched.name]
+        outcome = await _handle(settings, db, config, rows[config.name], fetched, pool)
+        report.feeds.append(outcome)
+        done += 1
+        if progress is not None:
+            progress(outcome, done, total)
+
+    requests = [FetchRequest(name=c.name, url=rows[c.name]["url"], etag=rows[c.name]["etag"],
+                             last_modified=rows[c.name]["last_modified"]) for c in configs]
+    try:
+        await fetch_all(requests, concurrency=options.concurrency, per_host=options.per_host,
+                        timeout=options.timeout, max_bytes=options.max_bytes,
+                        user_agent=options.user_agent, on_result=on_result, transport=transport)
+    finally:
+        pool.close()
+
+
+async def _handle(settings: Settings, db: Database, config: FeedConfig, row: dict[str, Any],
+                  fetched: FetchResult, pool: ParsePool) -> FeedOutcome:
+    from digest.dedupe import store_entries
+
+    outcome = FeedOutcome(name=config.name, url=row["url"], status=fetched.status,
+                          seconds=round(fetched.elapsed, 3))
+    parsed = None
+    if fetched.ok and not fetched.not_modified:
+        parsed = await pool.parse(fetched.body, fetched.final_url or row["url"], fetched.content_type,
+                                  config.category, config.vendor)
+        outcome.warnings = list(parsed.warnings)
+    now = utcnow()
+    interval = config.interval or settings.poll.interval
+    with db.transaction(write=True):
+        if not fetched.ok or (parsed is not None and parsed.error):
+            outcome.result = FAILED
+            outcome.error = fetched.error or (parsed.error if parsed else None) or f"HTTP {fetched.status}"
+            record_failure(db, row, outcome, fetched, now=now, max_backoff=settings.poll.max_backoff)
+            return outcome
+        if parsed is not None:
+            outcome.entries = len(parsed.entries)
+            stored = store_entries(db, feed_id=row["id"], feed_name=config.name, entries=parsed.entries,
+                                   seen_at=now)
+            outcome.updated_tools = len(stored.updated)
+            if stored.new:
+                outcome.new_tools = _slugs(db, stored.new)
+        outcome.result = CHANGED if outcome.new_tools or outcome.updated_tools else UNCHANGED
+        record_success(db, row, outcome, fetched, now=now, interval=interval)
+    return outcome
+
+
+def _slugs(db: Database, ids: list[int]) -> list[str]:
+    slugs: dict[int, str] = {}
+    for start in range(0, len(ids), 400):
+        chunk = ids[start:start + 400]
+        names = {f"i{i}": v for i, v in enumerate(chunk)}
+        for row in db.query(f"SELECT id, slug FROM tool WHERE id IN ({', '.join(':' + n for n in names)})", names):
+            slugs[int(row["id"])] = row["slug"]
+    return [slugs[i] for i in ids if i in slugs]
