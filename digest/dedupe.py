@@ -11,7 +11,8 @@ Conflict inside its savepoint, rolls back just that tool, re-reads the keys and 
 the other writer created.
 
 Fields named in `Tool.edited` belong to the editor: nothing here ever writes them. Fields a
-tool's own source feed reports are refreshed when they change; other feeds only fill gaps.
+tool's own source feed reports are refreshed when they change; other feeds only fill gaps,
+unless one describes the tool more fully, in which case it becomes the source.
 """
 
 from __future__ import annotations
@@ -103,6 +104,15 @@ def planned_changes(tool: dict[str, Any], entry: Entry, *, from_source_feed: boo
     return changes
 
 
+def takes_over(tool: dict[str, Any], entry: Entry) -> bool:
+    """Whether another feed's entry should become the tool's source: it describes the tool
+    more fully. The fullest description wins whatever order feeds arrive in, and a later poll
+    of the shorter feed changes nothing, so the tool never flips between sources."""
+    if "description" in (tool.get("edited") or []):
+        return False
+    return len(entry.description) > len(tool.get("description") or "")
+
+
 def allocate_slug(db: Database, name: str) -> str:
     """A slug from `name` that no tool has yet: `patchwise`, else `patchwise-2`, `-3`, ..."""
     base = slugify(name)
@@ -183,7 +193,12 @@ def store_entries(db: Database, *, feed_id: int | None, feed_name: str, entries:
         if missing:
             _insert_keys(db, tool_id, missing, ignore_taken=True)
             known.update({key: tool_id for key in missing})
-        changes = planned_changes(tool, entry, from_source_feed=tool.get("feed_id") == feed_id)
+        from_source = tool.get("feed_id") == feed_id
+        if not from_source and takes_over(tool, entry):
+            from_source = True
+        changes = planned_changes(tool, entry, from_source_feed=from_source)
+        if from_source and tool.get("feed_id") != feed_id:
+            changes["feed_id"] = feed_id
         if changes:
             assignments = ", ".join(f"{name} = :{name}" for name in changes)
             db.execute(f"UPDATE tool SET {assignments} WHERE id = :id", {**changes, "id": tool_id})

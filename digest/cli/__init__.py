@@ -23,6 +23,24 @@ from digest.cli.context import AppContext, app_context
 from digest.cli.output import fail
 
 
+def _click_flow() -> tuple[type[BaseException], ...]:
+    """Exceptions that carry click's own exit handling (usage errors exit 2): typer >= 0.26
+    raises its vendored copies of click's classes, older typer raises click's."""
+    classes: list[type[BaseException]] = [click.exceptions.Exit, click.exceptions.Abort,
+                                          click.ClickException, typer.Exit, typer.Abort]
+    try:
+        from typer._click import exceptions as vendored
+    except ImportError:
+        pass
+    else:
+        classes += [getattr(vendored, name) for name in ("Exit", "Abort", "ClickException")
+                    if isinstance(getattr(vendored, name, None), type)]
+    return tuple(classes)
+
+
+_CLICK_FLOW = _click_flow()
+
+
 class DigestGroup(TyperGroup):
     """The root group: turns every error raised below it into one line and an exit code."""
 
@@ -31,7 +49,7 @@ class DigestGroup(TyperGroup):
 
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except _CLICK_FLOW:
             raise
         except DigestError as exc:
             _report(ctx, exc.one_line())
