@@ -59,9 +59,10 @@ WORDS = ("agent code review meeting notes voice image design data query document
 def _entry(rng: random.Random, feed: int, index: int, when: datetime) -> str:
     name = f"{rng.choice(WORDS).title()}{rng.choice(WORDS)}{feed}x{index}"
     tagline = " ".join(rng.choice(WORDS) for _ in range(8))
+    # two short paragraphs of escaped HTML, as launch boards and changelogs publish them
     paragraphs = "".join(
-        f"&lt;p&gt;{' '.join(rng.choice(WORDS) for _ in range(30))} &lt;b&gt;{rng.choice(WORDS)}&lt;/b&gt; "
-        f"&lt;a href=\"https://{name.lower()}.example/docs\"&gt;docs&lt;/a&gt;.&lt;/p&gt;" for _ in range(3))
+        f"&lt;p&gt;{' '.join(rng.choice(WORDS) for _ in range(25))} &lt;b&gt;{rng.choice(WORDS)}&lt;/b&gt; "
+        f"&lt;a href=\"https://{name.lower()}.example/docs\"&gt;docs&lt;/a&gt;.&lt;/p&gt;" for _ in range(2))
     return (f"<item><title>{name} – {tagline}</title>"
             f"<link>https://{name.lower()}.example/?utm_source=bench&amp;utm_medium=rss</link>"
             f"<guid isPermaLink=\"false\">feed{feed}-entry{index}</guid>"
@@ -92,6 +93,10 @@ def make_feeds(count: int) -> list[bytes]:
 
 class FeedHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # One write per response and no Nagle: http.server's defaults add a ~40 ms delayed-ACK
+    # stall to every response, which would measure the server, not the clients.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
     feeds: dict[tuple[str, str], tuple[bytes, bytes, str]] = {}
     last_modified = format_datetime(datetime(2026, 11, 28, tzinfo=UTC), usegmt=True)
 

@@ -44,10 +44,10 @@ def entry_keys(entry: Entry, feed_name: str) -> list[tuple[str, str]]:
     keys: list[tuple[str, str]] = []
     if entry.guid:
         keys.append(("guid", bounded_key(f"{feed_name}|{entry.guid}")))
-    by_url = url_key(entry.url)
+    by_url = entry.url_key or url_key(entry.url)
     if by_url:
         keys.append(("url", by_url))
-    by_name = name_key(entry.name)
+    by_name = entry.name_key or name_key(entry.name)
     if by_name:
         keys.append(("name", by_name))
     return keys
@@ -76,10 +76,11 @@ def _load_tools(db: Database, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         names = {f"i{i}": v for i, v in enumerate(chunk)}
-        rows = db.query(f"SELECT id, {', '.join(TOOL_FIELDS)}, feed_id, edited FROM tool "
+        rows = db.query(f"SELECT id, {', '.join(TOOL_FIELDS)}, feed_id, edited, first_seen_at FROM tool "
                         f"WHERE id IN ({', '.join(':' + n for n in names)})", names)
         for row in rows:
             row["published_at"] = as_datetime(row["published_at"])
+            row["first_seen_at"] = as_datetime(row["first_seen_at"])
             row["edited"] = as_json(row["edited"]) or []
             tools[int(row["id"])] = row
     return tools
@@ -113,89 +114,130 @@ def takes_over(tool: dict[str, Any], entry: Entry) -> bool:
     return len(entry.description) > len(tool.get("description") or "")
 
 
-def allocate_slug(db: Database, name: str) -> str:
+def allocate_slug(db: Database, name: str, *, also_taken: set[str] | None = None) -> str:
     """A slug from `name` that no tool has yet: `patchwise`, else `patchwise-2`, `-3`, ..."""
     base = slugify(name)
     candidate, number = base, 1
-    while db.scalar("SELECT 1 AS taken FROM tool WHERE slug = :slug", {"slug": candidate}):
+    while (also_taken and candidate in also_taken) or \
+            db.scalar("SELECT 1 AS taken FROM tool WHERE slug = :slug", {"slug": candidate}):
         number += 1
         candidate = f"{base}-{number}"
     return candidate
 
 
-def _insert_keys(db: Database, tool_id: int, keys: Sequence[tuple[str, str]], *, ignore_taken: bool) -> None:
-    if not keys:
-        return
-    sql = "INSERT INTO toolkey (kind, value, tool_id) VALUES (:kind, :value, :tool_id)"
-    if ignore_taken:
-        sql += " ON CONFLICT (kind, value) DO NOTHING"
-    db.executemany(sql, [{"kind": k, "value": v, "tool_id": tool_id} for k, v in keys])
+def _allocate_slugs(db: Database, names: Sequence[str]) -> list[str]:
+    """Distinct free slugs for several new tools, with one query in the common case."""
+    bases = [slugify(name) for name in names]
+    taken: set[str] = set()
+    unique = sorted(set(bases))
+    for start in range(0, len(unique), _CHUNK):
+        chunk = {f"s{i}": v for i, v in enumerate(unique[start:start + _CHUNK])}
+        rows = db.query(f"SELECT slug FROM tool WHERE slug IN ({', '.join(':' + k for k in chunk)})", chunk)
+        taken.update(row["slug"] for row in rows)
+    slugs: list[str] = []
+    used: set[str] = set()
+    for name, base in zip(names, bases):
+        slug = base if base not in taken and base not in used else allocate_slug(db, name, also_taken=used)
+        used.add(slug)
+        slugs.append(slug)
+    return slugs
 
 
-def _create_tool(db: Database, entry: Entry, keys: Sequence[tuple[str, str]], *, feed_id: int | None,
-                 seen_at: datetime) -> int:
-    with db.savepoint("new_tool"):
-        tool_id = db.insert(
-            "INSERT INTO tool (slug, name, url, tagline, description, category, vendor, price, "
-            "published_at, first_seen_at, feed_id, edited) VALUES (:slug, :name, :url, :tagline, "
-            ":description, :category, :vendor, :price, :published_at, :first_seen_at, :feed_id, :edited) "
-            "RETURNING id",
-            {"slug": allocate_slug(db, entry.name), "name": entry.name, "url": entry.url,
-             "tagline": entry.tagline, "description": entry.description, "category": entry.category,
-             "vendor": entry.vendor, "price": entry.price, "published_at": entry.published_at,
-             "first_seen_at": seen_at, "feed_id": feed_id, "edited": []})
-        _insert_keys(db, tool_id, keys, ignore_taken=False)
-    return tool_id
+_TOOL_COLUMNS = ("slug", "name", "url", "tagline", "description", "category", "vendor", "price",
+                 "published_at", "first_seen_at", "feed_id", "edited")
+_INSERT_ROWS = 150
+
+
+def _new_row(entry: Entry, *, feed_id: int | None, seen_at: datetime) -> dict[str, Any]:
+    return {**{name: getattr(entry, name) for name in TOOL_FIELDS}, "first_seen_at": seen_at,
+            "feed_id": feed_id, "edited": []}
+
+
+def _insert_tools(db: Database, rows: Sequence[dict[str, Any]],
+                  keys: Sequence[Sequence[tuple[str, str]]]) -> list[int]:
+    """Insert new tools and their keys in a few statements; Conflict (and nothing written) if
+    any key or slug is already taken."""
+    with db.savepoint("new_tools"):
+        for row, slug in zip(rows, _allocate_slugs(db, [row["name"] for row in rows])):
+            row["slug"] = slug
+        ids_by_slug: dict[str, int] = {}
+        for start in range(0, len(rows), _INSERT_ROWS):
+            chunk = rows[start:start + _INSERT_ROWS]
+            params: dict[str, Any] = {}
+            values = []
+            for number, row in enumerate(chunk):
+                values.append("(" + ", ".join(f":{column}_{number}" for column in _TOOL_COLUMNS) + ")")
+                params.update({f"{column}_{number}": row[column] for column in _TOOL_COLUMNS})
+            returned = db.query(f"INSERT INTO tool ({', '.join(_TOOL_COLUMNS)}) VALUES {', '.join(values)} "
+                                "RETURNING id, slug", params)
+            ids_by_slug.update({r["slug"]: int(r["id"]) for r in returned})
+        ids = [ids_by_slug[row["slug"]] for row in rows]
+        db.executemany("INSERT INTO toolkey (kind, value, tool_id) VALUES (:kind, :value, :tool_id)",
+                       [{"kind": kind, "value": value, "tool_id": tool_id}
+                        for tool_id, tool_keys in zip(ids, keys) for kind, value in tool_keys])
+    return ids
+
+
+def _insert_one_by_one(db: Database, rows: Sequence[dict[str, Any]],
+                       keys: Sequence[Sequence[tuple[str, str]]]) -> list[int]:
+    """The slow path after a conflict: each tool on its own, its keys re-read first, so that a
+    tool another writer created meanwhile is used rather than twinned."""
+    created: list[int] = []
+    for row, tool_keys in zip(rows, keys):
+        for attempt in range(1, _ATTEMPTS + 1):
+            if lookup_keys(db, tool_keys):
+                break
+            try:
+                created += _insert_tools(db, [row], [tool_keys])
+                break
+            except Conflict:
+                if attempt == _ATTEMPTS:
+                    raise DatabaseError(f"could not store the tool {row['name']!r}: its keys kept "
+                                        "conflicting with concurrent writers") from None
+    return created
 
 
 def store_entries(db: Database, *, feed_id: int | None, feed_name: str, entries: Sequence[Entry],
                   seen_at: datetime) -> StoreResult:
     """Create or update the tools of `entries`; call inside a write transaction.
 
+    `seen_at` is the poll's start: the first-seen time of new tools, the same for every feed of
+    one poll, so a launch two feeds carry counts once as new and not also as updated.
+
     Guarantees: no two tools share a key (so no twins, even with concurrent polls), and no
-    field listed in a tool's `edited` is written. Raises DatabaseError if a tool cannot be
-    stored after repeated conflicts.
+    field listed in a tool's `edited` is written. Raises DatabaseError if new tools cannot be
+    stored after repeated conflicts with concurrent writers.
     """
     result = StoreResult()
     all_keys = [entry_keys(entry, feed_name) for entry in entries]
     known = lookup_keys(db, (key for keys in all_keys for key in keys))
     tools = _load_tools(db, known.values())
-    new_ids: set[int] = set()
     updated_ids: set[int] = set()
+    pending: list[dict[str, Any]] = []  # new tools, inserted together at the end
+    pending_keys: list[list[tuple[str, str]]] = []
+    pending_by_key: dict[tuple[str, str], int] = {}
+    extra_keys: list[dict[str, Any]] = []  # new keys of known tools
     for entry, keys in zip(entries, all_keys):
         tool_id = next((known[key] for key in keys if key in known), None)
-        created = False
-        attempts = 0
-        while tool_id is None:
-            attempts += 1
-            try:
-                tool_id = _create_tool(db, entry, keys, feed_id=feed_id, seen_at=seen_at)
-                created = True
-            except Conflict:
-                # Another writer stored one of these keys first: use its tool, never a twin.
-                if attempts >= _ATTEMPTS:
-                    raise DatabaseError(f"could not store the tool {entry.name!r}: its keys kept "
-                                        "conflicting with concurrent writers") from None
-                found = lookup_keys(db, keys)
-                known.update(found)
-                tool_id = next((found[key] for key in keys if key in found), None)
-                if tool_id is not None and tool_id not in tools:
-                    tools.update(_load_tools(db, [tool_id]))
-        if created:
-            new_ids.add(tool_id)
-            result.new.append(tool_id)
-            tools[tool_id] = {"id": tool_id, **{name: getattr(entry, name) for name in TOOL_FIELDS},
-                              "feed_id": feed_id, "edited": []}
-            known.update({key: tool_id for key in keys})
+        if tool_id is None:
+            index = next((pending_by_key[key] for key in keys if key in pending_by_key), None)
+            if index is None:  # a new tool
+                index = len(pending)
+                pending.append(_new_row(entry, feed_id=feed_id, seen_at=seen_at))
+                pending_keys.append([])
+            else:  # the same launch twice in one feed: the later entry refines it
+                pending[index].update(planned_changes(pending[index], entry, from_source_feed=True))
+            for key in keys:
+                if key not in pending_by_key:
+                    pending_by_key[key] = index
+                    pending_keys[index].append(key)
             continue
         tool = tools[tool_id]
-        missing = [key for key in keys if key not in known]
-        if missing:
-            _insert_keys(db, tool_id, missing, ignore_taken=True)
-            known.update({key: tool_id for key in missing})
-        from_source = tool.get("feed_id") == feed_id
-        if not from_source and takes_over(tool, entry):
-            from_source = True
+        for key in keys:
+            if key not in known:
+                known[key] = tool_id
+                extra_keys.append({"kind": key[0], "value": key[1], "tool_id": tool_id})
+        from_source = tool.get("feed_id") == feed_id or takes_over(tool, entry)
         changes = planned_changes(tool, entry, from_source_feed=from_source)
         if from_source and tool.get("feed_id") != feed_id:
             changes["feed_id"] = feed_id
@@ -203,9 +245,20 @@ def store_entries(db: Database, *, feed_id: int | None, feed_name: str, entries:
             assignments = ", ".join(f"{name} = :{name}" for name in changes)
             db.execute(f"UPDATE tool SET {assignments} WHERE id = :id", {**changes, "id": tool_id})
             tool.update(changes)
-            if tool_id not in new_ids and tool_id not in updated_ids:
+            # a tool first seen in this same poll (another feed's launch) is new, not updated
+            if tool_id not in updated_ids and tool.get("first_seen_at") != seen_at:
                 updated_ids.add(tool_id)
                 result.updated.append(tool_id)
-        elif tool_id not in new_ids and tool_id not in updated_ids:
+        elif tool_id not in updated_ids:
             result.unchanged += 1
+    if extra_keys:
+        # a key another tool took meanwhile is left to that tool
+        db.executemany("INSERT INTO toolkey (kind, value, tool_id) VALUES (:kind, :value, :tool_id) "
+                       "ON CONFLICT (kind, value) DO NOTHING", extra_keys)
+    if pending:
+        try:
+            result.new = _insert_tools(db, pending, pending_keys)
+        except Conflict:
+            # Another writer stored some of these keys first: use its tools, never twins.
+            result.new = _insert_one_by_one(db, pending, pending_keys)
     return result

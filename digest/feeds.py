@@ -26,13 +26,16 @@ from digest.normalise import (
     canonical_url,
     clean_text,
     first_sentence,
+    name_key,
     price_from_label,
     split_title,
+    url_key,
 )
 
 # A DOCTYPE with an internal subset: `<!DOCTYPE name ... [ ... ]>`. Non-greedy up to the first
 # `]` followed by `>`, which is how every internal subset ends.
 _INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.IGNORECASE | re.DOTALL)
+_DRIVER = "digest.saxdriver"  # hardened expat with buffered text, see digest/saxdriver.py
 _STRAY_ENTITY = re.compile(rb"<!ENTITY[^>]*>", re.IGNORECASE)
 
 
@@ -49,6 +52,8 @@ class Entry:
     category: str | None = None
     vendor: str | None = None
     price: str = "unknown"
+    url_key: str | None = None  # identity keys, computed here so workers do that work too
+    name_key: str | None = None
 
 
 @dataclass
@@ -106,7 +111,10 @@ def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None,
     entries returns them with a warning in `warnings`.
     """
     import feedparser
+    import feedparser.api
 
+    if feedparser.api.PREFERRED_XML_PARSERS[:1] != [_DRIVER]:
+        feedparser.api.PREFERRED_XML_PARSERS.insert(0, _DRIVER)
     defused, changed = defuse(body)
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(defused, response_headers=headers, sanitize_html=False,
@@ -170,7 +178,8 @@ def normalise_entry(raw: dict, *, base_url: str = "", category_hint: str | None 
             tagline = ""
     category, price = _category_and_price(raw.get("tags") or [])
     vendor = clean_text(raw.get("publisher") or "", limit=200, keep_paragraphs=False) or vendor_hint
-    return Entry(name=name, guid=guid[:900] if guid else None, url=url,
+    return Entry(name=name, guid=guid[:900] if guid else None, url=url, url_key=url_key(url),
+                 name_key=name_key(name),
                  tagline=clean_text(tagline, limit=TAGLINE_MAX, keep_paragraphs=False),
                  description=description, published_at=_published(raw),
                  category=category or category_hint, vendor=vendor or None, price=price or "unknown")

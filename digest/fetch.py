@@ -1,7 +1,7 @@
 """Fetch: many feeds at once over HTTP, politely, with conditional GET.
 
-`fetch_all` runs on asyncio with one httpx client: a global limit on requests in flight, a
-per-host limit (a host never sees more than `per_host` of our requests at once), a deadline
+`fetch_all` runs on asyncio with httpx: a global limit on requests in flight, a per-host
+limit (a host never sees more than `per_host` of our requests at once), a deadline
 per feed covering connect, headers and the whole body, a cap on the body enforced while
 streaming (after gzip decoding, so a compression bomb is stopped too), and
 ETag / Last-Modified so an unchanged feed costs a 304.
@@ -82,37 +82,58 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-class HostLimits:
-    """One semaphore per host name, created on first use."""
+class Clients:
+    """One small httpx client and one semaphore per (scheme, host).
 
-    def __init__(self, per_host: int) -> None:
+    A host never sees more than `per_host` of our requests at once, and each client's pool
+    only ever holds that host's few connections (one shared pool of hundreds makes httpcore
+    scan every connection on every request). https clients share one verifying SSL context,
+    created on first use; http clients get a context that trusts nothing, so they could
+    never fetch https unverified.
+    """
+
+    def __init__(self, *, per_host: int, timeout: float, user_agent: str, transport: Any = None) -> None:
         self.per_host = per_host
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self.timeout = timeout
+        self.user_agent = user_agent
+        self.transport = transport
+        self._clients: dict[tuple[str, str], tuple[httpx.AsyncClient, asyncio.Semaphore]] = {}
+        self._verified: Any = None
 
-    def __call__(self, url: str) -> asyncio.Semaphore:
-        host = (urlsplit(url).hostname or "").lower()
-        semaphore = self._semaphores.get(host)
-        if semaphore is None:
-            semaphore = self._semaphores[host] = asyncio.Semaphore(self.per_host)
-        return semaphore
+    def _context(self, scheme: str) -> Any:
+        import ssl
+
+        if scheme != "https":
+            return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no CA loaded: verifies nothing
+        if self._verified is None:
+            import certifi
+
+            self._verified = ssl.create_default_context(cafile=certifi.where())
+        return self._verified
+
+    def __call__(self, url: str) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        parts = urlsplit(url)
+        key = (parts.scheme, (parts.hostname or "").lower())
+        found = self._clients.get(key)
+        if found is None:
+            import httpx
+
+            client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout),
+                limits=httpx.Limits(max_connections=self.per_host, max_keepalive_connections=self.per_host),
+                headers={"User-Agent": self.user_agent, "Accept": ACCEPT},
+                follow_redirects=False, verify=self._context(parts.scheme), transport=self.transport)
+            found = self._clients[key] = (client, asyncio.Semaphore(self.per_host))
+        return found
+
+    async def aclose(self) -> None:
+        for client, _ in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
 
 
-def make_client(*, concurrency: int, timeout: float, user_agent: str,
-                transport: Any = None) -> httpx.AsyncClient:
-    """The one client of a poll; `transport` is the seam for tests and other networks."""
-    import httpx
-
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-        headers={"User-Agent": user_agent, "Accept": ACCEPT},
-        follow_redirects=False,
-        transport=transport,
-    )
-
-
-async def fetch_one(client: httpx.AsyncClient, request: FetchRequest, *, hosts: HostLimits,
-                    timeout: float, max_bytes: int) -> FetchResult:
+async def fetch_one(clients: Clients, request: FetchRequest, *, timeout: float,
+                    max_bytes: int) -> FetchResult:
     """Fetch one feed; every failure is returned in the result, never raised."""
     import httpx
 
@@ -120,7 +141,7 @@ async def fetch_one(client: httpx.AsyncClient, request: FetchRequest, *, hosts: 
     result = FetchResult(name=request.name, url=request.url)
     try:
         async with asyncio.timeout(timeout):
-            await _follow(client, request, result, hosts=hosts, max_bytes=max_bytes)
+            await _follow(clients, request, result, max_bytes=max_bytes)
     except TimeoutError:
         result.error = f"timed out after {timeout:g}s"
     except httpx.TimeoutException:
@@ -137,8 +158,8 @@ async def fetch_one(client: httpx.AsyncClient, request: FetchRequest, *, hosts: 
     return result
 
 
-async def _follow(client: httpx.AsyncClient, request: FetchRequest, result: FetchResult, *,
-                  hosts: HostLimits, max_bytes: int) -> None:
+async def _follow(clients: Clients, request: FetchRequest, result: FetchResult, *,
+                  max_bytes: int) -> None:
     headers = {}
     if request.etag:
         headers["If-None-Match"] = request.etag
@@ -147,7 +168,8 @@ async def _follow(client: httpx.AsyncClient, request: FetchRequest, result: Fetc
     url = request.url
     permanent = True
     for _hop in range(MAX_REDIRECTS + 1):
-        async with hosts(url):
+        client, host_slots = clients(url)
+        async with host_slots:
             async with client.stream("GET", url, headers=headers) as response:
                 status = response.status_code
                 location = response.headers.get("location")
@@ -223,19 +245,17 @@ async def fetch_all(requests: Iterable[FetchRequest], *, concurrency: int, per_h
     caller's own bug or a database failure, not a feed's).
     """
     limit = asyncio.Semaphore(concurrency)
-    hosts = HostLimits(per_host)
-    async with make_client(concurrency=concurrency, timeout=timeout, user_agent=user_agent,
-                           transport=transport) as client:
+    clients = Clients(per_host=per_host, timeout=timeout, user_agent=user_agent, transport=transport)
 
-        async def one(request: FetchRequest) -> None:
-            async with limit:
-                result = await fetch_one(client, request, hosts=hosts, timeout=timeout,
-                                         max_bytes=max_bytes)
-            await on_result(result)
+    async def one(request: FetchRequest) -> None:
+        async with limit:
+            result = await fetch_one(clients, request, timeout=timeout, max_bytes=max_bytes)
+        await on_result(result)
 
-        tasks = [asyncio.create_task(one(request)) for request in interleave_hosts(requests)]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
+    tasks = [asyncio.create_task(one(request)) for request in interleave_hosts(requests)]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await clients.aclose()

@@ -31,6 +31,8 @@ PRICE_WORDS = {
 _BLOCK_TAGS = re.compile(
     r"<\s*(?:br|/p|p|/div|div|/li|li|/h[1-6]|h[1-6]|/tr|tr|/blockquote|blockquote|/pre|pre|hr|/ul|/ol)\b[^>]*>",
     re.IGNORECASE)
+# Control and format characters (bidi overrides, zero-width marks) that text never needs.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u200c-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _NEWLINES = re.compile(r"\s*\n\s*(?:\n\s*)+")
 _TITLE_PREFIX = re.compile(
@@ -65,7 +67,7 @@ def clean_text(markup: str | None, *, limit: int | None = None, keep_paragraphs:
     if "<" in text:  # markup that was escaped in the feed: it is still markup, never trusted
         text = nh3.clean(_BLOCK_TAGS.sub("\n\n", text), tags=set(), attributes={})
         text = html.unescape(text)
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = _CONTROL.sub("", text)
     text = _SPACES.sub(" ", text)
     if keep_paragraphs:
         text = _NEWLINES.sub("\n\n", text)

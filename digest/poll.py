@@ -216,44 +216,52 @@ def _parse_job(body: bytes, url: str, content_type: str | None, category: str | 
         return ParsedFeed(error=f"the parser failed: {type(exc).__name__}: {exc}"[:300])
 
 
-def _warm() -> int:
-    import digest.feeds  # noqa: F401
-    import feedparser  # noqa: F401
-    import nh3  # noqa: F401
-
-    return os.getpid()
-
-
 class ParsePool:
-    """Parsing in `workers` processes (forked from a small server that has the parser
-    imported), or inline when `workers` is 0 or 1."""
+    """Parsing in `workers` processes, or inline when `workers` is 1 or processes cannot be had.
+
+    On Linux the workers are forked when the pool is created, which `poll` does before its
+    event loop or any thread starts (so nothing is forked mid-flight), from a process that
+    has not yet imported the fetcher: a fork costs milliseconds and each worker imports the
+    parser itself on its first job, so a poll of unchanged feeds barely pays for them. Fork
+    never re-runs the caller's main module, unlike spawn and forkserver. If a worker dies,
+    the rest of the poll parses inline.
+    """
 
     def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self.executor = None
-        if workers > 1:
+        self.workers = workers if workers > 1 and _can_fork() else 1
+        self.executor: Any = None
+        self.broken = False
+        if self.workers > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            context = multiprocessing.get_context(method)
-            if method == "forkserver":
-                context.set_forkserver_preload(["digest.feeds", "feedparser", "nh3"])
-            self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-            for _ in range(workers):
-                self.executor.submit(_warm)
+            self.executor = ProcessPoolExecutor(max_workers=self.workers,
+                                                mp_context=multiprocessing.get_context("fork"))
+            self.executor.submit(os.getpid)  # forks every worker now, while single-threaded
 
     async def parse(self, body: bytes, url: str, content_type: str | None, category: str | None,
                     vendor: str | None) -> ParsedFeed:
-        if self.executor is None:
-            return _parse_job(body, url, content_type, category, vendor)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, _parse_job, body, url, content_type,
-                                          category, vendor)
+        if self.executor is not None and not self.broken:
+            from concurrent.futures.process import BrokenProcessPool
+
+            loop = asyncio.get_running_loop()
+            try:
+                return await loop.run_in_executor(self.executor, _parse_job, body, url, content_type,
+                                                  category, vendor)
+            except BrokenProcessPool:
+                self.broken = True
+        return _parse_job(body, url, content_type, category, vendor)
 
     def close(self) -> None:
         if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor.shutdown(wait=not self.broken, cancel_futures=True)
+            self.executor = None
+
+
+def _can_fork() -> bool:
+    import sys
+
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 def parse_workers(setting: int, feeds: int) -> int:
@@ -307,7 +315,12 @@ def poll(settings: Settings, *, feed_names: Sequence[str] = (), force: bool = Fa
             else:
                 to_fetch.append(config)
         if to_fetch:
-            asyncio.run(_run(settings, db, to_fetch, rows, report, progress=progress, transport=transport))
+            pool = ParsePool(parse_workers(settings.poll.workers, len(to_fetch)))
+            try:
+                asyncio.run(_run(settings, db, to_fetch, rows, report, pool, progress=progress,
+                                 transport=transport))
+            finally:
+                pool.close()
         report.finished_at = utcnow()
         order = {config.name: index for index, config in enumerate(configs)}
         report.feeds.sort(key=lambda feed: order.get(feed.name, 0))
@@ -317,64 +330,93 @@ def poll(settings: Settings, *, feed_names: Sequence[str] = (), force: bool = Fa
             db.close()
 
 
+_BATCH = 64  # most feeds written in one transaction
+
+
 async def _run(settings: Settings, db: Database, configs: list[FeedConfig], rows: dict[str, dict[str, Any]],
-               report: PollReport, *, progress: ProgressCallback | None, transport: Any) -> None:
+               report: PollReport, pool: ParsePool, *, progress: ProgressCallback | None,
+               transport: Any) -> None:
+    """Fetch and parse concurrently; one writer stores finished feeds, several per transaction
+    when they finish together (group commit), so the database never holds up the network."""
+    from digest.errors import DigestError
     from digest.fetch import FetchRequest, fetch_all
 
     options = settings.poll
-    pool = ParsePool(parse_workers(options.workers, len(configs)))
     by_name = {config.name: config for config in configs}
     total = len(configs)
-
-    done = 0
+    finished: asyncio.Queue = asyncio.Queue()
 
     async def on_result(fetched: FetchResult) -> None:
-        nonlocal done
         config = by_name[fetched.name]
-        outcome = await _handle(settings, db, config, rows[config.name], fetched, pool)
-        report.feeds.append(outcome)
-        done += 1
-        if progress is not None:
-            progress(outcome, done, total)
+        parsed = None
+        if fetched.ok and not fetched.not_modified:
+            parsed = await pool.parse(fetched.body, fetched.final_url or rows[config.name]["url"],
+                                      fetched.content_type, config.category, config.vendor)
+        finished.put_nowait((config, fetched, parsed))
 
-    requests = [FetchRequest(name=c.name, url=rows[c.name]["url"], etag=rows[c.name]["etag"],
-                             last_modified=rows[c.name]["last_modified"]) for c in configs]
+    async def writer() -> None:
+        while True:
+            batch = [await finished.get()]
+            while not finished.empty() and len(batch) < _BATCH:
+                batch.append(finished.get_nowait())
+            items = [item for item in batch if item is not None]
+            if items:
+                with db.transaction(write=True):
+                    outcomes = [_store(settings, db, config, rows[config.name], fetched, parsed,
+                                       seen_at=report.started_at) for config, fetched, parsed in items]
+                for outcome in outcomes:
+                    report.feeds.append(outcome)
+                    if progress is not None:
+                        progress(outcome, report.polled, total)
+            if None in batch:
+                return
+
+    async def fetch() -> None:
+        requests = [FetchRequest(name=c.name, url=rows[c.name]["url"], etag=rows[c.name]["etag"],
+                                 last_modified=rows[c.name]["last_modified"]) for c in configs]
+        try:
+            await fetch_all(requests, concurrency=options.concurrency, per_host=options.per_host,
+                            timeout=options.timeout, max_bytes=options.max_bytes,
+                            user_agent=options.user_agent, on_result=on_result, transport=transport)
+        finally:
+            finished.put_nowait(None)
+
     try:
-        await fetch_all(requests, concurrency=options.concurrency, per_host=options.per_host,
-                        timeout=options.timeout, max_bytes=options.max_bytes,
-                        user_agent=options.user_agent, on_result=on_result, transport=transport)
-    finally:
-        pool.close()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(writer())
+            group.create_task(fetch())
+    except BaseExceptionGroup as failed:  # the database failed: report that, not a group
+        first = failed.exceptions[0]
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        if isinstance(first, (DigestError, KeyboardInterrupt)):
+            raise first from None
+        raise
 
 
-async def _handle(settings: Settings, db: Database, config: FeedConfig, row: dict[str, Any],
-                  fetched: FetchResult, pool: ParsePool) -> FeedOutcome:
+def _store(settings: Settings, db: Database, config: FeedConfig, row: dict[str, Any],
+           fetched: FetchResult, parsed: ParsedFeed | None, *, seen_at: datetime) -> FeedOutcome:
+    """Record one feed's fetch and store its tools; inside the writer's transaction."""
     from digest.dedupe import store_entries
 
     outcome = FeedOutcome(name=config.name, url=row["url"], status=fetched.status,
                           seconds=round(fetched.elapsed, 3))
-    parsed = None
-    if fetched.ok and not fetched.not_modified:
-        parsed = await pool.parse(fetched.body, fetched.final_url or row["url"], fetched.content_type,
-                                  config.category, config.vendor)
-        outcome.warnings = list(parsed.warnings)
     now = utcnow()
-    interval = config.interval or settings.poll.interval
-    with db.transaction(write=True):
-        if not fetched.ok or (parsed is not None and parsed.error):
-            outcome.result = FAILED
-            outcome.error = fetched.error or (parsed.error if parsed else None) or f"HTTP {fetched.status}"
-            record_failure(db, row, outcome, fetched, now=now, max_backoff=settings.poll.max_backoff)
-            return outcome
-        if parsed is not None:
-            outcome.entries = len(parsed.entries)
-            stored = store_entries(db, feed_id=row["id"], feed_name=config.name, entries=parsed.entries,
-                                   seen_at=now)
-            outcome.updated_tools = len(stored.updated)
-            if stored.new:
-                outcome.new_tools = _slugs(db, stored.new)
-        outcome.result = CHANGED if outcome.new_tools or outcome.updated_tools else UNCHANGED
-        record_success(db, row, outcome, fetched, now=now, interval=interval)
+    if not fetched.ok or (parsed is not None and parsed.error):
+        outcome.result = FAILED
+        outcome.error = fetched.error or (parsed.error if parsed else None) or f"HTTP {fetched.status}"
+        record_failure(db, row, outcome, fetched, now=now, max_backoff=settings.poll.max_backoff)
+        return outcome
+    if parsed is not None:
+        outcome.warnings = list(parsed.warnings)
+        outcome.entries = len(parsed.entries)
+        stored = store_entries(db, feed_id=row["id"], feed_name=config.name, entries=parsed.entries,
+                               seen_at=seen_at)
+        outcome.updated_tools = len(stored.updated)
+        if stored.new:
+            outcome.new_tools = _slugs(db, stored.new)
+    outcome.result = CHANGED if outcome.new_tools or outcome.updated_tools else UNCHANGED
+    record_success(db, row, outcome, fetched, now=now, interval=config.interval or settings.poll.interval)
     return outcome
 
 

@@ -143,7 +143,8 @@ class SqliteDatabase(Database):
         out = {}
         for key, value in params.items():
             if isinstance(value, datetime):
-                value = value.astimezone(UTC).strftime(_SQLITE_FORMAT)
+                # what SQLAlchemy stores: naive UTC, always with microseconds
+                value = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
             elif isinstance(value, (list, dict)):
                 value = json.dumps(value)
             out[key] = value
