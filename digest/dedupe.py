@@ -198,11 +198,13 @@ def _insert_one_by_one(db: Database, rows: Sequence[dict[str, Any]],
 
 
 def store_entries(db: Database, *, feed_id: int | None, feed_name: str, entries: Sequence[Entry],
-                  seen_at: datetime) -> StoreResult:
+                  seen_at: datetime, trusted: bool = True) -> StoreResult:
     """Create or update the tools of `entries`; call inside a write transaction.
 
     `seen_at` is the poll's start: the first-seen time of new tools, the same for every feed of
     one poll, so a launch two feeds carry counts once as new and not also as updated.
+    `trusted=False` (an ill-formed feed) only adds tools and fills empty fields: a garbled
+    parse never overwrites what a good one stored.
 
     Guarantees: no two tools share a key (so no twins, even with concurrent polls), and no
     field listed in a tool's `edited` is written. Raises DatabaseError if new tools cannot be
@@ -237,7 +239,7 @@ def store_entries(db: Database, *, feed_id: int | None, feed_name: str, entries:
             if key not in known:
                 known[key] = tool_id
                 extra_keys.append({"kind": key[0], "value": key[1], "tool_id": tool_id})
-        from_source = tool.get("feed_id") == feed_id or takes_over(tool, entry)
+        from_source = trusted and (tool.get("feed_id") == feed_id or takes_over(tool, entry))
         changes = planned_changes(tool, entry, from_source_feed=from_source)
         if from_source and tool.get("feed_id") != feed_id:
             changes["feed_id"] = feed_id

@@ -63,6 +63,7 @@ class ParsedFeed:
     entries: list[Entry] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None  # set instead of raising when parsed in a worker
+    ill_formed: bool = False  # bozo or defused: its entries may add tools, never overwrite them
 
 
 def defuse(body: bytes) -> tuple[bytes, bool]:
@@ -120,6 +121,7 @@ def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None,
     parsed = feedparser.parse(defused, response_headers=headers, sanitize_html=False,
                               resolve_relative_uris=False)
     result = ParsedFeed(version=parsed.get("version") or "")
+    result.ill_formed = changed or bool(parsed.get("bozo"))
     if changed:
         result.warnings.append("the document declared entities in a DOCTYPE; they were removed unexpanded")
     channel = parsed.get("feed", {})

@@ -411,7 +411,7 @@ def _store(settings: Settings, db: Database, config: FeedConfig, row: dict[str, 
         outcome.warnings = list(parsed.warnings)
         outcome.entries = len(parsed.entries)
         stored = store_entries(db, feed_id=row["id"], feed_name=config.name, entries=parsed.entries,
-                               seen_at=seen_at)
+                               seen_at=seen_at, trusted=not parsed.ill_formed)
         outcome.updated_tools = len(stored.updated)
         if stored.new:
             outcome.new_tools = _slugs(db, stored.new)

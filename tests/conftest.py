@@ -122,6 +122,16 @@ def make_cli() -> Callable[[Path], Cli]:
     return Cli
 
 
+@pytest.fixture
+def feed_server() -> Iterator:
+    """A real HTTP server on 127.0.0.1 serving fixture feeds (see tests/feedserver.py)."""
+    from feedserver import FeedServer
+
+    server = FeedServer()
+    yield server
+    server.close()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests of one backend's specifics run only on that backend (deselected, not skipped)."""
     other = "sqlite_only" if BACKEND == "postgresql" else None
