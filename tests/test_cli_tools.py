@@ -1,0 +1,97 @@
+"""`digest tools list` / `show`: filters, --json, and bad input."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from feedserver import FeedServer, item, rss
+from test_poll import LINTERN, MINUTELY, PATCHWISE, write_feeds
+
+
+@pytest.fixture
+def catalogue(cli, home: Path, feed_server: FeedServer):
+    write_feeds(home, {"f": feed_server.route("/f.xml", body=rss(PATCHWISE, LINTERN, MINUTELY))})
+    assert cli("poll").exit_code == 0
+    return cli
+
+
+def test_list_shows_every_tool_newest_first(catalogue) -> None:
+    result = catalogue("tools", "list")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:5] == ["ID", "SLUG", "CATEGORY", "PRICE", "SEEN"]
+    assert [line.split()[1] for line in lines[1:]] == ["minutely", "lintern", "patchwise"]
+
+
+def test_list_json_is_complete(catalogue) -> None:
+    records = json.loads(catalogue("tools", "list", "--json").stdout)
+    assert [r["slug"] for r in records] == ["minutely", "lintern", "patchwise"]
+    patchwise = records[2]
+    assert set(patchwise) >= {"id", "slug", "name", "url", "tagline", "description", "category", "vendor",
+                              "price", "published_at", "first_seen_at", "feed", "edited", "comparisons"}
+    assert (patchwise["price"], patchwise["feed"], patchwise["comparisons"]) == ("freemium", "f", 0)
+
+
+def test_list_filters_by_category_any_case_and_limits(catalogue) -> None:
+    code_review = json.loads(catalogue("tools", "list", "--category", "Code Review", "--json").stdout)
+    assert sorted(r["slug"] for r in code_review) == ["lintern", "patchwise"]
+    assert len(json.loads(catalogue("tools", "list", "--limit", "1", "--json").stdout)) == 1
+    empty = catalogue("tools", "list", "--category", "nothing")
+    assert empty.exit_code == 0 and "categories: code review, meetings" in empty.stderr
+
+
+def test_new_means_in_no_comparison_yet(catalogue, home: Path) -> None:
+    db = sqlite3.connect(home / "digest.db")
+    ids = dict(db.execute("SELECT slug, id FROM tool"))
+    with db:
+        db.execute("INSERT INTO comparison (tool_a_id, tool_b_id, title, pricing_read, created_at, updated_at) "
+                   "VALUES (?, ?, 'Reviewers', '', '2026-11-30 00:00:00.000000', '2026-11-30 00:00:00.000000')",
+                   (ids["patchwise"], ids["lintern"]))
+    db.close()
+    fresh = json.loads(catalogue("tools", "list", "--new", "--json").stdout)
+    assert [r["slug"] for r in fresh] == ["minutely"]
+    patchwise = json.loads(catalogue("tools", "show", "patchwise", "--json").stdout)
+    assert patchwise["comparisons"] == 1
+
+
+def test_show_by_slug_or_id(catalogue) -> None:
+    by_slug = catalogue("tools", "show", "lintern")
+    assert by_slug.exit_code == 0
+    assert by_slug.stdout.startswith("Lintern  (id ")
+    assert "price:       open-source" in by_slug.stdout
+    record = json.loads(catalogue("tools", "show", "lintern", "--json").stdout)
+    assert json.loads(catalogue("tools", "show", str(record["id"]), "--json").stdout) == record
+    assert {(k["kind"], k["value"]) for k in record["keys"]} == {
+        ("guid", "f|li-1"), ("url", "lintern.example"), ("name", "lintern")}
+
+
+@pytest.mark.parametrize("args", [("tools", "show", "nope"), ("tools", "show", "999")])
+def test_unknown_tool_is_exit_2_in_one_line(catalogue, args: tuple[str, ...]) -> None:
+    result = catalogue(*args)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: no tool with id or slug '{args[-1]}' (hint: see `digest tools list`)\n"
+
+
+def test_bad_limit_is_a_usage_error(catalogue) -> None:
+    result = catalogue("tools", "list", "--limit", "0")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_empty_catalogue_says_so(cli) -> None:
+    result = cli("tools", "list")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "no tools yet" in result.stderr
+    assert json.loads(cli("tools", "list", "--json").stdout) == []
+
+
+def test_slugs_stay_unique_when_names_collide(cli, home: Path, feed_server: FeedServer) -> None:
+    # different tools (names in Cyrillic) whose names give the same slug
+    write_feeds(home, {"f": feed_server.route("/f.xml", body=rss(
+        item("Рыба – one", "https://fish.example/", "1"), item("Кот – two", "https://cat.example/", "2")))})
+    cli("poll")
+    records = json.loads(cli("tools", "list", "--json").stdout)
+    assert sorted(r["slug"] for r in records) == ["tool", "tool-2"]
+    assert {r["name"] for r in records} == {"Рыба", "Кот"}
