@@ -116,7 +116,8 @@ def sync_feeds(db: Database, configs: Sequence[FeedConfig], *, now: datetime) ->
             if row is None:
                 db.execute(
                     "INSERT INTO feed (name, configured_url, url, category, error_count, disabled, created_at) "
-                    "VALUES (:name, :url, :url, :category, 0, :disabled, :now)",
+                    "VALUES (:name, :url, :url, :category, 0, :disabled, :now) "
+                    "ON CONFLICT (name) DO NOTHING",  # another poll added it meanwhile
                     {"name": config.name, "url": config.url, "category": config.category,
                      "disabled": False, "now": now})
             elif row["configured_url"] != config.url:
@@ -359,11 +360,11 @@ async def _run(settings: Settings, db: Database, configs: list[FeedConfig], rows
             batch = [await finished.get()]
             while not finished.empty() and len(batch) < _BATCH:
                 batch.append(finished.get_nowait())
-            items = [item for item in batch if item is not None]
+            # a fixed order of feed rows within every transaction keeps concurrent polls from
+            # locking them in opposite orders
+            items = sorted((item for item in batch if item is not None), key=lambda i: i[0].name)
             if items:
-                with db.transaction(write=True):
-                    outcomes = [_store(settings, db, config, rows[config.name], fetched, parsed,
-                                       seen_at=report.started_at) for config, fetched, parsed in items]
+                outcomes = _store_batch(settings, db, items, rows, seen_at=report.started_at)
                 for outcome in outcomes:
                     report.feeds.append(outcome)
                     if progress is not None:
@@ -392,6 +393,28 @@ async def _run(settings: Settings, db: Database, configs: list[FeedConfig], rows
         if isinstance(first, (DigestError, KeyboardInterrupt)):
             raise first from None
         raise
+
+
+def _store_batch(settings: Settings, db: Database, items: list, rows: dict[str, dict[str, Any]], *,
+                 seen_at: datetime) -> list[FeedOutcome]:
+    """Store finished feeds in one transaction; run again if the server picked it as a
+    deadlock victim (PostgreSQL, with another poll writing the same feeds and tools)."""
+    from digest.sql import Retry
+
+    saved = {config.name: dict(rows[config.name]) for config, _, _ in items}
+    attempt = 1
+    while True:
+        try:
+            with db.transaction(write=True):
+                return [_store(settings, db, config, rows[config.name], fetched, parsed, seen_at=seen_at)
+                        for config, fetched, parsed in items]
+        except Retry:
+            if attempt == 3:
+                raise
+            attempt += 1
+            for name, row in saved.items():  # undo what the rolled-back attempt noted
+                rows[name].clear()
+                rows[name].update(row)
 
 
 def _store(settings: Settings, db: Database, config: FeedConfig, row: dict[str, Any],

@@ -30,8 +30,20 @@ if TYPE_CHECKING:
 _SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
 
-class Conflict(Exception):
-    """A unique constraint (or another integrity rule) refused a write."""
+class Conflict(DatabaseError):
+    """A unique constraint (or another integrity rule) refused a write.
+
+    Callers that expect one (a concurrent writer won a race) catch it and re-read; one that
+    escapes is still a one-line database error, never a traceback.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"the database refused a write: {message}")
+
+
+class Retry(DatabaseError):
+    """The server aborted the transaction to break a deadlock (or a serialization conflict):
+    the whole unit of work can simply run again."""
 
 
 def as_datetime(value: Any) -> datetime | None:
@@ -220,6 +232,8 @@ class SqlAlchemyDatabase(Database):
         except self._exc.IntegrityError as error:
             raise Conflict(_first_line(error)) from None
         except self._exc.SQLAlchemyError as error:
+            if getattr(getattr(error, "orig", None), "sqlstate", None) in ("40P01", "40001"):
+                raise Retry(f"database error: {_first_line(error)}") from None
             raise DatabaseError(f"database error: {_first_line(error)}") from None
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
