@@ -22,5 +22,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	@$(BIN)/python -m pytest
 
+bench: $(STAMP)
+	@$(BIN)/python bench/poll.py
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
