@@ -17,6 +17,7 @@ unless one describes the tool more fully, in which case it becomes the source.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -148,6 +149,17 @@ _TOOL_COLUMNS = ("slug", "name", "url", "tagline", "description", "category", "v
 _INSERT_ROWS = 150
 
 
+@functools.cache
+def _param_names(number: int) -> tuple[str, ...]:
+    return tuple(f"{column}_{number}" for column in _TOOL_COLUMNS)
+
+
+@functools.cache
+def _insert_sql(rows: int) -> str:
+    values = ", ".join("(" + ", ".join(":" + name for name in _param_names(n)) + ")" for n in range(rows))
+    return f"INSERT INTO tool ({', '.join(_TOOL_COLUMNS)}) VALUES {values} RETURNING id, slug"
+
+
 def _new_row(entry: Entry, *, feed_id: int | None, seen_at: datetime) -> dict[str, Any]:
     return {**{name: getattr(entry, name) for name in TOOL_FIELDS}, "first_seen_at": seen_at,
             "feed_id": feed_id, "edited": []}
@@ -164,12 +176,9 @@ def _insert_tools(db: Database, rows: Sequence[dict[str, Any]],
         for start in range(0, len(rows), _INSERT_ROWS):
             chunk = rows[start:start + _INSERT_ROWS]
             params: dict[str, Any] = {}
-            values = []
             for number, row in enumerate(chunk):
-                values.append("(" + ", ".join(f":{column}_{number}" for column in _TOOL_COLUMNS) + ")")
-                params.update({f"{column}_{number}": row[column] for column in _TOOL_COLUMNS})
-            returned = db.query(f"INSERT INTO tool ({', '.join(_TOOL_COLUMNS)}) VALUES {', '.join(values)} "
-                                "RETURNING id, slug", params)
+                params.update(zip(_param_names(number), (row[column] for column in _TOOL_COLUMNS)))
+            returned = db.query(_insert_sql(len(chunk)), params)
             ids_by_slug.update({r["slug"]: int(r["id"]) for r in returned})
         ids = [ids_by_slug[row["slug"]] for row in rows]
         db.executemany("INSERT INTO toolkey (kind, value, tool_id) VALUES (:kind, :value, :tool_id)",

@@ -32,9 +32,8 @@ _BLOCK_TAGS = re.compile(
     r"<\s*(?:br|/p|p|/div|div|/li|li|/h[1-6]|h[1-6]|/tr|tr|/blockquote|blockquote|/pre|pre|hr|/ul|/ol)\b[^>]*>",
     re.IGNORECASE)
 # Control and format characters (bidi overrides, zero-width marks) that text never needs.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u200c-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
-_NEWLINES = re.compile(r"\s*\n\s*(?:\n\s*)+")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 _TITLE_PREFIX = re.compile(
     r"^\s*(?:(?:show|launch|ask|tell)\s+hn\s*[:\-–—]\s*|\[?launch\]?\s*[:\-–—]\s*|"
     r"introducing\s+|announcing\s+|meet\s+)", re.IGNORECASE)
@@ -56,9 +55,9 @@ def clean_text(markup: str | None, *, limit: int | None = None, keep_paragraphs:
     """
     if not markup:
         return ""
-    import nh3
-
     text = markup
+    if "<" in text or "&" in text:
+        import nh3
     if "<" in text:
         text = _BLOCK_TAGS.sub("\n\n", text)
         text = nh3.clean(text, tags=set(), attributes={}, strip_comments=True)
@@ -67,11 +66,12 @@ def clean_text(markup: str | None, *, limit: int | None = None, keep_paragraphs:
     if "<" in text:  # markup that was escaped in the feed: it is still markup, never trusted
         text = nh3.clean(_BLOCK_TAGS.sub("\n\n", text), tags=set(), attributes={})
         text = html.unescape(text)
-    text = _CONTROL.sub("", text)
-    text = _SPACES.sub(" ", text)
-    if keep_paragraphs:
-        text = _NEWLINES.sub("\n\n", text)
-        text = "\n".join(line.strip() for line in text.split("\n")).strip()
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
+    if keep_paragraphs and "\n" in text:
+        # blank lines (block elements) separate paragraphs; any other white space is a space
+        paragraphs = (" ".join(part.split()) for part in _PARAGRAPH_BREAK.split(text))
+        text = "\n\n".join(part for part in paragraphs if part)
     else:
         text = " ".join(text.split())
     if limit is not None and len(text) > limit:

@@ -27,8 +27,6 @@ from digest.errors import DatabaseError
 if TYPE_CHECKING:
     from digest.config import Settings
 
-_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
-
 
 class Conflict(DatabaseError):
     """A unique constraint (or another integrity rule) refused a write.
@@ -52,13 +50,8 @@ def as_datetime(value: Any) -> datetime | None:
         if isinstance(value, datetime) and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
-    text = str(value)
-    for fmt in (_SQLITE_FORMAT, "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
-        except ValueError:
-            continue
-    return datetime.fromisoformat(text).astimezone(UTC)
+    parsed = datetime.fromisoformat(str(value))  # SQLite's text: "2026-11-30 12:00:00.000000"
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def as_json(value: Any) -> Any:
@@ -149,18 +142,23 @@ class SqliteDatabase(Database):
             raise DatabaseError(f"cannot open the database {path}: {exc}") from None
 
     @staticmethod
-    def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _params(params: Mapping[str, Any] | None) -> Mapping[str, Any]:
+        """Values as SQLAlchemy stores them on SQLite; a mapping that needs nothing is reused."""
         if not params:
             return {}
-        out = {}
+        out = None
         for key, value in params.items():
+            kind = type(value)
+            if value is None or kind is str or kind is int or kind is float or kind is bool:
+                continue
+            if out is None:
+                out = dict(params)
             if isinstance(value, datetime):
                 # what SQLAlchemy stores: naive UTC, always with microseconds
-                value = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+                out[key] = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
             elif isinstance(value, (list, dict)):
-                value = json.dumps(value)
-            out[key] = value
-        return out
+                out[key] = json.dumps(value)
+        return params if out is None else out
 
     def _run(self, method: str, sql: str, arg: Any) -> Any:
         try:
@@ -177,7 +175,7 @@ class SqliteDatabase(Database):
         return self._run("execute", sql, self._params(params)).rowcount
 
     def executemany(self, sql: str, rows: Iterable[Mapping[str, Any]]) -> None:
-        self._run("executemany", sql, [self._params(row) for row in rows])
+        self._run("executemany", sql, (self._params(row) for row in rows))
 
     @contextlib.contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[Database]:

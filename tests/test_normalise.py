@@ -50,7 +50,7 @@ def test_clean_text_treats_escaped_markup_as_markup() -> None:
 
 
 def test_clean_text_removes_control_and_bidi_characters_and_limits_length() -> None:
-    assert clean_text("a\x00b\u202ec\u200bd") == "abc d"
+    assert clean_text("a\x00b\u202ec\u200bd\u00a0e") == "abcd e"
     text = clean_text("word " * 100, limit=30)
     assert len(text) <= 30 and text.endswith("…")
 
