@@ -31,9 +31,16 @@ def _record(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+_BRIEF = "t.id, t.slug, t.name, t.tagline, t.category, t.price, t.first_seen_at"
+
+
 def list_tools(db: Database, *, new: bool = False, category: str | None = None,
-               limit: int | None = None) -> list[dict[str, Any]]:
-    """Tools, newest first; `new`: only those in no comparison yet; `category`: case-insensitive."""
+               limit: int | None = None, brief: bool = False) -> list[dict[str, Any]]:
+    """Tools, newest first; `new`: only those in no comparison yet; `category`: case-insensitive.
+
+    `brief` reads only what a table shows (id, slug, name, tagline, category, price,
+    first_seen_at), which keeps listing thousands of tools fast.
+    """
     where: list[str] = []
     params: dict[str, Any] = {}
     if new:
@@ -41,7 +48,7 @@ def list_tools(db: Database, *, new: bool = False, category: str | None = None,
     if category is not None:
         where.append("LOWER(t.category) = LOWER(:category)")
         params["category"] = category.strip()
-    sql = f"SELECT {_COLUMNS} {_FROM}"
+    sql = f"SELECT {_BRIEF} FROM tool t" if brief else f"SELECT {_COLUMNS} {_FROM}"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " " + _NEWEST_FIRST
@@ -50,7 +57,12 @@ def list_tools(db: Database, *, new: bool = False, category: str | None = None,
             raise ValidationError(f"--limit must be at least 1, got {limit}")
         sql += " LIMIT :limit"
         params["limit"] = limit
-    return [_record(row) for row in db.query(sql, params)]
+    rows = db.query(sql, params)
+    if brief:
+        for row in rows:
+            row["first_seen_at"] = as_datetime(row["first_seen_at"])
+        return rows
+    return [_record(row) for row in rows]
 
 
 def get_tool(db: Database, ref: str) -> dict[str, Any]:

@@ -101,7 +101,7 @@ class SmtpSettings:
 @dataclass(frozen=True)
 class PollSettings:
     interval: float = _setting(3600.0, "duration")  # default poll interval of a feed
-    concurrency: int = _setting(32, "int")  # feeds fetched at once
+    concurrency: int = _setting(100, "int")  # feeds fetched at once (a host still sees at most per_host)
     per_host: int = _setting(4, "int")  # feeds fetched at once from one host
     timeout: float = _setting(15.0, "duration")  # whole-request timeout per feed
     max_bytes: int = _setting(5_000_000, "int")  # a larger feed body is refused

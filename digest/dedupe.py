@@ -36,6 +36,7 @@ _ATTEMPTS = 5
 @dataclass
 class StoreResult:
     new: list[int] = field(default_factory=list)  # ids of tools created
+    new_slugs: list[str] = field(default_factory=list)  # their slugs, in the same order
     updated: list[int] = field(default_factory=list)  # ids of tools whose fields changed
     unchanged: int = 0  # entries that matched a tool and changed nothing
 
@@ -193,6 +194,7 @@ def _insert_one_by_one(db: Database, rows: Sequence[dict[str, Any]],
     tool another writer created meanwhile is used rather than twinned."""
     created: list[int] = []
     for row, tool_keys in zip(rows, keys):
+        row.pop("slug", None)
         for attempt in range(1, _ATTEMPTS + 1):
             if lookup_keys(db, tool_keys):
                 break
@@ -272,4 +274,5 @@ def store_entries(db: Database, *, feed_id: int | None, feed_name: str, entries:
         except Conflict:
             # Another writer stored some of these keys first: use its tools, never twins.
             result.new = _insert_one_by_one(db, pending, pending_keys)
+        result.new_slugs = [row["slug"] for row in pending if "slug" in row]
     return result

@@ -332,6 +332,7 @@ def poll(settings: Settings, *, feed_names: Sequence[str] = (), force: bool = Fa
 
 
 _BATCH = 64  # most feeds written in one transaction
+_GATHER = 0.05  # seconds the writer waits for more finished feeds before it commits
 
 
 async def _run(settings: Settings, db: Database, configs: list[FeedConfig], rows: dict[str, dict[str, Any]],
@@ -356,10 +357,16 @@ async def _run(settings: Settings, db: Database, configs: list[FeedConfig], rows
         finished.put_nowait((config, fetched, parsed))
 
     async def writer() -> None:
+        loop = asyncio.get_running_loop()
         while True:
             batch = [await finished.get()]
-            while not finished.empty() and len(batch) < _BATCH:
-                batch.append(finished.get_nowait())
+            # gather what finishes in the next moment too: one commit for several feeds
+            deadline = loop.time() + _GATHER
+            while len(batch) < _BATCH and batch[-1] is not None and (left := deadline - loop.time()) > 0:
+                try:
+                    batch.append(await asyncio.wait_for(finished.get(), left))
+                except TimeoutError:
+                    break
             # a fixed order of feed rows within every transaction keeps concurrent polls from
             # locking them in opposite orders
             items = sorted((item for item in batch if item is not None), key=lambda i: i[0].name)
@@ -437,17 +444,7 @@ def _store(settings: Settings, db: Database, config: FeedConfig, row: dict[str, 
                                seen_at=seen_at, trusted=not parsed.ill_formed)
         outcome.updated_tools = len(stored.updated)
         if stored.new:
-            outcome.new_tools = _slugs(db, stored.new)
+            outcome.new_tools = stored.new_slugs
     outcome.result = CHANGED if outcome.new_tools or outcome.updated_tools else UNCHANGED
     record_success(db, row, outcome, fetched, now=now, interval=config.interval or settings.poll.interval)
     return outcome
-
-
-def _slugs(db: Database, ids: list[int]) -> list[str]:
-    slugs: dict[int, str] = {}
-    for start in range(0, len(ids), 400):
-        chunk = ids[start:start + 400]
-        names = {f"i{i}": v for i, v in enumerate(chunk)}
-        for row in db.query(f"SELECT id, slug FROM tool WHERE id IN ({', '.join(':' + n for n in names)})", names):
-            slugs[int(row["id"])] = row["slug"]
-    return [slugs[i] for i in ids if i in slugs]

@@ -32,7 +32,7 @@ def list_tools(
 
     state = app_context(ctx)
     with connect(state.settings) as db:
-        tools = query(db, new=new, category=category, limit=limit)
+        tools = query(db, new=new, category=category, limit=limit, brief=not json_output)
         known = categories(db) if category and not tools else []
     if json_output:
         print_json(tools)
@@ -70,18 +70,19 @@ def show_tool(
 
 def _print_table(tools: list[dict]) -> None:
     import shutil
+    import sys
 
     width = shutil.get_terminal_size((120, 24)).columns
     headers = ("ID", "SLUG", "CATEGORY", "PRICE", "SEEN", "NAME / TAGLINE")
     rows = [(str(t["id"]), t["slug"], t["category"] or "-", t["price"],
-             t["first_seen_at"].strftime("%Y-%m-%d") if t["first_seen_at"] else "-",
+             t["first_seen_at"].date().isoformat() if t["first_seen_at"] else "-",
              t["name"] + (f" - {t['tagline']}" if t["tagline"] else "")) for t in tools]
     widths = [min(max(len(row[i]) for row in [headers, *rows]), cap)
               for i, cap in enumerate((8, 32, 20, 11, 10))]
-    for row in [headers, *rows]:
-        cells = [_fit(cell, w).ljust(w) for cell, w in zip(row, widths)]
-        line = "  ".join(cells) + "  "
-        typer.echo(line + _fit(row[-1], max(20, width - len(line))))
+    last = max(20, width - sum(widths) - 2 * len(widths))
+    lines = ["  ".join([*(_fit(cell, w).ljust(w) for cell, w in zip(row, widths)), _fit(row[-1], last)])
+             for row in [headers, *rows]]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _fit(text: str, width: int) -> str:
