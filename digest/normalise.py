@@ -10,7 +10,7 @@ import hashlib
 import html
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 # Query parameters that only track a click; they never change what a page shows.
 TRACKING_PARAMS = frozenset({
@@ -102,10 +102,14 @@ def canonical_url(url: str | None) -> str | None:
     if ":" in host:  # IPv6 literal
         host = f"[{host}]"
     netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)]
-    path = parts.path or "/"
-    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+    # keep the other parameters exactly as written (order and encoding)
+    query = "&".join(pair for pair in parts.query.split("&") if pair and not _tracking(pair.split("=", 1)[0]))
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def _tracking(name: str) -> bool:
+    name = unquote_plus(name).lower()
+    return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
 
 
 def url_key(canonical: str | None) -> str | None:

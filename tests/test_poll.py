@@ -306,3 +306,11 @@ def test_two_polls_at_once_create_no_twins(home: Path, feed_server: FeedServer) 
     assert len(names) == len(set(names)) == 75
     assert rows(home, "SELECT COUNT(*) AS n FROM toolkey k LEFT JOIN tool t ON t.id = k.tool_id "
                       "WHERE t.id IS NULL")[0]["n"] == 0
+
+
+def test_a_feeds_vendor_and_category_hints_apply_to_its_tools(home: Path, feed_server: FeedServer) -> None:
+    write_feeds(home, {"vendor-blog": feed_server.route("/v.xml", body=rss(item("Modelmaker 2 – faster", "https://v.example/2", "v2")))},
+                **{"vendor-blog": {"vendor": "Vendor Co", "category": "models"}})
+    run(home)
+    [tool] = tools(home)
+    assert (tool["vendor"], tool["category"]) == ("Vendor Co", "models")
