@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "httpx", "feedparser", "pydantic", "jinja2", "rich")
 
 PROBE = """
@@ -36,11 +38,13 @@ def test_help_loads_no_heavy_library() -> None:
     assert loaded("--help") == []
 
 
+@pytest.mark.sqlite_only  # on PostgreSQL the read path goes through SQLAlchemy by design
 def test_tools_list_and_show_read_through_sqlite3_alone(home: Path) -> None:
     assert loaded("--home", str(home), "tools", "list") == []
     assert loaded("--home", str(home), "tools", "list", "--json", "--limit", "5", "--category", "x") == []
     assert loaded("--home", str(home), "tools", "show", "nothing") == []
 
 
+@pytest.mark.sqlite_only
 def test_poll_of_nothing_needs_no_orm(home: Path) -> None:
     assert "sqlalchemy" not in loaded("--home", str(home), "poll")

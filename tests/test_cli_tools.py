@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -44,13 +43,16 @@ def test_list_filters_by_category_any_case_and_limits(catalogue) -> None:
 
 
 def test_new_means_in_no_comparison_yet(catalogue, home: Path) -> None:
-    db = sqlite3.connect(home / "digest.db")
-    ids = dict(db.execute("SELECT slug, id FROM tool"))
-    with db:
+    from datetime import UTC, datetime
+
+    from digest.config import load_settings
+    from digest.sql import connect
+
+    with connect(load_settings(home)) as db, db.transaction(write=True):
+        ids = {row["slug"]: row["id"] for row in db.query("SELECT slug, id FROM tool")}
         db.execute("INSERT INTO comparison (tool_a_id, tool_b_id, title, pricing_read, created_at, updated_at) "
-                   "VALUES (?, ?, 'Reviewers', '', '2026-11-30 00:00:00.000000', '2026-11-30 00:00:00.000000')",
-                   (ids["patchwise"], ids["lintern"]))
-    db.close()
+                   "VALUES (:a, :b, 'Reviewers', '', :now, :now)",
+                   {"a": ids["patchwise"], "b": ids["lintern"], "now": datetime.now(UTC)})
     fresh = json.loads(catalogue("tools", "list", "--new", "--json").stdout)
     assert [r["slug"] for r in fresh] == ["minutely"]
     patchwise = json.loads(catalogue("tools", "show", "patchwise", "--json").stdout)

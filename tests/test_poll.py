@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ from feedserver import FeedServer, item, rss
 
 from digest.config import load_settings
 from digest.poll import backoff_seconds, poll
+from digest.sql import as_datetime, as_json, connect
 
 PATCHWISE = item("Patchwise – an AI reviewer that writes missing tests", "https://patchwise.example/",
                  "pw-1", "Reads a pull request and writes the tests it is missing.", ("code review", "Freemium"))
@@ -39,13 +39,10 @@ def run(home: Path, **options):
     return poll(load_settings(home), **options)
 
 
-def rows(home: Path, sql: str, *params) -> list[dict]:
-    db = sqlite3.connect(home / "digest.db")
-    db.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in db.execute(sql, params)]
-    finally:
-        db.close()
+def rows(home: Path, statement: str, **params) -> list[dict]:
+    """Rows through the portable SQL layer, so these tests run on SQLite and PostgreSQL alike."""
+    with connect(load_settings(home)) as db:
+        return db.query(statement, params)
 
 
 def tools(home: Path) -> list[dict]:
@@ -53,14 +50,12 @@ def tools(home: Path) -> list[dict]:
 
 
 def feed(home: Path, name: str) -> dict:
-    return rows(home, "SELECT * FROM feed WHERE name = ?", name)[0]
+    return rows(home, "SELECT * FROM feed WHERE name = :name", name=name)[0]
 
 
-def sql(home: Path, statement: str, *params) -> None:
-    db = sqlite3.connect(home / "digest.db")
-    with db:
+def sql(home: Path, statement: str, **params) -> None:
+    with connect(load_settings(home)) as db, db.transaction(write=True):
         db.execute(statement, params)
-    db.close()
 
 
 def test_first_poll_stores_tools_and_a_second_poll_of_unchanged_feeds_creates_nothing(
@@ -88,8 +83,8 @@ def test_tool_fields_are_normalised_from_the_entry(home: Path, feed_server: Feed
     assert tool["name"] == "Minutely"
     assert tool["tagline"] == "meeting notes that draft follow-ups"
     assert tool["url"] == "https://minutely.example/"
-    assert (tool["category"], tool["price"], json.loads(tool["edited"])) == ("meetings", "unknown", [])
-    assert tool["published_at"] == "2026-11-23 09:00:00.000000"
+    assert (tool["category"], tool["price"], as_json(tool["edited"])) == ("meetings", "unknown", [])
+    assert as_datetime(tool["published_at"]) == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def test_a_feed_that_ignores_validators_is_reparsed_without_twins(home: Path, feed_server: FeedServer) -> None:
@@ -135,13 +130,13 @@ def test_gone_disables_the_feed_until_forced(home: Path, feed_server: FeedServer
     report = run(home)
     assert report.summary() == "1 feeds, 0 new tools, 0 unchanged, 1 failed"
     row = feed(home, "gone")
-    assert (row["disabled"], row["last_status"]) == (1, 410) and "410" in row["disabled_reason"]
+    assert (bool(row["disabled"]), row["last_status"]) == (True, 410) and "410" in row["disabled_reason"]
     skipped = run(home)
     assert skipped.feeds[0].result == "skipped" and "disabled" in skipped.feeds[0].error
     assert len(feed_server.hits("/gone.xml")) == 1
     feed_server.route("/gone.xml", body=rss(LINTERN))
     assert run(home, force=True).summary() == "1 feeds, 1 new tools, 0 unchanged, 0 failed"
-    assert feed(home, "gone")["disabled"] == 0
+    assert not feed(home, "gone")["disabled"]
 
 
 def test_failures_are_recorded_and_backed_off_as_retry_after_asks(home: Path, feed_server: FeedServer) -> None:
@@ -153,7 +148,7 @@ def test_failures_are_recorded_and_backed_off_as_retry_after_asks(home: Path, fe
     row = feed(home, "busy")
     assert (row["error_count"], row["last_status"]) == (1, 503)
     assert row["last_error"].startswith("HTTP 503")
-    next_poll = datetime.fromisoformat(row["next_poll_at"]).replace(tzinfo=UTC)
+    next_poll = as_datetime(row["next_poll_at"])
     assert next_poll >= started + timedelta(seconds=7200)
     assert run(home).feeds[0].error.startswith("backing off after 1 failures")
     run(home, force=True)
@@ -216,9 +211,7 @@ def test_external_entities_never_reach_the_database(home: Path, feed_server: Fee
     write_feeds(home, {"xxe": feed_server.route("/xxe.xml", body=body)})
     report = run(home)
     assert report.new_tools == 1
-    db = sqlite3.connect(home / "digest.db")
-    dump = "\n".join(db.iterdump())
-    db.close()
+    dump = json.dumps([rows(home, f"SELECT * FROM {table}") for table in ("tool", "toolkey", "feed")], default=str)
     assert "TOP-SECRET-CONTENT" not in dump
     assert "TOP-SECRET-CONTENT" not in json.dumps(report.to_dict(), default=str)
 
@@ -228,15 +221,15 @@ def test_feeds_toml_is_the_list_of_what_is_polled(home: Path, feed_server: FeedS
     b = feed_server.route("/b.xml", body=rss(LINTERN))
     write_feeds(home, {"a": a, "b": b})
     run(home)
-    assert feed(home, "a")["disabled"] == 1
+    assert feed(home, "a")["disabled"]
     # a changed URL starts the feed afresh; a removed feed is no longer polled
     fresh = feed_server.route("/a2.xml", body=rss(PATCHWISE), etag='"x"')
     write_feeds(home, {"a": fresh}, a={"category": "code review"})
     report = run(home)
     assert [f.name for f in report.feeds] == ["a"]
     row = feed(home, "a")
-    assert (row["url"], row["configured_url"], row["disabled"], row["error_count"], row["category"]) == (
-        fresh, fresh, 0, 0, "code review")
+    assert (row["url"], row["configured_url"], bool(row["disabled"]), row["error_count"], row["category"]) == (
+        fresh, fresh, False, 0, "code review")
     assert len(feed_server.hits("/b.xml")) == 1
     assert feed(home, "b")["name"] == "b"  # kept for history
 
@@ -244,8 +237,8 @@ def test_feeds_toml_is_the_list_of_what_is_polled(home: Path, feed_server: FeedS
 def test_edited_fields_belong_to_the_editor(home: Path, feed_server: FeedServer) -> None:
     write_feeds(home, {"f": feed_server.route("/f.xml", body=rss(PATCHWISE), etag='"1"')})
     run(home)
-    sql(home, "UPDATE tool SET tagline = 'Editor wrote this', price = 'paid', edited = ? WHERE slug = 'patchwise'",
-        json.dumps(["tagline", "price"]))
+    sql(home, "UPDATE tool SET tagline = 'Editor wrote this', price = 'paid', edited = :edited WHERE slug = 'patchwise'",
+        edited=["tagline", "price"])
     changed = item("Patchwise – a new pitch from the feed", "https://patchwise.example/", "pw-1",
                    "A longer, newer description from the feed.", ("code review", "Free"))
     feed_server.route("/f.xml", body=rss(changed), etag='"2"')
@@ -261,10 +254,10 @@ def test_a_merged_duplicate_keeps_mapping_to_the_kept_tool(home: Path, feed_serv
                        "b": feed_server.route("/b.xml", body=rss(item("PatchWiz – same thing, other name",
                                                                         "https://patchwiz.example/", "pz")), etag='"1"')})
     run(home)
-    keep, duplicate = (rows(home, "SELECT id FROM tool WHERE slug = ?", s)[0]["id"] for s in ("patchwise", "patchwiz"))
+    keep, duplicate = (rows(home, "SELECT id FROM tool WHERE slug = :slug", slug=s)[0]["id"] for s in ("patchwise", "patchwiz"))
     # what `digest tools merge` does: the duplicate's keys move to the kept tool
-    sql(home, "UPDATE toolkey SET tool_id = ? WHERE tool_id = ?", keep, duplicate)
-    sql(home, "DELETE FROM tool WHERE id = ?", duplicate)
+    sql(home, "UPDATE toolkey SET tool_id = :keep WHERE tool_id = :duplicate", keep=keep, duplicate=duplicate)
+    sql(home, "DELETE FROM tool WHERE id = :duplicate", duplicate=duplicate)
     feed_server.route("/b.xml", body=rss(item("PatchWiz – same thing, other name", "https://patchwiz.example/", "pz",
                                               "Now with a description.")), etag='"2"')
     report = run(home)
@@ -277,7 +270,8 @@ def test_parse_workers_give_the_same_catalogue(home: Path, feed_server: FeedServ
                                                                       f"{i}-{j}") for j in range(5)), PATCHWISE))
              for i in range(10)}
     write_feeds(home, feeds)
-    (home / "digest.toml").write_text("[poll]\nworkers = 2\n", encoding="utf-8")
+    with (home / "digest.toml").open("a", encoding="utf-8") as settings_file:
+        settings_file.write("\n[poll]\nworkers = 2\n")
     report = run(home)
     assert report.summary() == "10 feeds, 51 new tools, 0 unchanged, 0 failed"
     assert len({t["name"] for t in tools(home)}) == len(tools(home)) == 51
