@@ -18,6 +18,7 @@ unless one describes the tool more fully, in which case it becomes the source.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -148,6 +149,7 @@ def _allocate_slugs(db: Database, names: Sequence[str]) -> list[str]:
 _TOOL_COLUMNS = ("slug", "name", "url", "tagline", "description", "category", "vendor", "price",
                  "published_at", "first_seen_at", "feed_id", "edited")
 _INSERT_ROWS = 150
+_row_values = operator.itemgetter(*_TOOL_COLUMNS)
 
 
 @functools.cache
@@ -178,13 +180,13 @@ def _insert_tools(db: Database, rows: Sequence[dict[str, Any]],
             chunk = rows[start:start + _INSERT_ROWS]
             params: dict[str, Any] = {}
             for number, row in enumerate(chunk):
-                params.update(zip(_param_names(number), (row[column] for column in _TOOL_COLUMNS)))
+                params.update(zip(_param_names(number), _row_values(row)))
             returned = db.query(_insert_sql(len(chunk)), params)
             ids_by_slug.update({r["slug"]: int(r["id"]) for r in returned})
         ids = [ids_by_slug[row["slug"]] for row in rows]
         db.executemany("INSERT INTO toolkey (kind, value, tool_id) VALUES (:kind, :value, :tool_id)",
                        [{"kind": kind, "value": value, "tool_id": tool_id}
-                        for tool_id, tool_keys in zip(ids, keys) for kind, value in tool_keys])
+                        for tool_id, tool_keys in zip(ids, keys) for kind, value in tool_keys], plain=True)
     return ids
 
 
@@ -267,7 +269,7 @@ def store_entries(db: Database, *, feed_id: int | None, feed_name: str, entries:
     if extra_keys:
         # a key another tool took meanwhile is left to that tool
         db.executemany("INSERT INTO toolkey (kind, value, tool_id) VALUES (:kind, :value, :tool_id) "
-                       "ON CONFLICT (kind, value) DO NOTHING", extra_keys)
+                       "ON CONFLICT (kind, value) DO NOTHING", extra_keys, plain=True)
     if pending:
         try:
             result.new = _insert_tools(db, pending, pending_keys)

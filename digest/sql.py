@@ -73,7 +73,9 @@ class Database:
         """Run one statement; returns the number of rows it changed."""
         raise NotImplementedError
 
-    def executemany(self, sql: str, rows: Iterable[Mapping[str, Any]]) -> None:
+    def executemany(self, sql: str, rows: Iterable[Mapping[str, Any]], *, plain: bool = False) -> None:
+        """Run one statement per row; `plain` promises every value is a str, int or None, so
+        no value needs converting (a noticeable saving for thousands of rows)."""
         raise NotImplementedError
 
     def insert(self, sql: str, params: Mapping[str, Any]) -> int:
@@ -174,8 +176,8 @@ class SqliteDatabase(Database):
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         return self._run("execute", sql, self._params(params)).rowcount
 
-    def executemany(self, sql: str, rows: Iterable[Mapping[str, Any]]) -> None:
-        self._run("executemany", sql, (self._params(row) for row in rows))
+    def executemany(self, sql: str, rows: Iterable[Mapping[str, Any]], *, plain: bool = False) -> None:
+        self._run("executemany", sql, rows if plain else (self._params(row) for row in rows))
 
     @contextlib.contextmanager
     def transaction(self, *, write: bool = False) -> Iterator[Database]:
@@ -240,7 +242,7 @@ class SqlAlchemyDatabase(Database):
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         return self._run(sql, params).rowcount
 
-    def executemany(self, sql: str, rows: Iterable[Mapping[str, Any]]) -> None:
+    def executemany(self, sql: str, rows: Iterable[Mapping[str, Any]], *, plain: bool = False) -> None:
         self._run(sql, rows, many=True)
 
     def _raw(self, sql: str) -> None:
