@@ -26,6 +26,7 @@ from digest.normalise import (
     canonical_url,
     clean_text,
     first_sentence,
+    limit_text,
     name_key,
     price_from_label,
     split_title,
@@ -104,6 +105,14 @@ def _as_utf8(body: bytes) -> bytes:
     return text.encode("utf-8")
 
 
+def install_driver() -> None:
+    """Make feedparser use digest.saxdriver (hardened expat) first; idempotent."""
+    import feedparser.api
+
+    if feedparser.api.PREFERRED_XML_PARSERS[:1] != [_DRIVER]:
+        feedparser.api.PREFERRED_XML_PARSERS.insert(0, _DRIVER)
+
+
 def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None,
                category_hint: str | None = None, vendor_hint: str | None = None) -> ParsedFeed:
     """Entries of an RSS (0.9x, 1.0, 2.0) or Atom document, normalised.
@@ -112,10 +121,8 @@ def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None,
     entries returns them with a warning in `warnings`.
     """
     import feedparser
-    import feedparser.api
 
-    if feedparser.api.PREFERRED_XML_PARSERS[:1] != [_DRIVER]:
-        feedparser.api.PREFERRED_XML_PARSERS.insert(0, _DRIVER)
+    install_driver()
     defused, changed = defuse(body)
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(defused, response_headers=headers, sanitize_html=False,
@@ -155,45 +162,44 @@ def _describe(exc: object) -> str:
 def normalise_entry(raw: dict, *, base_url: str = "", category_hint: str | None = None,
                     vendor_hint: str | None = None) -> Entry | None:
     """One feedparser entry as an Entry; None when it has neither a title nor a link."""
-    from urllib.parse import urljoin
+    get = dict.get  # the stored keys directly: FeedParserDict's alias lookup costs per call
+    link = (get(raw, "link") or "").strip()
+    if link and base_url and not link.startswith(("http://", "https://")):
+        from urllib.parse import urljoin
 
-    link = raw.get("link") or ""
-    if link and base_url:
         link = urljoin(base_url, link)
     url = canonical_url(link)
-    guid = (raw.get("id") or "").strip() or None
-    title = clean_text(raw.get("title"), limit=600, keep_paragraphs=False)
-    body_html = _content(raw)
-    description = clean_text(body_html, limit=DESCRIPTION_MAX)
+    guid = (get(raw, "id") or "").strip() or None
+    title = clean_text(get(raw, "title"), limit=600, keep_paragraphs=False)
+    description = clean_text(_content(raw), limit=DESCRIPTION_MAX)
     if not title:
         if url is None:
             return None
         title = _name_from_url(url)
-    name, tagline = split_title(title)
-    name = clean_text(name, limit=NAME_MAX, keep_paragraphs=False)
+    name, tagline = split_title(title)  # parts of clean text are clean text
+    name = limit_text(name, NAME_MAX)
     if not name:
         return None
     if not tagline:
-        summary = clean_text(raw.get("subtitle") or raw.get("summary") or "", keep_paragraphs=True)
+        summary = clean_text(get(raw, "subtitle") or get(raw, "summary") or "", keep_paragraphs=True)
         tagline = first_sentence(summary or description)
         if tagline == description:
             tagline = ""
-    category, price = _category_and_price(raw.get("tags") or [])
-    vendor = clean_text(raw.get("publisher") or "", limit=200, keep_paragraphs=False) or vendor_hint
+    category, price = _category_and_price(get(raw, "tags") or [])
+    vendor = clean_text(get(raw, "publisher") or "", limit=200, keep_paragraphs=False) or vendor_hint
     return Entry(name=name, guid=guid[:900] if guid else None, url=url, url_key=url_key(url),
-                 name_key=name_key(name),
-                 tagline=clean_text(tagline, limit=TAGLINE_MAX, keep_paragraphs=False),
+                 name_key=name_key(name), tagline=limit_text(tagline, TAGLINE_MAX),
                  description=description, published_at=_published(raw),
                  category=category or category_hint, vendor=vendor or None, price=price or "unknown")
 
 
 def _content(raw: dict) -> str:
     """The richest body an entry has: full content, else the summary/description."""
-    for item in raw.get("content") or []:
+    for item in dict.get(raw, "content") or []:
         value = item.get("value")
         if value:
             return value
-    return raw.get("summary") or raw.get("description") or ""
+    return dict.get(raw, "summary") or dict.get(raw, "description") or ""
 
 
 def _category_and_price(tags: list) -> tuple[str | None, str | None]:
@@ -212,7 +218,7 @@ def _category_and_price(tags: list) -> tuple[str | None, str | None]:
 
 def _published(raw: dict) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = raw.get(key)
+        value = dict.get(raw, key)
         if value:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), UTC)

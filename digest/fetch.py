@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -99,6 +100,8 @@ class Clients:
         self.transport = transport
         self._clients: dict[tuple[str, str], tuple[httpx.AsyncClient, asyncio.Semaphore]] = {}
         self._verified: Any = None
+        # proxy settings come from the environment; without any, skip httpx's lookup per client
+        self._trust_env = any(name.lower().endswith("_proxy") for name in os.environ)
 
     def _context(self, scheme: str) -> Any:
         import ssl
@@ -122,7 +125,8 @@ class Clients:
                 timeout=httpx.Timeout(self.timeout),
                 limits=httpx.Limits(max_connections=self.per_host, max_keepalive_connections=self.per_host),
                 headers={"User-Agent": self.user_agent, "Accept": ACCEPT},
-                follow_redirects=False, verify=self._context(parts.scheme), transport=self.transport)
+                follow_redirects=False, verify=self._context(parts.scheme), transport=self.transport,
+                trust_env=self._trust_env)
             found = self._clients[key] = (client, asyncio.Semaphore(self.per_host))
         return found
 

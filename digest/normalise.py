@@ -47,6 +47,14 @@ DESCRIPTION_MAX = 5000
 KEY_MAX = 1000
 
 
+def limit_text(text: str, limit: int) -> str:
+    """`text` cut at `limit` characters on a word boundary, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return cut.rstrip(" ,;:-") + "…"
+
+
 def clean_text(markup: str | None, *, limit: int | None = None, keep_paragraphs: bool = True) -> str:
     """Plain text from untrusted feed HTML: tags, scripts and styles gone, entities decoded.
 
@@ -74,10 +82,7 @@ def clean_text(markup: str | None, *, limit: int | None = None, keep_paragraphs:
         text = "\n\n".join(part for part in paragraphs if part)
     else:
         text = " ".join(text.split())
-    if limit is not None and len(text) > limit:
-        cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
-        text = cut.rstrip(" ,;:-") + "…"
-    return text
+    return limit_text(text, limit) if limit is not None else text
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -116,10 +121,11 @@ def url_key(canonical: str | None) -> str | None:
     """The identity of a canonical URL: scheme, `www.` and a trailing slash do not matter."""
     if not canonical:
         return None
-    parts = urlsplit(canonical)
-    host = parts.netloc[4:] if parts.netloc.startswith("www.") else parts.netloc
-    path = parts.path.rstrip("/")
-    key = host + path + (f"?{parts.query}" if parts.query else "")
+    # a canonical URL is always scheme://netloc/path[?query]: plain string work suffices
+    netloc, _, rest = canonical.partition("://")[2].partition("/")
+    path, _, query = rest.partition("?")
+    host = netloc[4:] if netloc.startswith("www.") else netloc
+    key = host + ("/" + path).rstrip("/") + (f"?{query}" if query else "")
     return bounded_key(key)
 
 

@@ -228,11 +228,17 @@ class ParsePool:
     the rest of the poll parses inline.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, preload: bool = False) -> None:
         self.workers = workers if workers > 1 and _can_fork() else 1
         self.executor: Any = None
         self.broken = False
         if self.workers > 1:
+            if preload:  # bodies are coming: import the parser once, before forking, not per worker
+                import digest.feeds
+                import feedparser.api  # noqa: F401
+                import nh3  # noqa: F401
+
+                digest.feeds.install_driver()
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
@@ -316,7 +322,9 @@ def poll(settings: Settings, *, feed_names: Sequence[str] = (), force: bool = Fa
             else:
                 to_fetch.append(config)
         if to_fetch:
-            pool = ParsePool(parse_workers(settings.poll.workers, len(to_fetch)))
+            # feeds without validators (new ones, or servers that send none) will need parsing
+            fresh = sum(1 for c in to_fetch if not (rows[c.name]["etag"] or rows[c.name]["last_modified"]))
+            pool = ParsePool(parse_workers(settings.poll.workers, len(to_fetch)), preload=fresh >= len(to_fetch) / 2)
             try:
                 asyncio.run(_run(settings, db, to_fetch, rows, report, pool, progress=progress,
                                  transport=transport))
