@@ -38,6 +38,17 @@ class EntryPrice(enum.StrEnum):
         return {"free": "Free", "freemium": "Freemium", "paid": "Paid",
                 "open-source": "Open source", "unknown": "Unknown"}[self.value]
 
+    @classmethod
+    def parse(cls, text: str) -> EntryPrice:
+        """The entry price named by a value or a label, case-insensitively ("Open source",
+        "open-source", "open_source"); ValueError naming the accepted values otherwise."""
+        key = "-".join(str(text).strip().lower().replace("_", " ").replace("-", " ").split())
+        for price in cls:
+            if key == price.value:
+                return price
+        choices = ", ".join(p.value for p in cls)
+        raise ValueError(f"{text!r} is not an entry price (one of {choices})")
+
 
 class Verdict(enum.StrEnum):
     SHIP = "ship"

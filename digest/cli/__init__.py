@@ -110,9 +110,9 @@ def root(
 
 
 def _register() -> None:
-    from digest.cli import core, demo, poll, tools
+    from digest.cli import core, demo, editorial, issue, poll, tools
 
-    for module in (core, poll, tools, demo):
+    for module in (core, poll, tools, editorial, issue, demo):
         module.register(app)
 
 

@@ -109,6 +109,68 @@ def _print_tool(t: dict) -> None:
 
 
 # --- correcting: edit, merge (added by the editorial stage below) ------------------------------
+# --- correcting the catalogue (editorial) ---------------------------------------------------
+
+@tools_app.command("edit")
+def tools_edit(
+    ctx: typer.Context,
+    tool: Annotated[str, typer.Argument(help="The tool: id or slug.", show_default=False)],
+    name: Annotated[Optional[str], typer.Option("--name", help="The tool's name (the slug stays; see --slug).")] = None,
+    tagline: Annotated[Optional[str], typer.Option("--tagline", help="One line under the name.")] = None,
+    description: Annotated[Optional[str], typer.Option("--description", help="The card's paragraph.")] = None,
+    category: Annotated[Optional[str], typer.Option("--category", help="e.g. 'code review' ('' clears it).")] = None,
+    price: Annotated[Optional[str], typer.Option("--price", help="Entry price: free, freemium, paid, open-source or unknown.")] = None,
+    vendor: Annotated[Optional[str], typer.Option("--vendor", help="Who makes it ('' clears it).")] = None,
+    url: Annotated[Optional[str], typer.Option("--url", help="Its http(s) address ('' clears it).")] = None,
+    slug: Annotated[Optional[str], typer.Option("--slug", help="A new slug (lowercase letters, digits, dashes).")] = None,
+    release: Annotated[Optional[list[str]], typer.Option("--release", help="Hand a field back to the feeds (repeatable).")] = None,
+) -> None:
+    """Correct a tool's fields; each field set here is the editor's, and polls never overwrite it.
+
+    The slug stays stable when the name changes, so ids, slugs and links already sent keep
+    working; change it explicitly with --slug. --release FIELD lets polls update a field again.
+
+    Example: digest tools edit patchwise --price "Open source" --vendor "Patchwise Labs"
+    """
+    from digest.db import session_scope
+    from digest.editorial import edit_tool, get_tool
+
+    state = app_context(ctx)
+    values = {"name": name, "tagline": tagline, "description": description, "category": category,
+              "price": price, "vendor": vendor, "url": url}
+    with session_scope(state.engine, write=True) as session:
+        found = get_tool(session, tool)
+        changed = edit_tool(session=session, tool=found, values=values, slug=slug, release=release or [])
+        owned = list(found.edited)
+    if not state.quiet:
+        typer.echo(f"{found.slug}: " + (f"changed {', '.join(changed)}" if changed else "no value changed")
+                   + f"; the editor owns {', '.join(owned) if owned else 'no field'}", err=True)
+
+
+@tools_app.command("merge")
+def tools_merge(
+    ctx: typer.Context,
+    keep: Annotated[str, typer.Argument(help="The tool to keep: id or slug.", show_default=False)],
+    duplicate: Annotated[str, typer.Argument(help="Its twin, merged into KEEP and deleted.", show_default=False)],
+) -> None:
+    """Merge a twin the deduplication missed into the tool to keep, in one transaction.
+
+    The duplicate's feed identities, comparisons and reviews move to KEEP, blank fields of
+    KEEP are filled from it, and it is deleted. Refused when a comparison pairs the two.
+
+    Example: digest tools merge patchwise patch-wise
+    """
+    from digest.db import session_scope
+    from digest.editorial import merge_tools
+
+    state = app_context(ctx)
+    with session_scope(state.engine, write=True) as session:
+        report = merge_tools(session=session, keep=keep, duplicate=duplicate)
+    if not state.quiet:
+        moved = ", ".join(str(c) for c in report.comparisons) or "none"
+        filled = f"; filled {', '.join(report.filled)}" if report.filled else ""
+        typer.echo(f"merged {report.duplicate_slug} into {report.kept.slug}: {report.keys} identity key(s), "
+                   f"comparisons {moved}, {report.reviews} review(s) moved{filled}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,293 @@
+"""`digest pair`, `digest review`, `digest suggest` and `digest comparison ...`: the editor's desk.
+
+Each command parses, calls one function of `digest.editorial` inside one transaction, and
+prints; a refused command raises before the commit, so it writes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from digest.cli.context import app_context
+from digest.cli.output import print_json, warn
+
+comparison_app = typer.Typer(help="Show, edit and delete comparisons (pairs of tools and their scorecards).",
+                             no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print complete machine-readable JSON.")]
+
+
+def _info(ctx: typer.Context, message: str) -> None:
+    """A human confirmation on stderr, so stdout stays what scripts capture."""
+    if not app_context(ctx).quiet:
+        typer.echo(message, err=True)
+
+
+def pair(
+    ctx: typer.Context,
+    tool_a: Annotated[str, typer.Argument(help="Tool A: id or slug.", show_default=False)],
+    tool_b: Annotated[str, typer.Argument(help="Tool B: id or slug.", show_default=False)],
+    title: Annotated[Optional[str], typer.Option("--title", help='The comparison\'s title (default "A vs B").')] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Pair two tools in a new comparison and print its id.
+
+    A tool cannot be paired with itself. Two tools compared before can be paired again; a
+    warning names the earlier comparison and its issue.
+
+    Example: digest pair patchwise lintern --title "Two robot reviewers, one pull request"
+    """
+    from digest.db import session_scope
+    from digest.editorial import create_comparison
+
+    state = app_context(ctx)
+    with session_scope(state.engine, write=True) as session:
+        made = create_comparison(session=session, tool_a=tool_a, tool_b=tool_b, title=title)
+        record = {"id": made.comparison.id, "title": made.comparison.title,
+                  "a": made.tool_a.slug, "b": made.tool_b.slug,
+                  "earlier": [e.comparison_id for e in made.earlier]}
+    for earlier in made.earlier:
+        warn(f"{made.tool_a.slug} and {made.tool_b.slug} were compared before: {earlier.describe()}")
+    if json_output:
+        print_json(record)
+        return
+    typer.echo(record["id"])
+    _info(ctx, f"comparison {record['id']}: {record['title']} (A {record['a']}, B {record['b']})")
+
+
+def review(
+    ctx: typer.Context,
+    comparison: Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)],
+    tool: Annotated[Optional[str], typer.Option("--tool", help="The reviewed tool: id or slug (A or B of the comparison).")] = None,
+    reviewer: Annotated[Optional[str], typer.Option("--reviewer", help="The panel member's key (see digest.toml [[panel]]).")] = None,
+    verdict: Annotated[Optional[str], typer.Option("--verdict", help="ship or skip.")] = None,
+    quote: Annotated[Optional[str], typer.Option("--quote", help="The reviewer's quote, 1 to 1,200 characters; - reads it from stdin.")] = None,
+    file: Annotated[Optional[str], typer.Option("--file", help="A REVIEWS.toml scorecard: all its reviews at once, checked as a whole.")] = None,
+) -> None:
+    """Record or replace one reviewer's verdict on one tool, or a whole scorecard from a file.
+
+    Example: digest review 3 --tool patchwise --reviewer skeptic --verdict skip --quote "..."
+
+    Example: digest review 3 --file REVIEWS.toml
+
+    A REVIEWS.toml holds [[reviews]] tables with reviewer, tool, verdict and quote, and may
+    set pricing_read, title, and [a] / [b] price. Nothing is written unless all of it is valid.
+    """
+    from digest.db import session_scope
+    from digest.editorial import get_comparison, record_review
+    from digest.editorial.scorecard import read_scorecard_file, record_scorecard
+    from digest.errors import UsageError
+
+    state = app_context(ctx)
+    single = {"--tool": tool, "--reviewer": reviewer, "--verdict": verdict, "--quote": quote}
+    if file is not None:
+        given = [name for name, value in single.items() if value is not None]
+        if given:
+            raise UsageError(f"--file records a whole scorecard; leave out {', '.join(given)}")
+        text, name = read_scorecard_file(file)
+        with session_scope(state.engine, write=True) as session:
+            found = get_comparison(session, comparison)
+            changes = record_scorecard(session=session, comparison=found, text=text, filename=name,
+                                       panel=state.settings.panel)
+        _info(ctx, f"comparison {found.id}: " + ("; ".join(changes) if changes else "no changes"))
+        return
+    missing = [name for name, value in single.items() if value is None]
+    if missing:
+        raise UsageError(f"missing {', '.join(missing)}", hint="or give --file REVIEWS.toml")
+    if quote == "-":
+        quote = sys.stdin.read()
+    with session_scope(state.engine, write=True) as session:
+        found = get_comparison(session, comparison)
+        row, created = record_review(session=session, comparison=found, tool=tool, reviewer=reviewer,
+                                     verdict=verdict, quote=quote, panel=state.settings.panel)
+        from digest.models import Tool
+
+        slug = session.get(Tool, row.tool_id).slug
+    _info(ctx, f"comparison {found.id}: {'recorded' if created else 'replaced'} "
+               f"{row.reviewer}'s {row.verdict} on {slug}")
+
+
+def suggest(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many pairs.")] = 10,
+    include_paired: Annotated[bool, typer.Option("--include-paired", help="Also consider tools already in a comparison.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Suggest pairs among the tools found since the last sent issue, ranked, with reasons.
+
+    A pair needs the same or a related category (or close descriptions when one has none)
+    and is ranked by how similar the descriptions are; pairs compared before never appear.
+
+    Example: digest suggest --limit 5
+    """
+    from digest.db import session_scope
+    from digest.editorial import suggest_pairs
+
+    state = app_context(ctx)
+    with session_scope(state.engine) as session:
+        report = suggest_pairs(session=session, limit=limit, include_paired=include_paired)
+    if json_output:
+        print_json({"since": report.since, "candidates": report.candidates,
+                    "suggestions": [s.to_json() for s in report.suggestions]})
+        return
+    since = f"since the last sent issue ({report.since:%Y-%m-%d %H:%M})" if report.since else "(no issue sent yet)"
+    if not report.suggestions:
+        typer.echo(f"no pairs to suggest among {report.candidates} unpaired tools {since}")
+        return
+    from digest.cli.output import console
+    from digest.cli.views import suggestions_table
+
+    out = console()
+    out.print(f"{len(report.suggestions)} suggestion(s) among {report.candidates} unpaired tools {since}")
+    out.print(suggestions_table(report))
+    first = report.suggestions[0]
+    out.print(f"pair the first with: digest pair {first.tool_a.slug} {first.tool_b.slug}")
+
+
+# --- digest comparison ----------------------------------------------------------------------
+
+@comparison_app.command("show")
+def comparison_show(
+    ctx: typer.Context,
+    comparison: Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)],
+    json_output: JsonOption = False,
+) -> None:
+    """Show a comparison as a card: both tools, the scorecard, pricing read, verdict and split.
+
+    Example: digest comparison show 3 --json
+    """
+    from digest.db import session_scope
+    from digest.editorial import comparison_card, get_comparison
+
+    state = app_context(ctx)
+    with session_scope(state.engine) as session:
+        card = comparison_card(session=session, comparison=get_comparison(session, comparison),
+                               panel=state.settings.panel)
+        data = card.to_json()
+    if json_output:
+        print_json(data)
+        return
+    from digest.cli.output import console
+    from digest.cli.views import comparison_renderable
+
+    console().print(comparison_renderable(card))
+
+
+@comparison_app.command("list")
+def comparison_list(
+    ctx: typer.Context,
+    unassigned: Annotated[bool, typer.Option("--unassigned", help="Only comparisons in no issue.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """List comparisons, newest first, with their verdict and issue.
+
+    Example: digest comparison list --unassigned
+    """
+    from digest.db import session_scope
+    from digest.editorial.cards import list_cards
+
+    state = app_context(ctx)
+    with session_scope(state.engine) as session:
+        cards = list_cards(session=session, panel=state.settings.panel, unassigned=unassigned)
+        data = [card.to_json() for card in cards]
+    if json_output:
+        print_json(data)
+        return
+    if not cards:
+        typer.echo("no comparisons")
+        return
+    from rich.table import Table
+
+    from digest.cli.output import console
+
+    table = Table()
+    for column in ("id", "title", "A", "B", "verdict", "issue"):
+        table.add_column(column)
+    for card in cards:
+        issue = f"{card.issue.number} ({card.issue.status})" if card.issue else "-"
+        table.add_row(str(card.comparison.id), card.comparison.title,
+                      f"{card.a.tool.slug} {card.figures.a.ship_label}",
+                      f"{card.b.tool.slug} {card.figures.b.ship_label}", card.verdict_label, issue)
+    console().print(table)
+
+
+@comparison_app.command("edit")
+def comparison_edit(
+    ctx: typer.Context,
+    comparison: Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)],
+) -> None:
+    """Open $EDITOR on the comparison as TOML: title, pricing read, entry prices, scorecard.
+
+    Save to apply. Quit without saving, or empty the file, to change nothing. A mistake
+    re-opens the editor with the problem marked at the top.
+
+    Example: EDITOR=nano digest comparison edit 3
+    """
+    from digest.editorial.editing import edit_comparison
+
+    state = app_context(ctx)
+    result = edit_comparison(engine=state.engine, comparison=comparison, panel=state.settings.panel)
+    if result.aborted == "empty":
+        _info(ctx, f"comparison {result.comparison_id}: the file was emptied; nothing changed")
+    elif result.aborted or not result.changes:
+        _info(ctx, f"comparison {result.comparison_id}: no changes")
+    else:
+        _info(ctx, f"comparison {result.comparison_id}: " + "; ".join(
+            c if " " in c else f"changed {c.replace('_', ' ')}" for c in result.changes))
+
+
+@comparison_app.command("set")
+def comparison_set(
+    ctx: typer.Context,
+    comparison: Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)],
+    title: Annotated[Optional[str], typer.Option("--title", help="A new title.")] = None,
+    pricing_read: Annotated[Optional[str], typer.Option("--pricing-read", help="The editor's short read on the two tools' pricing; - reads it from stdin.")] = None,
+) -> None:
+    """Set a comparison's title or pricing read without opening an editor.
+
+    Example: digest comparison set 3 --pricing-read "Both start free; only one charges per seat."
+    """
+    from digest.db import session_scope
+    from digest.editorial import get_comparison, update_comparison
+    from digest.errors import UsageError
+
+    if title is None and pricing_read is None:
+        raise UsageError("nothing to change", hint="give --title or --pricing-read")
+    if pricing_read == "-":
+        pricing_read = sys.stdin.read()
+    state = app_context(ctx)
+    with session_scope(state.engine, write=True) as session:
+        found = get_comparison(session, comparison)
+        changed = update_comparison(session=session, comparison=found, title=title, pricing_read=pricing_read)
+    _info(ctx, f"comparison {found.id}: " + (", ".join(f"changed {c.replace('_', ' ')}" for c in changed)
+                                            if changed else "no changes"))
+
+
+@comparison_app.command("delete")
+def comparison_delete(
+    ctx: typer.Context,
+    comparison: Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)],
+) -> None:
+    """Delete a comparison with its reviews and votes (refused once its issue is sending or sent).
+
+    Example: digest comparison delete 3
+    """
+    from digest.db import session_scope
+    from digest.editorial import delete_comparison, get_comparison
+
+    state = app_context(ctx)
+    with session_scope(state.engine, write=True) as session:
+        found = get_comparison(session, comparison)
+        title = found.title
+        delete_comparison(session=session, comparison=found)
+    _info(ctx, f"deleted comparison {comparison}: {title}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pair")(pair)
+    app.command("review")(review)
+    app.command("suggest")(suggest)
+    app.add_typer(comparison_app, name="comparison")

@@ -1,0 +1,221 @@
+"""`digest issue ...`: assemble numbered issues from comparisons.
+
+This module holds the editorial commands (new, add, remove, move, set, show, list, delete).
+The render, preview, schedule, proof and queue commands live with their stages and join this
+group through `issue_app` (`from digest.cli.issue import issue_app` then
+`@issue_app.command("render")`), registered in `digest.cli._register` after this module.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from digest.cli.context import app_context
+from digest.cli.output import print_json
+
+issue_app = typer.Typer(help="Assemble, check and send numbered issues.", no_args_is_help=True)
+
+IssueArg = Annotated[str, typer.Argument(help="The issue's number.", show_default=False)]
+ComparisonArg = Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print complete machine-readable JSON.")]
+
+
+def _info(ctx: typer.Context, message: str) -> None:
+    if not app_context(ctx).quiet:
+        typer.echo(message, err=True)
+
+
+def _text(value: Optional[str]) -> Optional[str]:
+    return sys.stdin.read() if value == "-" else value
+
+
+@issue_app.command("new")
+def issue_new(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Option("--subject", help="The email's subject line.", show_default=False)],
+    comparison: Annotated[Optional[list[str]], typer.Option("--comparison", help="A comparison to include, in order; repeat for more.")] = None,
+    preheader: Annotated[str, typer.Option("--preheader", help="The inbox preview line after the subject.")] = "",
+    intro: Annotated[str, typer.Option("--intro", help="The editor's opening paragraph; - reads it from stdin.")] = "",
+    json_output: JsonOption = False,
+) -> None:
+    """Start a draft issue and print its number (numbers are sequential and never reused).
+
+    Example: digest issue new --subject "Two robot reviewers" --comparison 3
+    """
+    from digest.db import session_scope
+    from digest.editorial import create_issue, issue_view
+
+    state = app_context(ctx)
+    with session_scope(state.engine, write=True) as session:
+        issue = create_issue(session=session, subject=subject, comparisons=comparison or [],
+                             preheader=preheader, intro=_text(intro) or "")
+        view = issue_view(session=session, issue=issue, panel=state.settings.panel)
+        data = view.to_json()
+    if json_output:
+        print_json(data)
+        return
+    typer.echo(issue.number)
+    state_word = "ready" if view.readiness.ready else f"not ready ({len(view.readiness.missing)} missing)"
+    _info(ctx, f"issue {issue.number}: draft, {len(view.cards)} comparison(s), {state_word}")
+
+
+@issue_app.command("add")
+def issue_add(
+    ctx: typer.Context,
+    issue: IssueArg,
+    comparison: ComparisonArg,
+    position: Annotated[Optional[int], typer.Option("--position", help="Where to put it (1 = first; default last).")] = None,
+) -> None:
+    """Add a comparison to an issue (a comparison is in one issue at most).
+
+    Example: digest issue add 2 5 --position 1
+    """
+    from digest.db import session_scope
+    from digest.editorial import add_comparison, get_issue
+
+    state = app_context(ctx)
+    with session_scope(state.engine, write=True) as session:
+        found = get_issue(session, issue)
+        added = add_comparison(session=session, issue=found, comparison=comparison, position=position)
+    _info(ctx, f"issue {found.number}: added comparison {added.id} ({added.title})")
+
+
+@issue_app.command("remove")
+def issue_remove(ctx: typer.Context, issue: IssueArg, comparison: ComparisonArg) -> None:
+    """Take a comparison out of an issue; the comparison itself is kept.
+
+    Example: digest issue remove 2 5
+    """
+    from digest.db import session_scope
+    from digest.editorial import get_issue, remove_comparison
+
+    state = app_context(ctx)
+    with session_scope(state.engine, write=True) as session:
+        found = get_issue(session, issue)
+        remove_comparison(session=session, issue=found, comparison=comparison)
+    _info(ctx, f"issue {found.number}: removed comparison {comparison}")
+
+
+@issue_app.command("move")
+def issue_move(
+    ctx: typer.Context,
+    issue: IssueArg,
+    comparison: ComparisonArg,
+    to: Annotated[int, typer.Option("--to", help="The new position (1 = first).", show_default=False)],
+) -> None:
+    """Reorder: move a comparison of the issue to another position.
+
+    Example: digest issue move 2 5 --to 1
+    """
+    from digest.db import session_scope
+    from digest.editorial import get_issue, move_comparison
+
+    state = app_context(ctx)
+    with session_scope(state.engine, write=True) as session:
+        found = get_issue(session, issue)
+        move_comparison(session=session, issue=found, comparison=comparison, position=to)
+    _info(ctx, f"issue {found.number}: comparison {comparison} is now at position {to}")
+
+
+@issue_app.command("set")
+def issue_set(
+    ctx: typer.Context,
+    issue: IssueArg,
+    subject: Annotated[Optional[str], typer.Option("--subject", help="A new subject line.")] = None,
+    preheader: Annotated[Optional[str], typer.Option("--preheader", help="A new preheader ('' clears it).")] = None,
+    intro: Annotated[Optional[str], typer.Option("--intro", help="A new intro ('' clears it; - reads stdin).")] = None,
+) -> None:
+    """Set an issue's subject, preheader or intro.
+
+    Example: digest issue set 2 --preheader "Meeting bots, compared"
+    """
+    from digest.db import session_scope
+    from digest.editorial import get_issue, set_issue
+
+    state = app_context(ctx)
+    with session_scope(state.engine, write=True) as session:
+        found = get_issue(session, issue)
+        changed = set_issue(session=session, issue=found, subject=subject, preheader=preheader,
+                            intro=_text(intro))
+    _info(ctx, f"issue {found.number}: " + (", ".join(f"changed {c}" for c in changed) if changed else "no changes"))
+
+
+@issue_app.command("show")
+def issue_show(ctx: typer.Context, issue: IssueArg, json_output: JsonOption = False) -> None:
+    """Show an issue: subject, preheader, intro, comparisons in order, and what is missing.
+
+    An issue is ready when it has a comparison and every panel reviewer has reviewed both
+    tools of each.
+
+    Example: digest issue show 2 --json
+    """
+    from digest.db import session_scope
+    from digest.editorial import get_issue, issue_view
+
+    state = app_context(ctx)
+    with session_scope(state.engine) as session:
+        view = issue_view(session=session, issue=get_issue(session, issue), panel=state.settings.panel)
+        data = view.to_json()
+    if json_output:
+        print_json(data)
+        return
+    from digest.cli.output import console
+    from digest.cli.views import issue_renderable
+
+    console().print(issue_renderable(view))
+
+
+@issue_app.command("list")
+def issue_list(
+    ctx: typer.Context,
+    status: Annotated[Optional[str], typer.Option("--status", help="Only issues in this state: draft, scheduled, sending or sent.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """List the issues, newest first, with their state and readiness.
+
+    Example: digest issue list --status draft
+    """
+    from digest.db import session_scope
+    from digest.editorial import list_issues
+    from digest.errors import UsageError
+    from digest.models import IssueStatus
+
+    if status is not None and status not in {s.value for s in IssueStatus}:
+        raise UsageError(f"--status {status!r} is not one of {', '.join(s.value for s in IssueStatus)}")
+    state = app_context(ctx)
+    with session_scope(state.engine) as session:
+        summaries = list_issues(session=session, panel=state.settings.panel, status=status)
+        data = [s.to_json() for s in summaries]
+    if json_output:
+        print_json(data)
+        return
+    if not summaries:
+        typer.echo("no issues yet; start one with `digest issue new --subject ...`")
+        return
+    from digest.cli.output import console
+    from digest.cli.views import issues_table
+
+    console().print(issues_table(summaries))
+
+
+@issue_app.command("delete")
+def issue_delete(ctx: typer.Context, issue: IssueArg) -> None:
+    """Delete a draft issue; its comparisons are kept and its number is never reused.
+
+    Example: digest issue delete 4
+    """
+    from digest.db import session_scope
+    from digest.editorial import delete_issue, get_issue
+
+    state = app_context(ctx)
+    with session_scope(state.engine, write=True) as session:
+        found = get_issue(session, issue)
+        delete_issue(session=session, issue=found)
+    _info(ctx, f"deleted issue {found.number} (the number will not be reused)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(issue_app, name="issue")

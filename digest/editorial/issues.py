@@ -1,0 +1,309 @@
+"""Issues: numbered editions that gather comparisons in order, and whether one is ready.
+
+Numbers come from the `issue` Counter row, incremented in the same transaction as the insert,
+so a number is never handed out twice, even after an issue is deleted. A comparison belongs to
+at most one issue (its votes are that issue's). An issue that is sending or sent is the record
+of what readers got: every change to it is refused with StateError.
+
+An issue is *ready* when it has at least one comparison and every panel reviewer has reviewed
+both tools of each; `readiness` says what is missing, and later stages (queue, schedule) call
+`require_ready` before they act.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from digest.config import Reviewer
+from digest.editorial.cards import ComparisonCard, comparison_card
+from digest.editorial.lookup import get_comparison, issue_of, require_editable_issue
+from digest.editorial.reviews import reviews_of
+from digest.errors import StateError, ValidationError
+from digest.models import Comparison, Counter, Issue, IssueComparison, Tool, utcnow
+
+ISSUE_COUNTER = "issue"
+MAX_SUBJECT = 300
+MAX_PREHEADER = 300
+MAX_INTRO = 5000
+
+
+def _line(value: str, what: str, limit: int, *, required: bool) -> str:
+    text = " ".join(str(value).split())
+    if required and not text:
+        raise ValidationError(f"the {what} is empty")
+    if len(text) > limit:
+        raise ValidationError(f"the {what} is {len(text):,} characters; the limit is {limit}")
+    return text
+
+
+def clean_intro(value: str) -> str:
+    text = str(value).replace("\r\n", "\n").strip()
+    if len(text) > MAX_INTRO:
+        raise ValidationError(f"the intro is {len(text):,} characters; the limit is {MAX_INTRO:,}")
+    return text
+
+
+def next_issue_number(session: Session) -> int:
+    """Take the next issue number: the counter moves in the caller's transaction."""
+    counter = session.exec(select(Counter).where(Counter.name == ISSUE_COUNTER).with_for_update()).first()
+    if counter is None:
+        highest = session.exec(select(func.max(Issue.number))).one() or 0
+        counter = Counter(name=ISSUE_COUNTER, value=highest)
+    counter.value += 1
+    session.add(counter)
+    session.flush()
+    return counter.value
+
+
+def entries(session: Session, issue: Issue) -> list[IssueComparison]:
+    """The issue's comparison slots in reading order."""
+    return list(session.exec(select(IssueComparison).where(IssueComparison.issue_id == issue.id)
+                             .order_by(IssueComparison.position, IssueComparison.id)).all())
+
+
+def _renumber(session: Session, rows: list[IssueComparison]) -> None:
+    for position, row in enumerate(rows, start=1):
+        if row.position != position:
+            row.position = position
+            session.add(row)
+    session.flush()
+
+
+def _touch(session: Session, issue: Issue) -> None:
+    issue.updated_at = utcnow()
+    session.add(issue)
+
+
+def add_comparison(*, session: Session, issue: Issue, comparison: str | int,
+                   position: int | None = None) -> Comparison:
+    """Put a comparison into the issue, last or at `position` (1 = first).
+
+    Raises ValidationError when it is already in this or another issue, StateError when the
+    issue is sending or sent.
+    """
+    require_editable_issue(issue)
+    found = get_comparison(session, comparison)
+    current = issue_of(session, found.id)
+    if current is not None:
+        where = "this issue" if current.id == issue.id else f"issue {current.number}"
+        raise ValidationError(f"comparison {found.id} is already in {where}",
+                              hint=None if current.id == issue.id else
+                              f"remove it there first: digest issue remove {current.number} {found.id}")
+    rows = entries(session, issue)
+    row = IssueComparison(issue_id=issue.id, comparison_id=found.id, position=len(rows) + 1)
+    session.add(row)
+    session.flush()
+    if position is not None:
+        _check_position(position, len(rows) + 1)
+        rows.insert(position - 1, row)
+    else:
+        rows.append(row)
+    _renumber(session, rows)
+    _touch(session, issue)
+    return found
+
+
+def _check_position(position: int, count: int) -> None:
+    if position < 1 or position > count:
+        raise ValidationError(f"position {position} is out of range: the issue has "
+                              f"{count} comparison{'s' if count != 1 else ''} (positions 1 to {count})")
+
+
+def _slot(session: Session, issue: Issue, comparison: str | int) -> tuple[list[IssueComparison], int]:
+    found = get_comparison(session, comparison)
+    rows = entries(session, issue)
+    for index, row in enumerate(rows):
+        if row.comparison_id == found.id:
+            return rows, index
+    raise ValidationError(f"comparison {found.id} is not in issue {issue.number}")
+
+
+def remove_comparison(*, session: Session, issue: Issue, comparison: str | int) -> None:
+    """Take a comparison out of the issue (the comparison itself stays)."""
+    require_editable_issue(issue)
+    rows, index = _slot(session, issue, comparison)
+    session.delete(rows.pop(index))
+    session.flush()
+    _renumber(session, rows)
+    _touch(session, issue)
+
+
+def move_comparison(*, session: Session, issue: Issue, comparison: str | int, position: int) -> None:
+    """Move a comparison of the issue to `position` (1 = first); the others keep their order."""
+    require_editable_issue(issue)
+    rows, index = _slot(session, issue, comparison)
+    _check_position(position, len(rows))
+    row = rows.pop(index)
+    rows.insert(position - 1, row)
+    _renumber(session, rows)
+    _touch(session, issue)
+
+
+def create_issue(*, session: Session, subject: str, comparisons: Sequence[str | int] = (),
+                 preheader: str = "", intro: str = "") -> Issue:
+    """A new draft issue with the next number and the given comparisons in order.
+
+    Raises ValidationError for an empty or over-long subject, preheader or intro, and for a
+    comparison that does not exist or is already in an issue; nothing is written then.
+    """
+    issue = Issue(number=0, subject=_line(subject, "subject", MAX_SUBJECT, required=True),
+                  preheader=_line(preheader, "preheader", MAX_PREHEADER, required=False),
+                  intro=clean_intro(intro))
+    issue.number = next_issue_number(session)
+    session.add(issue)
+    session.flush()
+    seen = set()
+    for ref in comparisons:
+        if str(ref) in seen:
+            raise ValidationError(f"comparison {ref} is given twice")
+        seen.add(str(ref))
+        add_comparison(session=session, issue=issue, comparison=ref)
+    return issue
+
+
+def set_issue(*, session: Session, issue: Issue, subject: str | None = None,
+              preheader: str | None = None, intro: str | None = None) -> list[str]:
+    """Change the subject, preheader and/or intro; returns the fields that changed."""
+    require_editable_issue(issue)
+    values = {}
+    if subject is not None:
+        values["subject"] = _line(subject, "subject", MAX_SUBJECT, required=True)
+    if preheader is not None:
+        values["preheader"] = _line(preheader, "preheader", MAX_PREHEADER, required=False)
+    if intro is not None:
+        values["intro"] = clean_intro(intro)
+    if not values:
+        raise ValidationError("nothing to change", hint="give --subject, --preheader or --intro")
+    changed = [name for name, value in values.items() if getattr(issue, name) != value]
+    for name, value in values.items():
+        setattr(issue, name, value)
+    if changed:
+        _touch(session, issue)
+    return changed
+
+
+def delete_issue(*, session: Session, issue: Issue) -> None:
+    """Delete an issue that was never sent; its comparisons stay, its number is not reused."""
+    require_editable_issue(issue)
+    if issue.status != "draft":
+        raise StateError(f"issue {issue.number} is {issue.status}", hint="only a draft can be deleted")
+    for row in entries(session, issue):
+        session.delete(row)
+    session.flush()
+    session.delete(issue)
+    session.flush()
+
+
+# --- readiness and views --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Missing:
+    """A reviewer who has not reviewed some tools of one comparison (or an empty issue)."""
+
+    message: str
+    comparison_id: int | None = None
+    reviewer: str | None = None
+    tools: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Readiness:
+    missing: tuple[Missing, ...]
+    notes: tuple[str, ...] = ()  # worth a look, but not blocking
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing
+
+
+def readiness(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) -> Readiness:
+    """What stands between the issue and ready: each reviewer's missing reviews, per comparison."""
+    rows = entries(session, issue)
+    missing: list[Missing] = []
+    notes: list[str] = []
+    if not rows:
+        missing.append(Missing("no comparisons yet (add one with `digest issue add`)"))
+    if not issue.preheader:
+        notes.append("no preheader (the inbox shows the start of the email instead)")
+    if not issue.intro:
+        notes.append("no intro")
+    for row in rows:
+        comparison = session.get(Comparison, row.comparison_id)
+        tools = [session.get(Tool, comparison.tool_a_id), session.get(Tool, comparison.tool_b_id)]
+        given = {(r.reviewer, r.tool_id) for r in reviews_of(session, comparison.id)}
+        for reviewer in panel:
+            lacking = tuple(t.slug for t in tools if (reviewer.key, t.id) not in given)
+            if lacking:
+                missing.append(Missing(
+                    f"comparison {comparison.id} ({comparison.title}): {reviewer.key} has not reviewed "
+                    + " or ".join(lacking), comparison.id, reviewer.key, lacking))
+        if not comparison.pricing_read:
+            notes.append(f"comparison {comparison.id} has no pricing read")
+    return Readiness(missing=tuple(missing), notes=tuple(notes))
+
+
+def require_ready(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) -> None:
+    """StateError naming the first gap when the issue is not ready (for queue and schedule)."""
+    state = readiness(session=session, issue=issue, panel=panel)
+    if not state.ready:
+        more = len(state.missing) - 1
+        raise StateError(f"issue {issue.number} is not ready: {state.missing[0].message}"
+                         + (f" (and {more} more)" if more else ""),
+                         hint=f"`digest issue show {issue.number}` lists what is missing")
+
+
+@dataclass(frozen=True)
+class IssueView:
+    issue: Issue
+    cards: tuple[ComparisonCard, ...]
+    readiness: Readiness
+
+    def to_json(self) -> dict[str, Any]:
+        i = self.issue
+        return {"id": i.id, "number": i.number, "status": i.status, "subject": i.subject,
+                "preheader": i.preheader, "intro": i.intro, "ready": self.readiness.ready,
+                "missing": [{"message": m.message, "comparison": m.comparison_id,
+                             "reviewer": m.reviewer, "tools": list(m.tools)} for m in self.readiness.missing],
+                "notes": list(self.readiness.notes),
+                "comparisons": [{"position": n, **card.to_json()} for n, card in enumerate(self.cards, 1)],
+                "scheduled_at": i.scheduled_at, "queued_at": i.queued_at, "sent_at": i.sent_at,
+                "created_at": i.created_at, "updated_at": i.updated_at}
+
+
+def issue_view(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) -> IssueView:
+    """The issue with its comparison cards in order and its readiness."""
+    cards = tuple(comparison_card(session=session, comparison=session.get(Comparison, row.comparison_id),
+                                  panel=panel) for row in entries(session, issue))
+    return IssueView(issue=issue, cards=cards, readiness=readiness(session=session, issue=issue, panel=panel))
+
+
+@dataclass
+class IssueSummary:
+    issue: Issue
+    comparisons: list[int] = field(default_factory=list)
+    ready: bool = False
+    missing: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        i = self.issue
+        return {"id": i.id, "number": i.number, "status": i.status, "subject": i.subject,
+                "comparisons": self.comparisons, "ready": self.ready, "missing": self.missing,
+                "scheduled_at": i.scheduled_at, "sent_at": i.sent_at, "created_at": i.created_at}
+
+
+def list_issues(*, session: Session, panel: Sequence[Reviewer], status: str | None = None) -> list[IssueSummary]:
+    """Every issue, newest number first, with its comparisons and readiness."""
+    query = select(Issue).order_by(Issue.number.desc())
+    if status:
+        query = query.where(Issue.status == status)
+    summaries = []
+    for issue in session.exec(query).all():
+        state = readiness(session=session, issue=issue, panel=panel)
+        summaries.append(IssueSummary(issue, [r.comparison_id for r in entries(session, issue)],
+                                      state.ready, len(state.missing)))
+    return summaries

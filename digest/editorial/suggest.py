@@ -1,0 +1,153 @@
+"""Pair suggestions: which new tools make a fair side-by-side, ranked, each with its reason.
+
+Candidates are the tools first seen since the last sent issue (all tools when none was sent)
+that are in no comparison yet. Two candidates make a pair when their categories are the same
+or related (sharing a significant word, "code review" and "code generation"), or when one has
+no category but their descriptions are close. Pairs already compared are never suggested.
+
+Descriptions are compared with rapidfuzz: its Indel similarity over the sorted sets of content
+words of name, tagline and description (each tool's own name removed, common words and plural
+endings dropped), which is the Dice overlap of the two vocabularies: 0 when they share no word,
+100 when they use the same words. Unlike a character-level ratio it has no noise floor between
+unrelated texts. The score is that similarity plus 30 for the same category or 15 for a related
+one. The editor still decides: this only ranks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from digest.models import Comparison, Issue, IssueStatus, Tool
+
+SAME_CATEGORY = 30
+RELATED_CATEGORY = 15
+UNCATEGORISED_MIN_SIMILARITY = 25
+_WORD = re.compile(r"[a-z0-9]+")
+STOPWORDS = frozenset("""
+a about across after all also an and any are as at be been before being both but by can do
+does each every for from get gets has have how in into is it its just like lets make makes
+more most new no not now of on one only or other our out over own per so than that the their
+them then there these they this through to too up us use uses using via was way we what when
+where which while who will with without you your yours ai tool tools app apps platform
+""".split())
+GENERIC_CATEGORY_WORDS = frozenset({"ai", "tool", "tools", "and", "app", "apps", "other", "misc"})
+
+
+def words(text: str, *, drop: frozenset[str] = frozenset()) -> list[str]:
+    """Content words of a text: lowercase, no stopwords, simple plural endings dropped."""
+    found = []
+    for word in _WORD.findall(text.lower()):
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        if word not in STOPWORDS and word not in drop and len(word) > 1:
+            found.append(word)
+    return found
+
+
+def category_relation(a: str | None, b: str | None) -> str:
+    """'same', 'related', 'unrelated' or 'uncategorised' (either has no category)."""
+    if not a or not b:
+        return "uncategorised"
+    wa, wb = words(a), words(b)
+    if wa == wb or " ".join(a.lower().split()) == " ".join(b.lower().split()):
+        return "same"
+    if (set(wa) & set(wb)) - GENERIC_CATEGORY_WORDS:
+        return "related"
+    return "unrelated"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    tool_a: Tool
+    tool_b: Tool
+    score: float
+    similarity: int
+    category: str  # same | related | uncategorised
+    shared: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        if self.category == "same":
+            first = f"same category ({self.tool_a.category})"
+        elif self.category == "related":
+            first = f"related categories ({self.tool_a.category} / {self.tool_b.category})"
+        else:
+            lacking = self.tool_a if not self.tool_a.category else self.tool_b
+            first = f"no category on {lacking.slug}"
+        text = f"{first}; descriptions {self.similarity}% similar"
+        if self.shared:
+            text += "; both mention " + ", ".join(self.shared)
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        def tool(t: Tool) -> dict[str, Any]:
+            return {"id": t.id, "slug": t.slug, "name": t.name, "category": t.category,
+                    "first_seen_at": t.first_seen_at}
+        return {"a": tool(self.tool_a), "b": tool(self.tool_b), "score": round(self.score, 1),
+                "similarity": self.similarity, "category": self.category,
+                "shared_words": list(self.shared), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class SuggestionReport:
+    since: datetime | None  # the last sent issue's send time; None: no issue was sent yet
+    candidates: int
+    suggestions: list[Suggestion]
+
+
+def last_sent_at(session: Session) -> datetime | None:
+    return session.exec(select(func.max(Issue.sent_at)).where(Issue.status == IssueStatus.SENT.value)).one()
+
+
+def suggest_pairs(*, session: Session, limit: int | None = None,
+                  include_paired: bool = False) -> SuggestionReport:
+    """Ranked pair suggestions among the tools found since the last sent issue.
+
+    `include_paired` also considers tools already in a comparison (never a pair already
+    compared). Ties are broken by slug so the order is stable.
+    """
+    from rapidfuzz import fuzz
+
+    since = last_sent_at(session)
+    query = select(Tool).order_by(Tool.first_seen_at, Tool.id)
+    if since is not None:
+        query = query.where(Tool.first_seen_at > since)
+    tools = list(session.exec(query).all())
+    compared = {frozenset(pair) for pair in session.exec(select(Comparison.tool_a_id, Comparison.tool_b_id)).all()}
+    if not include_paired:
+        paired = {tool_id for pair in compared for tool_id in pair}
+        tools = [t for t in tools if t.id not in paired]
+
+    texts, vocab = {}, {}
+    for t in tools:
+        content = words(" ".join((t.name, t.tagline or "", t.description or "")), drop=frozenset(words(t.name)))
+        texts[t.id] = sorted(set(content))
+        vocab[t.id] = content
+    relations: dict[tuple[str | None, str | None], str] = {}
+    found: list[Suggestion] = []
+    for i, a in enumerate(tools):
+        for b in tools[i + 1:]:
+            if frozenset((a.id, b.id)) in compared:
+                continue
+            key = (a.category, b.category)
+            if key not in relations:
+                relations[key] = category_relation(*key)
+            relation = relations[key]
+            if relation == "unrelated":
+                continue
+            similarity = round(fuzz.ratio(texts[a.id], texts[b.id])) if texts[a.id] and texts[b.id] else 0
+            if relation == "uncategorised" and similarity < UNCATEGORISED_MIN_SIMILARITY:
+                continue
+            bonus = {"same": SAME_CATEGORY, "related": RELATED_CATEGORY}.get(relation, 0)
+            shared_set = set(vocab[a.id]) & set(vocab[b.id])
+            shared = tuple(dict.fromkeys(w for w in vocab[a.id] if w in shared_set))[:6]
+            found.append(Suggestion(a, b, float(similarity + bonus), similarity, relation, shared))
+    found.sort(key=lambda s: (-s.score, -len(s.shared), s.tool_a.slug, s.tool_b.slug))
+    return SuggestionReport(since=since, candidates=len(tools),
+                            suggestions=found[:limit] if limit is not None else found)

@@ -1,0 +1,181 @@
+"""Pairs and the comparison card, through the real CLI on a real SQLite file."""
+
+from __future__ import annotations
+
+import pytest
+
+from editorial_support import add_tools, as_json, refused, review_all, sql
+
+
+@pytest.fixture
+def tools(home):
+    return add_tools(home)
+
+
+def test_pair_prints_the_new_comparison_id_and_default_title(cli, tools) -> None:
+    result = cli("pair", "patchwise", str(tools["lintern"]))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "1"
+    card = as_json(cli("comparison", "show", "1", "--json"))
+    assert card["title"] == "Patchwise vs Lintern"
+    assert (card["a"]["slug"], card["b"]["slug"]) == ("patchwise", "lintern")
+    assert result.stderr == "comparison 1: Patchwise vs Lintern (A patchwise, B lintern)\n"
+
+
+def test_pair_with_a_title(cli, tools) -> None:
+    assert cli("pair", "minutely", "recapper", "--title", "Two bots in your meeting").exit_code == 0
+    assert as_json(cli("comparison", "show", "1", "--json"))["title"] == "Two bots in your meeting"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("patchwise", "patchwise"), "error: a tool cannot be compared with itself (patchwise is both A and B)"),
+    (("patchwise", "1"), "error: a tool cannot be compared with itself (patchwise is both A and B)"),
+    (("patchwise", "nosuchtool"), "error: no tool 'nosuchtool'"),
+    (("999", "lintern"), "error: no tool '999'"),
+    (("patchwise", "lintern", "--title", "   "), "error: the title is empty"),
+    (("patchwise", "lintern", "--title", "x" * 301), "error: the title is 301 characters; the limit is 300"),
+])
+def test_pair_refusals(cli, home, tools, args, message) -> None:
+    assert refused(cli, home, "pair", *args).startswith(message)
+
+
+def test_pairing_again_warns_naming_the_earlier_comparison_and_issue(cli, home, tools) -> None:
+    assert cli("pair", "patchwise", "lintern").exit_code == 0
+    again = cli("pair", "lintern", "patchwise")
+    assert again.exit_code == 0
+    assert "warning: lintern and patchwise were compared before: comparison 1 (in no issue yet)" in again.stderr
+    assert cli("issue", "new", "--subject", "One", "--comparison", "1").exit_code == 0
+    sql(home, "UPDATE issue SET status = 'sent' WHERE number = 1")
+    third = cli("pair", "patchwise", "lintern")
+    assert third.exit_code == 0 and third.stdout.strip() == "3"
+    assert "comparison 1 (issue 1, sent)" in third.stderr
+    assert "comparison 2 (in no issue yet)" in third.stderr
+
+
+def test_unknown_comparison_and_bad_id(cli, home, tools) -> None:
+    assert refused(cli, home, "comparison", "show", "7") .startswith("error: no comparison 7")
+    assert refused(cli, home, "comparison", "show", "seven").startswith("error: comparison 'seven' is not a number")
+
+
+# --- the figures, as the card shows them ------------------------------------------------------
+
+@pytest.fixture
+def compared(cli, tools):
+    assert cli("pair", "patchwise", "lintern").exit_code == 0
+    return 1
+
+
+def figures(cli) -> dict:
+    card = as_json(cli("comparison", "show", "1", "--json"))
+    return {"a": card["a"]["ship_label"], "b": card["b"]["ship_label"], "verdict": card["verdict"],
+            "label": card["verdict_label"], "split": card["split_reviewers"],
+            "community": (card["a"]["community_label"], card["b"]["community_label"])}
+
+
+def test_no_reviews_shows_dashes_and_pending(cli, compared) -> None:
+    assert figures(cli) == {"a": "—", "b": "—", "verdict": "pending",
+                            "label": "pending: no reviews of Patchwise or Lintern yet", "split": [],
+                            "community": ("—", "—")}
+    shown = cli("comparison", "show", "1")
+    assert shown.exit_code == 0
+    assert "not reviewed" in shown.stdout and "Panel ship" in shown.stdout
+    assert "pending: no reviews of Patchwise or Lintern yet" in shown.stdout
+
+
+def test_one_side_reviewed_is_still_pending(cli, compared) -> None:
+    review_all(cli, 1, "patchwise", "lintern", "SS--", "----")
+    out = figures(cli)
+    assert (out["a"], out["b"], out["verdict"]) == ("100%", "—", "pending")
+    assert out["label"] == "pending: no reviews of Lintern yet"
+
+
+def test_higher_ship_percentage_wins(cli, compared) -> None:
+    review_all(cli, 1, "patchwise", "lintern", "SSSK", "SKKK")
+    out = figures(cli)
+    assert out == {"a": "75%", "b": "25%", "verdict": "a",
+                   "label": "Patchwise wins (75% vs 25% panel ship)",
+                   "split": ["skeptic", "buyer"], "community": ("—", "—")}
+
+
+def test_a_tie_is_a_split_decision(cli, compared) -> None:
+    review_all(cli, 1, "patchwise", "lintern", "SKSK", "KSKS")
+    out = figures(cli)
+    assert (out["a"], out["b"], out["verdict"], out["label"]) == ("50%", "50%", "split", "split decision (50% each)")
+    assert out["split"] == ["builder", "skeptic", "buyer", "futurist"]
+
+
+def test_one_reviewer_missing_counts_only_the_given_reviews(cli, compared) -> None:
+    review_all(cli, 1, "patchwise", "lintern", "SSS-", "SSKK")
+    out = figures(cli)
+    assert (out["a"], out["b"], out["verdict"]) == ("100%", "50%", "a")
+    card = as_json(cli("comparison", "show", "1", "--json"))
+    futurist = next(line for line in card["scorecard"] if line["reviewer"] == "futurist")
+    assert futurist["a"] is None and futurist["stance"] == "incomplete"
+    assert card["a"]["reviews"] == 3 and card["b"]["reviews"] == 4
+
+
+def test_thirds_round_half_up(cli, home, compared) -> None:
+    (home / "digest.toml").write_text(
+        "".join(f'[[panel]]\nkey = "{k}"\nname = "{k.title()}"\nremit = "r"\n' for k in ("one", "two", "three")),
+        encoding="utf-8")
+    for reviewer, a, b in (("one", "ship", "ship"), ("two", "ship", "skip"), ("three", "skip", "skip")):
+        for tool, verdict in (("patchwise", a), ("lintern", b)):
+            assert cli("review", "1", "--tool", tool, "--reviewer", reviewer, "--verdict", verdict,
+                       "--quote", "q").exit_code == 0
+    out = figures(cli)
+    assert (out["a"], out["b"], out["verdict"]) == ("67%", "33%", "a")
+
+
+def test_community_votes_show_on_the_card(cli, home, compared) -> None:
+    review_all(cli, 1, "patchwise", "lintern", "SSSS", "SSSS")
+    for n in range(3):
+        sql(home, "INSERT INTO subscriber (email, email_key, status, source, created_at, bounce_count) "
+                  "VALUES (?, ?, 'active', 'cli', '2026-01-01 00:00:00', 0)", f"r{n}@x.example", f"r{n}@x.example")
+    for n, choice in enumerate("abb", start=1):
+        sql(home, "INSERT INTO vote (comparison_id, subscriber_id, choice, created_at, updated_at) "
+                  "VALUES (1, ?, ?, '2026-01-01 00:00:00', '2026-01-01 00:00:00')", n, choice)
+    out = figures(cli)
+    assert out["community"] == ("33%", "67%")
+    assert out["verdict"] == "split"  # the panel decides the verdict, not the votes
+    assert "3 votes" in cli("comparison", "show", "1").stdout
+
+
+def test_card_shows_everything_a_reader_sees(cli, compared) -> None:
+    review_all(cli, 1, "patchwise", "lintern", "SSSK", "SKKK")
+    assert cli("comparison", "set", "1", "--pricing-read", "One is free to start; the other bills per seat.").exit_code == 0
+    shown = cli("comparison", "show", "1")
+    text = " ".join(shown.stdout.split())
+    for expected in ("Comparison 1 · Patchwise vs Lintern", "code review", "An AI reviewer on every pull",
+                     "75%", "25%", "Freemium", "Paid", "Panel ship", "Community", "Entry",
+                     "Reviewer scorecard", "The Builder", "The Futurist", "SHIP", "SKIP",
+                     "builder says ship on", "One is free to start; the other bills per seat.",
+                     "Patchwise wins (75% vs 25% panel ship)", "The Skeptic favours Patchwise"):
+        assert expected in text, expected
+    card = as_json(cli("comparison", "show", "1", "--json"))
+    assert card["pricing_read"] == "One is free to start; the other bills per seat."
+    assert card["a"]["price_label"] == "Freemium" and card["b"]["price"] == "paid"
+    assert card["a"]["description"].startswith("Patchwise reads each pull request")
+    assert card["scorecard"][0]["a"]["quote"] == "builder says ship on patchwise."
+    assert card["winner"] == "patchwise" and card["issue"] is None and card["id"] == 1
+
+
+def test_comparison_set_and_delete(cli, home, compared) -> None:
+    review_all(cli, 1, "patchwise", "lintern", "S---", "K---")
+    assert refused(cli, home, "comparison", "set", "1").startswith("error: nothing to change")
+    assert cli("comparison", "set", "1", "--title", "Robot reviewers").exit_code == 0
+    listed = as_json(cli("comparison", "list", "--json"))
+    assert [c["title"] for c in listed] == ["Robot reviewers"]
+    result = cli("comparison", "delete", "1")
+    assert result.exit_code == 0, result.output
+    assert sql(home, "SELECT count(*) FROM review") == [(0,)]
+    assert as_json(cli("comparison", "list", "--json")) == []
+
+
+def test_a_comparison_in_a_sent_issue_is_locked(cli, home, compared) -> None:
+    assert cli("issue", "new", "--subject", "S", "--comparison", "1").exit_code == 0
+    sql(home, "UPDATE issue SET status = 'sent'")
+    message = refused(cli, home, "review", "1", "--tool", "patchwise", "--reviewer", "builder",
+                      "--verdict", "ship", "--quote", "late", code=1)
+    assert message.startswith("error: comparison 1 is in issue 1, which is sent;")
+    refused(cli, home, "comparison", "set", "1", "--title", "New", code=1)
+    refused(cli, home, "comparison", "delete", "1", code=1)
