@@ -235,8 +235,7 @@ def comparison_edit(
     elif result.aborted or not result.changes:
         _info(ctx, f"comparison {result.comparison_id}: no changes")
     else:
-        _info(ctx, f"comparison {result.comparison_id}: " + "; ".join(
-            c if " " in c else f"changed {c.replace('_', ' ')}" for c in result.changes))
+        _info(ctx, f"comparison {result.comparison_id}: " + "; ".join(result.changes))
 
 
 @comparison_app.command("set")

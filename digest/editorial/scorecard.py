@@ -263,7 +263,8 @@ def parse_scorecard(text: str, *, filename: str, session: Session, comparison: C
                         f"(also reviews[{seen[identity]}])")
                 continue
             seen[identity] = index
-            card.reviews.append(ReviewInput(**values))
+            card.reviews.append(ReviewInput(reviewer=values["reviewer"], tool_id=values["tool"],
+                                            verdict=values["verdict"], quote=values["quote"]))
     if problems:
         problems.sort(key=lambda p: (p.line is None, p.line or 0))
         raise ScorecardError(problems, filename=filename)
@@ -309,12 +310,12 @@ def render_comparison(*, session: Session, comparison: Comparison, panel: Sequen
         doc.add(tomlkit.comment("not reviewed yet: " + ", ".join(missing)))
     doc.add(tomlkit.nl())
     doc.add("comparison", comparison.id)
-    doc.add("title", comparison.title)
+    doc.add("title", tomlkit.string(comparison.title))
     doc.add("pricing_read", _text(comparison.pricing_read))
     for side, tool in (("a", tool_a), ("b", tool_b)):
         table = tomlkit.table()
         table.add("tool", tool.slug)
-        table["tool"].comment(f"{tool.name}; fixed")
+        table["tool"].comment(f"{tool.name} (cannot be changed here)")
         table.add("price", tool.price)
         doc.add(tomlkit.nl())
         doc.add(side, table)
@@ -329,14 +330,44 @@ def render_comparison(*, session: Session, comparison: Comparison, panel: Sequen
     if reviews:
         doc.add(tomlkit.nl())
         doc.add("reviews", array)
-    return tomlkit.dumps(doc)
+    text = tomlkit.dumps(doc)
+    return text if text.endswith("\n") else text + "\n"
+
+
+WRAP = 96
 
 
 def _text(value: str):  # noqa: ANN202
-    """A multi-line basic string: quotation marks in quotes stay readable."""
+    """A string item for prose: one line when short and plain, else a multi-line basic string
+    wrapped at spaces with TOML's line-ending backslash (which the parser joins back exactly),
+    so a 1,200-character quote reads well in any editor and quotation marks stay unescaped."""
     import tomlkit
+    from tomlkit.items import String, StringType, Trivia
 
-    return tomlkit.string(value, multiline=True)
+    if "\n" not in value and '"' not in value and len(value) <= 60:
+        return tomlkit.string(value)
+    # tomlkit leaves a carriage return raw, and a parser reads CR LF as LF: escape it
+    escaped = tomlkit.string(value, multiline=True).as_string()[3:-3].replace("\r", "\\r")
+    return String(StringType.MLB, value, _wrap(escaped), Trivia())
+
+
+def _wrap(escaped: str, width: int = WRAP) -> str:
+    """Break long lines at single spaces between two non-space characters, ending each
+    broken line with `\\`: the parser removes the newline and nothing else."""
+    out = []
+    for line in escaped.split("\n"):
+        while len(line) > width:
+            cut = next((i for i in range(width, 0, -1) if line[i] == " " and not line[i - 1].isspace()
+                        and i + 1 < len(line) and not line[i + 1].isspace()), None)
+            if cut is None:
+                cut = next((i for i in range(width, len(line) - 1) if line[i] == " " and not line[i - 1].isspace()
+                            and not line[i + 1].isspace()), None)
+            if cut is None:
+                break
+            out.append(line[:cut + 1] + "\\")
+            line = line[cut + 1:]
+        out.append(line)
+    return "\n".join(out)
 
 
 # --- applying -----------------------------------------------------------------------------
@@ -353,15 +384,16 @@ def apply_scorecard(*, session: Session, comparison: Comparison, card: Scorecard
     from digest.editorial.reviews import upsert_review
     from digest.models import utcnow
 
-    changes = update_comparison(session=session, comparison=comparison, title=card.title,
-                                pricing_read=card.pricing_read)
+    changes = [f"changed {name.replace('_', ' ')}" for name in
+               update_comparison(session=session, comparison=comparison, title=card.title,
+                                 pricing_read=card.pricing_read)]
     for side, price in card.prices.items():
         tool = session.get(Tool, comparison.tool_a_id if side == "a" else comparison.tool_b_id)
         if tool.price != price.value:
             tool.price = price.value
             tool.edited = sorted({*tool.edited, "price"})
             session.add(tool)
-            changes.append(f"{tool.slug} price")
+            changes.append(f"changed {tool.slug} price")
     existing = {(r.reviewer, r.tool_id): r for r in reviews_of(session, comparison.id)}
     slugs = {comparison.tool_a_id: session.get(Tool, comparison.tool_a_id).slug,
              comparison.tool_b_id: session.get(Tool, comparison.tool_b_id).slug}
@@ -376,7 +408,7 @@ def apply_scorecard(*, session: Session, comparison: Comparison, card: Scorecard
         for (reviewer, tool_id), row in existing.items():
             session.delete(row)
             changes.append(f"deleted {reviewer} on {slugs[tool_id]}")
-    if changes and "title" not in changes and "pricing_read" not in changes:
+    if changes:
         comparison.updated_at = utcnow()
         session.add(comparison)
     session.flush()
