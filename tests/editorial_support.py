@@ -4,7 +4,6 @@ a dump of the database to prove a refused command changed nothing, and JSON from
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
@@ -64,23 +63,47 @@ def add_tools(home: Path, slugs=None, *, first_seen: datetime | None = None, **o
     return ids
 
 
+def add_settings(home: Path, text: str, encoding: str = "utf-8") -> None:
+    """Append to digest.toml (which may already point the test at its PostgreSQL database)."""
+    with (home / "digest.toml").open("a", encoding=encoding) as handle:
+        handle.write("\n" + text)
+
+
+def _engine(home: Path):
+    return open_database(load_settings(home))
+
+
 def dump(home: Path) -> str:
-    """Every row of the database as SQL text: equal dumps mean nothing changed."""
-    db = sqlite3.connect(home / "digest.db")
+    """Every row of every table, in key order: equal dumps mean nothing changed (either backend)."""
+    from sqlmodel import SQLModel
+
+    import digest.models  # noqa: F401
+
+    engine = _engine(home)
     try:
-        return "\n".join(db.iterdump())
+        with engine.connect() as connection:
+            lines = []
+            for table in sorted(SQLModel.metadata.tables.values(), key=lambda t: t.name):
+                rows = connection.execute(table.select().order_by(*table.primary_key.columns)).all()
+                lines += [f"{table.name}: {tuple(row)!r}" for row in rows]
+            return "\n".join(lines)
     finally:
-        db.close()
+        engine.dispose()
 
 
 def sql(home: Path, query: str, *args) -> list[tuple]:
-    db = sqlite3.connect(home / "digest.db")
+    """Run one statement on the test's database (positional ? parameters), committed."""
+    from sqlalchemy import text
+
+    for index in range(len(args)):
+        query = query.replace("?", f":p{index}", 1)
+    engine = _engine(home)
     try:
-        rows = db.execute(query, args).fetchall()
-        db.commit()
-        return rows
+        with engine.begin() as connection:
+            result = connection.execute(text(query), {f"p{i}": value for i, value in enumerate(args)})
+            return [tuple(row) for row in result.all()] if result.returns_rows else []
     finally:
-        db.close()
+        engine.dispose()
 
 
 def as_json(result) -> object:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from editorial_support import add_tools, as_json, refused, review_all, sql
+from editorial_support import add_settings, add_tools, as_json, refused, review_all, sql
+
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -115,7 +120,7 @@ def test_one_reviewer_missing_counts_only_the_given_reviews(cli, compared) -> No
 
 
 def test_thirds_round_half_up(cli, home, compared) -> None:
-    (home / "digest.toml").write_text(
+    add_settings(home, 
         "".join(f'[[panel]]\nkey = "{k}"\nname = "{k.title()}"\nremit = "r"\n' for k in ("one", "two", "three")),
         encoding="utf-8")
     for reviewer, a, b in (("one", "ship", "ship"), ("two", "ship", "skip"), ("three", "skip", "skip")):
@@ -130,10 +135,10 @@ def test_community_votes_show_on_the_card(cli, home, compared) -> None:
     review_all(cli, 1, "patchwise", "lintern", "SSSS", "SSSS")
     for n in range(3):
         sql(home, "INSERT INTO subscriber (email, email_key, status, source, created_at, bounce_count) "
-                  "VALUES (?, ?, 'active', 'cli', '2026-01-01 00:00:00', 0)", f"r{n}@x.example", f"r{n}@x.example")
+                  "VALUES (?, ?, 'active', 'cli', ?, 0)", f"r{n}@x.example", f"r{n}@x.example", NOW)
     for n, choice in enumerate("abb", start=1):
         sql(home, "INSERT INTO vote (comparison_id, subscriber_id, choice, created_at, updated_at) "
-                  "VALUES (1, ?, ?, '2026-01-01 00:00:00', '2026-01-01 00:00:00')", n, choice)
+                  "VALUES (1, ?, ?, ?, ?)", n, choice, NOW, NOW)
     out = figures(cli)
     assert out["community"] == ("33%", "67%")
     assert out["verdict"] == "split"  # the panel decides the verdict, not the votes

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from editorial_support import add_tools, as_json, dump, refused, sql
+from editorial_support import add_settings, add_tools, as_json, dump, refused, sql
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_review_usage_errors(cli, home, comparison) -> None:
 
 
 def test_a_custom_panel_from_digest_toml(cli, home, comparison) -> None:
-    (home / "digest.toml").write_text(
+    add_settings(home, 
         '[[panel]]\nkey = "ops"\nname = "The Operator"\nremit = "runs it at 3am"\n', encoding="utf-8")
     assert cli("review", "1", "--tool", "patchwise", "--reviewer", "ops", "--verdict", "ship",
                "--quote", "Pages me less.").exit_code == 0
