@@ -114,6 +114,7 @@ def suggest(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many pairs.")] = 10,
     include_paired: Annotated[bool, typer.Option("--include-paired", help="Also consider tools already in a comparison.")] = False,
+    include_older: Annotated[bool, typer.Option("--include-older", help="Also consider tools found before the last sent issue.")] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Suggest pairs among the tools found since the last sent issue, ranked, with reasons.
@@ -128,23 +129,27 @@ def suggest(
 
     state = app_context(ctx)
     with session_scope(state.engine) as session:
-        report = suggest_pairs(session=session, limit=limit, include_paired=include_paired)
+        report = suggest_pairs(session=session, limit=limit, include_paired=include_paired,
+                               include_older=include_older)
     if json_output:
         print_json({"since": report.since, "candidates": report.candidates,
                     "suggestions": [s.to_json() for s in report.suggestions]})
         return
-    since = f"since the last sent issue ({report.since:%Y-%m-%d %H:%M})" if report.since else "(no issue sent yet)"
+    if report.since:
+        since = f"found since the last sent issue ({report.since:%Y-%m-%d %H:%M})"
+    else:
+        since = "(all of them)" if include_older else "(no issue sent yet)"
+    kind = "tools" if include_paired else "unpaired tools"
     if not report.suggestions:
-        typer.echo(f"no pairs to suggest among {report.candidates} unpaired tools {since}")
+        typer.echo(f"no pairs to suggest among {report.candidates} {kind} {since}")
         return
     from digest.cli.output import console
     from digest.cli.views import suggestions_table
 
-    out = console()
-    out.print(f"{len(report.suggestions)} suggestion(s) among {report.candidates} unpaired tools {since}")
-    out.print(suggestions_table(report))
+    typer.echo(f"{len(report.suggestions)} suggestion(s) among {report.candidates} {kind} {since}")
+    console().print(suggestions_table(report))
     first = report.suggestions[0]
-    out.print(f"pair the first with: digest pair {first.tool_a.slug} {first.tool_b.slug}")
+    typer.echo(f"pair the first with: digest pair {first.tool_a.slug} {first.tool_b.slug}")
 
 
 # --- digest comparison ----------------------------------------------------------------------

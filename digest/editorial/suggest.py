@@ -105,16 +105,17 @@ def last_sent_at(session: Session) -> datetime | None:
     return session.exec(select(func.max(Issue.sent_at)).where(Issue.status == IssueStatus.SENT.value)).one()
 
 
-def suggest_pairs(*, session: Session, limit: int | None = None,
-                  include_paired: bool = False) -> SuggestionReport:
+def suggest_pairs(*, session: Session, limit: int | None = None, include_paired: bool = False,
+                  include_older: bool = False) -> SuggestionReport:
     """Ranked pair suggestions among the tools found since the last sent issue.
 
     `include_paired` also considers tools already in a comparison (never a pair already
-    compared). Ties are broken by slug so the order is stable.
+    compared); `include_older` also tools found before the last sent issue. Ties are broken by
+    slug so the order is stable.
     """
     from rapidfuzz import fuzz
 
-    since = last_sent_at(session)
+    since = None if include_older else last_sent_at(session)
     query = select(Tool).order_by(Tool.first_seen_at, Tool.id)
     if since is not None:
         query = query.where(Tool.first_seen_at > since)

@@ -1,0 +1,46 @@
+"""The editorial demo stages on a catalogue holding the sample pairs: issue 1 then issue 2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from editorial_support import add_tools, as_json, sql
+
+
+@dataclass
+class Run:
+    settings: Any
+    said: list[str] = field(default_factory=list)
+
+    def say(self, line: str) -> None:
+        self.said.append(line)
+
+
+def test_the_demo_stages_assemble_ready_issues_from_the_sample_scorecards(cli, home, settings) -> None:
+    from digest.editorial.demo import stage_first_issue, stage_second_issue
+
+    add_tools(home)
+    run = Run(settings)
+    stage_first_issue(run)
+    assert run.comparisons == [1] and run.issues == [1]
+    assert run.said[0].startswith("digest suggest: ") and "top: patchwise vs lintern" in run.said[0]
+    assert "digest pair patchwise lintern: comparison 1" in run.said[1]
+    assert run.said[2] == "digest review 1 --file scorecard-1.toml: 8 reviews and the pricing read"
+    issue = as_json(cli("issue", "show", "1", "--json"))
+    assert issue["ready"] is True and issue["subject"] == "Two robot reviewers, one pull request"
+    assert issue["preheader"] and issue["intro"] and issue["notes"] == []
+    card = issue["comparisons"][0]
+    assert (card["a"]["ship_label"], card["b"]["ship_label"], card["winner"]) == ("75%", "50%", "patchwise")
+    assert card["split_reviewers"] == ["skeptic", "buyer", "futurist"]
+
+    # issue 1 goes out; issue 2 is made from tools polled before it
+    sql(home, "UPDATE issue SET status = 'sent', sent_at = ?", datetime.now(UTC))
+    stage_second_issue(run)
+    assert run.comparisons == [1, 2] and run.issues == [1, 2]
+    second = as_json(cli("issue", "show", "2", "--json"))
+    assert second["ready"] is True
+    card = second["comparisons"][0]
+    assert {card["a"]["slug"], card["b"]["slug"]} == {"minutely", "recapper"}
+    assert card["winner"] == "recapper"

@@ -1,0 +1,153 @@
+"""Issues: numbering, assembling, readiness, and the lock once an issue is sending or sent."""
+
+from __future__ import annotations
+
+import pytest
+
+from editorial_support import add_tools, as_json, refused, review_all, sql
+
+
+@pytest.fixture
+def comparisons(cli, home) -> list[int]:
+    add_tools(home)
+    for a, b in (("patchwise", "lintern"), ("minutely", "recapper"), ("pixelmuse", "voxly")):
+        assert cli("pair", a, b).exit_code == 0
+    return [1, 2, 3]
+
+
+def order(cli, number: int = 1) -> list[int]:
+    return [c["id"] for c in as_json(cli("issue", "show", str(number), "--json"))["comparisons"]]
+
+
+def test_new_prints_sequential_numbers_never_reused(cli, home, comparisons) -> None:
+    first = cli("issue", "new", "--subject", "First")
+    assert first.exit_code == 0 and first.stdout == "1\n"
+    assert cli("issue", "new", "--subject", "Second").stdout == "2\n"
+    assert cli("issue", "delete", "2").exit_code == 0
+    assert cli("issue", "new", "--subject", "Third").stdout == "3\n"
+    assert [i["number"] for i in as_json(cli("issue", "list", "--json"))] == [3, 1]
+
+
+def test_a_refused_new_issue_does_not_use_up_a_number(cli, home, comparisons) -> None:
+    assert refused(cli, home, "issue", "new", "--subject", "X", "--comparison", "9").startswith("error: no comparison 9")
+    assert refused(cli, home, "issue", "new", "--subject", " ").startswith("error: the subject is empty")
+    assert cli("issue", "new", "--subject", "Real").stdout == "1\n"
+
+
+def test_new_with_comparisons_preheader_and_intro(cli, comparisons) -> None:
+    result = cli("issue", "new", "--subject", "Robots review code", "--comparison", "2", "--comparison", "1",
+                 "--preheader", "Two pairs this week", "--intro", "-", input="Hello readers.\n\nTwo pairs.\n")
+    assert result.exit_code == 0, result.output
+    shown = as_json(cli("issue", "show", "1", "--json"))
+    assert (shown["subject"], shown["preheader"], shown["intro"]) == ("Robots review code", "Two pairs this week",
+                                                                      "Hello readers.\n\nTwo pairs.")
+    assert [c["id"] for c in shown["comparisons"]] == [2, 1]
+    assert [c["position"] for c in shown["comparisons"]] == [1, 2]
+    assert shown["status"] == "draft" and shown["number"] == 1 and shown["id"]
+
+
+def test_add_remove_and_move(cli, home, comparisons) -> None:
+    assert cli("issue", "new", "--subject", "S").exit_code == 0
+    for c in ("1", "2", "3"):
+        assert cli("issue", "add", "1", c).exit_code == 0
+    assert order(cli) == [1, 2, 3]
+    assert cli("issue", "move", "1", "3", "--to", "1").exit_code == 0
+    assert order(cli) == [3, 1, 2]
+    assert cli("issue", "move", "1", "3", "--to", "3").exit_code == 0
+    assert order(cli) == [1, 2, 3]
+    assert cli("issue", "remove", "1", "2").exit_code == 0
+    assert order(cli) == [1, 3]
+    assert cli("issue", "add", "1", "2", "--position", "1").exit_code == 0
+    assert order(cli) == [2, 1, 3]
+    assert [c["id"] for c in as_json(cli("comparison", "list", "--json"))] == [3, 2, 1]
+
+
+def test_assembly_refusals(cli, home, comparisons) -> None:
+    assert cli("issue", "new", "--subject", "One", "--comparison", "1").exit_code == 0
+    assert cli("issue", "new", "--subject", "Two").exit_code == 0
+    assert refused(cli, home, "issue", "add", "1", "1").startswith("error: comparison 1 is already in this issue")
+    message = refused(cli, home, "issue", "add", "2", "1")
+    assert message == "error: comparison 1 is already in issue 1 (hint: remove it there first: digest issue remove 1 1)"
+    assert refused(cli, home, "issue", "add", "7", "2").startswith("error: no issue 7")
+    assert refused(cli, home, "issue", "add", "x", "2").startswith("error: issue 'x' is not a number")
+    assert refused(cli, home, "issue", "add", "1", "2", "--position", "5").startswith(
+        "error: position 5 is out of range: the issue has 2 comparisons (positions 1 to 2)")
+    assert refused(cli, home, "issue", "remove", "1", "3").startswith("error: comparison 3 is not in issue 1")
+    assert refused(cli, home, "issue", "move", "1", "1", "--to", "0").startswith("error: position 0 is out of range")
+    assert refused(cli, home, "issue", "set", "1").startswith("error: nothing to change")
+    assert refused(cli, home, "issue", "set", "1", "--subject", "s" * 301).startswith(
+        "error: the subject is 301 characters; the limit is 300")
+    assert refused(cli, home, "issue", "new", "--subject", "Dup", "--comparison", "2", "--comparison", "2").startswith(
+        "error: comparison 2 is given twice")
+    assert refused(cli, home, "issue", "list", "--status", "lost").startswith("error: --status 'lost' is not one of")
+
+
+def test_set_subject_preheader_and_intro(cli, comparisons) -> None:
+    assert cli("issue", "new", "--subject", "Old").exit_code == 0
+    result = cli("issue", "set", "1", "--subject", "New subject", "--preheader", "Peek", "--intro", "Hi.")
+    assert result.exit_code == 0
+    assert result.stderr == "issue 1: changed subject, changed preheader, changed intro\n"
+    shown = as_json(cli("issue", "show", "1", "--json"))
+    assert (shown["subject"], shown["preheader"], shown["intro"]) == ("New subject", "Peek", "Hi.")
+    assert cli("issue", "set", "1", "--preheader", "").exit_code == 0
+    assert as_json(cli("issue", "show", "1", "--json"))["preheader"] == ""
+
+
+def test_readiness_says_exactly_what_is_missing(cli, home, comparisons) -> None:
+    assert cli("issue", "new", "--subject", "S").exit_code == 0
+    empty = as_json(cli("issue", "show", "1", "--json"))
+    assert empty["ready"] is False
+    assert [m["message"] for m in empty["missing"]] == ["no comparisons yet (add one with `digest issue add`)"]
+
+    assert cli("issue", "add", "1", "1").exit_code == 0
+    review_all(cli, 1, "patchwise", "lintern", "SSSS", "SK--")
+    shown = as_json(cli("issue", "show", "1", "--json"))
+    assert shown["ready"] is False
+    assert [(m["comparison"], m["reviewer"], m["tools"]) for m in shown["missing"]] == [
+        (1, "buyer", ["lintern"]), (1, "futurist", ["lintern"])]
+    assert shown["missing"][0]["message"] == "comparison 1 (Patchwise vs Lintern): buyer has not reviewed lintern"
+    text = " ".join(cli("issue", "show", "1").stdout.split())
+    assert "Issue 1 · draft · not ready" in text
+    assert "Missing before it is ready: - comparison 1 (Patchwise vs Lintern): buyer has not reviewed lintern" in text
+
+    review_all(cli, 1, "patchwise", "lintern", "----", "--SK")
+    shown = as_json(cli("issue", "show", "1", "--json"))
+    assert shown["ready"] is True and shown["missing"] == []
+    assert "comparison 1 has no pricing read" in shown["notes"]
+    assert "Issue 1 · draft · ready" in cli("issue", "show", "1").stdout
+
+    assert cli("issue", "add", "1", "2").exit_code == 0
+    shown = as_json(cli("issue", "show", "1", "--json"))
+    assert shown["ready"] is False
+    assert shown["missing"][0]["message"] == ("comparison 2 (Minutely vs Recapper): builder has not reviewed "
+                                              "minutely or recapper")
+    listed = as_json(cli("issue", "list", "--json"))
+    assert listed == [{**listed[0], "number": 1, "status": "draft", "ready": False, "missing": 4,
+                       "comparisons": [1, 2], "subject": "S"}]
+
+
+def test_ready_issue_listed_as_ready(cli, comparisons) -> None:
+    review_all(cli, 3, "pixelmuse", "voxly", "SSSS", "KKKK")
+    assert cli("issue", "new", "--subject", "Images and voices", "--comparison", "3").exit_code == 0
+    listing = cli("issue", "list")
+    assert listing.exit_code == 0
+    assert "Images and voices" in listing.stdout and "yes" in listing.stdout
+    assert as_json(cli("issue", "list", "--json", "--status", "draft"))[0]["ready"] is True
+    assert as_json(cli("issue", "list", "--json", "--status", "sent")) == []
+
+
+@pytest.mark.parametrize("status", ["sending", "sent"])
+def test_a_sending_or_sent_issue_cannot_be_changed(cli, home, comparisons, status) -> None:
+    assert cli("issue", "new", "--subject", "Gone", "--comparison", "1").exit_code == 0
+    sql(home, "UPDATE issue SET status = ? WHERE number = 1", status)
+    expected = f"error: issue 1 is {status}; a sending or sent issue cannot be changed"
+    for args in (("issue", "add", "1", "2"), ("issue", "remove", "1", "1"), ("issue", "move", "1", "1", "--to", "1"),
+                 ("issue", "set", "1", "--subject", "New"), ("issue", "delete", "1")):
+        assert refused(cli, home, *args, code=1).startswith(expected), args
+    assert as_json(cli("issue", "show", "1", "--json"))["status"] == status
+
+
+def test_show_missing_issue_and_empty_list(cli, home, comparisons) -> None:
+    assert refused(cli, home, "issue", "show", "1").startswith("error: no issue 1")
+    assert cli("issue", "list").stdout.startswith("no issues yet")
+    assert as_json(cli("issue", "list", "--json")) == []

@@ -1,0 +1,98 @@
+"""`digest suggest` on small hand-made catalogues where the right pairs are known."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from editorial_support import add_tools, as_json, sql
+
+
+def pairs(cli, *args: str) -> list[tuple[str, str]]:
+    data = as_json(cli("suggest", "--json", *args))
+    return [(s["a"]["slug"], s["b"]["slug"]) for s in data["suggestions"]]
+
+
+def test_the_right_pairs_rank_first_with_reasons(cli, home) -> None:
+    add_tools(home)
+    data = as_json(cli("suggest", "--json"))
+    assert data["since"] is None and data["candidates"] == 7
+    ranked = [(s["a"]["slug"], s["b"]["slug"]) for s in data["suggestions"]]
+    assert ranked[:2] == [("patchwise", "lintern"), ("minutely", "recapper")]
+    top = data["suggestions"][0]
+    assert top["category"] == "same" and top["similarity"] > 30
+    assert {"pull", "request", "review", "test", "finding"} <= set(top["shared_words"])
+    assert top["reason"].startswith("same category (code review); descriptions ")
+    assert "both mention pull, request" in top["reason"]
+    # unrelated categories never pair: voice and image generation, meetings and code review
+    assert ("pixelmuse", "voxly") not in ranked
+    assert not any({"minutely", "patchwise"} == {a, b} for a, b in ranked)
+    # a related category ranks below a same-category pair
+    related = next(s for s in data["suggestions"] if {s["a"]["slug"], s["b"]["slug"]} == {"patchwise", "stubby"})
+    assert related["category"] == "related" and related["score"] < data["suggestions"][1]["score"]
+    scores = [s["score"] for s in data["suggestions"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_the_human_table_names_the_first_pair_command(cli, home) -> None:
+    add_tools(home)
+    shown = cli("suggest", "--limit", "2")
+    assert shown.exit_code == 0
+    assert "suggestion(s) among 7 unpaired tools (no issue sent yet)" in shown.stdout
+    assert "pair the first with: digest pair patchwise lintern" in shown.stdout
+    assert "recapper" in shown.stdout and "stubby" not in shown.stdout
+
+
+def test_paired_tools_and_compared_pairs_drop_out(cli, home) -> None:
+    add_tools(home)
+    assert cli("pair", "patchwise", "lintern").exit_code == 0
+    assert pairs(cli)[0] == ("minutely", "recapper")
+    assert all("patchwise" not in pair and "lintern" not in pair for pair in pairs(cli))
+    with_paired = pairs(cli, "--include-paired")
+    assert ("patchwise", "lintern") not in with_paired and ("lintern", "patchwise") not in with_paired
+    assert ("patchwise", "stubby") in with_paired
+
+
+def test_only_tools_found_since_the_last_sent_issue(cli, home) -> None:
+    add_tools(home, ["patchwise", "lintern", "stubby"], first_seen=datetime(2026, 1, 1, tzinfo=UTC))
+    assert cli("issue", "new", "--subject", "Old").exit_code == 0
+    sql(home, "UPDATE issue SET status = 'sent', sent_at = ? WHERE number = 1", datetime(2026, 2, 1, tzinfo=UTC))
+    add_tools(home, ["minutely", "recapper"], first_seen=datetime(2026, 2, 3, tzinfo=UTC))
+    data = as_json(cli("suggest", "--json"))
+    assert data["since"].startswith("2026-02-01") and data["candidates"] == 2
+    assert [(s["a"]["slug"], s["b"]["slug"]) for s in data["suggestions"]] == [("minutely", "recapper")]
+    assert "1 suggestion(s) among 2 unpaired tools found since the last sent issue (2026-02-01 00:00)" in cli("suggest").stdout
+    older = as_json(cli("suggest", "--json", "--include-older"))
+    assert older["since"] is None and older["candidates"] == 5
+    assert [(s["a"]["slug"], s["b"]["slug"]) for s in older["suggestions"]][0] == ("patchwise", "lintern")
+
+
+def test_uncategorised_tools_pair_only_on_close_descriptions(cli, home) -> None:
+    add_tools(home, ["patchwise", "minutely"])
+    add_tools(home, ["reviewbot", "paintbox"], reviewbot={
+        "category": None, "name": "ReviewBot", "tagline": "Code review for pull requests",
+        "description": "ReviewBot reads each pull request, runs the tests and posts code review findings."},
+        paintbox={"category": None, "name": "Paintbox", "tagline": "Paint with prompts",
+                  "description": "Paintbox turns a sketch into a finished illustration."})
+    data = as_json(cli("suggest", "--json"))
+    found = [(s["a"]["slug"], s["b"]["slug"], s["category"]) for s in data["suggestions"]]
+    assert found == [("patchwise", "reviewbot", "uncategorised")]
+    assert data["suggestions"][0]["reason"].startswith("no category on reviewbot; descriptions")
+
+
+@pytest.mark.parametrize("slugs", [[], ["voxly"], ["voxly", "pixelmuse"]])
+def test_nothing_to_suggest(cli, home, slugs) -> None:
+    if slugs:
+        add_tools(home, slugs)
+    shown = cli("suggest")
+    assert shown.exit_code == 0
+    assert shown.stdout.startswith(f"no pairs to suggest among {len(slugs)} unpaired tools")
+    assert as_json(cli("suggest", "--json"))["suggestions"] == []
+
+
+def test_limit(cli, home) -> None:
+    add_tools(home)
+    assert pairs(cli, "--limit", "1") == [("patchwise", "lintern")]
+    bad = cli("suggest", "--limit", "0")
+    assert bad.exit_code == 2
