@@ -71,6 +71,16 @@ def test_review_usage_errors(cli, home, comparison) -> None:
     assert refused(cli, home, "review", "1", "--file", str(home / "absent.toml")).endswith("absent.toml: file not found")
 
 
+def test_the_default_panel(cli, home) -> None:
+    assert as_json(cli("panel", "--json")) == [
+        {"key": "builder", "name": "The Builder", "remit": "developer experience: is the primitive right, is it pleasant to build on"},
+        {"key": "skeptic", "name": "The Skeptic", "remit": "competition and risk: who else does this, what breaks it"},
+        {"key": "buyer", "name": "The Buyer", "remit": "business and pricing: who pays, from which budget, what locks them in"},
+        {"key": "futurist", "name": "The Futurist", "remit": "where the trend goes: what must hold for this to matter in three years"},
+    ]
+    assert cli("panel").stdout.splitlines()[1] == "skeptic   The Skeptic: competition and risk: who else does this, what breaks it"
+
+
 def test_a_custom_panel_from_digest_toml(cli, home, comparison) -> None:
     add_settings(home, 
         '[[panel]]\nkey = "ops"\nname = "The Operator"\nremit = "runs it at 3am"\n', encoding="utf-8")
@@ -80,6 +90,12 @@ def test_a_custom_panel_from_digest_toml(cli, home, comparison) -> None:
                    "--verdict", "ship", "--quote", "q").startswith("error: unknown reviewer 'builder'; the panel is ops")
     card = as_json(cli("comparison", "show", "1", "--json"))
     assert [(line["reviewer"], line["name"]) for line in card["scorecard"]] == [("ops", "The Operator")]
+    assert as_json(cli("panel", "--json")) == [{"key": "ops", "name": "The Operator", "remit": "runs it at 3am"}]
+    # the issue is ready once the one-person panel has reviewed both tools
+    assert cli("review", "1", "--tool", "lintern", "--reviewer", "ops", "--verdict", "skip",
+               "--quote", "Wakes me up.").exit_code == 0
+    assert cli("issue", "new", "--subject", "S", "--comparison", "1").exit_code == 0
+    assert as_json(cli("issue", "show", "1", "--json"))["ready"] is True
 
 
 # --- REVIEWS.toml -------------------------------------------------------------------------------

@@ -133,6 +133,7 @@ def suggest(
                                include_older=include_older)
     if json_output:
         print_json({"since": report.since, "candidates": report.candidates,
+                    "pairs_scored": report.pairs_scored,
                     "suggestions": [s.to_json() for s in report.suggestions]})
         return
     if report.since:
@@ -150,6 +151,24 @@ def suggest(
     console().print(suggestions_table(report))
     first = report.suggestions[0]
     typer.echo(f"pair the first with: digest pair {first.tool_a.slug} {first.tool_b.slug}")
+
+
+def panel(ctx: typer.Context, json_output: JsonOption = False) -> None:
+    """List the panel: each reviewer's key (what reviews name), display name and remit.
+
+    The panel is configured with [[panel]] tables in digest.toml; by default the builder,
+    the skeptic, the buyer and the futurist.
+
+    Example: digest panel --json
+    """
+    state = app_context(ctx)
+    reviewers = [{"key": r.key, "name": r.name, "remit": r.remit} for r in state.settings.panel]
+    if json_output:
+        print_json(reviewers)
+        return
+    width = max(len(r["key"]) for r in reviewers)
+    for r in reviewers:
+        typer.echo(f"{r['key']:<{width}}  {r['name']}: {r['remit']}")
 
 
 # --- digest comparison ----------------------------------------------------------------------
@@ -294,4 +313,5 @@ def register(app: typer.Typer) -> None:
     app.command("pair")(pair)
     app.command("review")(review)
     app.command("suggest")(suggest)
+    app.command("panel")(panel)
     app.add_typer(comparison_app, name="comparison")

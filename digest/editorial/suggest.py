@@ -98,6 +98,7 @@ class Suggestion:
 class SuggestionReport:
     since: datetime | None  # the last sent issue's send time; None: no issue was sent yet
     candidates: int
+    pairs_scored: int
     suggestions: list[Suggestion]
 
 
@@ -112,6 +113,7 @@ def suggest_pairs(*, session: Session, limit: int | None = None, include_paired:
     `include_paired` also considers tools already in a comparison (never a pair already
     compared); `include_older` also tools found before the last sent issue. Ties are broken by
     slug so the order is stable.
+    Unrelated categories are never compared at all, which keeps a big week's catalogue fast.
     """
     from rapidfuzz import fuzz
 
@@ -125,30 +127,44 @@ def suggest_pairs(*, session: Session, limit: int | None = None, include_paired:
         paired = {tool_id for pair in compared for tool_id in pair}
         tools = [t for t in tools if t.id not in paired]
 
-    texts, vocab = {}, {}
+    vocab: list[list[str]] = []
+    ids: dict[str, int] = {}
+    codes: list[list[int]] = []  # each tool's sorted distinct content words, as small ints
     for t in tools:
         content = words(" ".join((t.name, t.tagline or "", t.description or "")), drop=frozenset(words(t.name)))
-        texts[t.id] = sorted(set(content))
-        vocab[t.id] = content
-    relations: dict[tuple[str | None, str | None], str] = {}
-    found: list[Suggestion] = []
-    for i, a in enumerate(tools):
-        for b in tools[i + 1:]:
-            if frozenset((a.id, b.id)) in compared:
-                continue
-            key = (a.category, b.category)
-            if key not in relations:
-                relations[key] = category_relation(*key)
-            relation = relations[key]
+        vocab.append(content)
+        codes.append(sorted({ids.setdefault(w, len(ids)) for w in content}))
+    groups: dict[str | None, list[int]] = {}
+    for index, t in enumerate(tools):
+        groups.setdefault(t.category, []).append(index)
+    categories = list(groups)
+    scored: list[tuple[float, str, str, int, int, int, str]] = []
+    for x, first in enumerate(categories):
+        for second in categories[x:]:
+            relation = category_relation(first, second)
             if relation == "unrelated":
                 continue
-            similarity = round(fuzz.ratio(texts[a.id], texts[b.id])) if texts[a.id] and texts[b.id] else 0
-            if relation == "uncategorised" and similarity < UNCATEGORISED_MIN_SIMILARITY:
-                continue
             bonus = {"same": SAME_CATEGORY, "related": RELATED_CATEGORY}.get(relation, 0)
-            shared_set = set(vocab[a.id]) & set(vocab[b.id])
-            shared = tuple(dict.fromkeys(w for w in vocab[a.id] if w in shared_set))[:6]
-            found.append(Suggestion(a, b, float(similarity + bonus), similarity, relation, shared))
-    found.sort(key=lambda s: (-s.score, -len(s.shared), s.tool_a.slug, s.tool_b.slug))
-    return SuggestionReport(since=since, candidates=len(tools),
-                            suggestions=found[:limit] if limit is not None else found)
+            members = groups[first] if first == second else groups[first] + groups[second]
+            inside = first == second
+            for i in members if inside else groups[first]:
+                for j in (m for m in members if m > i) if inside else groups[second]:
+                    a, b = (i, j) if i < j else (j, i)
+                    if frozenset((tools[a].id, tools[b].id)) in compared:
+                        continue
+                    similarity = round(fuzz.ratio(codes[a], codes[b])) if codes[a] and codes[b] else 0
+                    if relation == "uncategorised" and similarity < UNCATEGORISED_MIN_SIMILARITY:
+                        continue
+                    scored.append((-(similarity + bonus), tools[a].slug, tools[b].slug, a, b, similarity, relation))
+    if limit is not None:
+        import heapq
+
+        best = heapq.nsmallest(limit, scored)
+    else:
+        best = sorted(scored)
+    found = []
+    for negative, _, _, a, b, similarity, relation in best:
+        common = set(vocab[a]) & set(vocab[b])
+        shared = tuple(dict.fromkeys(w for w in vocab[a] if w in common))[:6]
+        found.append(Suggestion(tools[a], tools[b], float(-negative), similarity, relation, shared))
+    return SuggestionReport(since=since, candidates=len(tools), pairs_scored=len(scored), suggestions=found)
