@@ -234,7 +234,7 @@ def comparison_list(
         issue = f"{card.issue.number} ({card.issue.status})" if card.issue else "-"
         table.add_row(str(card.comparison.id), card.comparison.title,
                       f"{card.a.tool.slug} {card.figures.a.ship_label}",
-                      f"{card.b.tool.slug} {card.figures.b.ship_label}", card.verdict_label, issue)
+                      f"{card.b.tool.slug} {card.figures.b.ship_label}", card.verdict_short, issue)
     console().print(table)
 
 

@@ -101,7 +101,7 @@ def issue_renderable(view: IssueView) -> Group:
         for position, card in enumerate(view.cards, start=1):
             table.add_row(str(position), str(card.comparison.id), card.comparison.title,
                           f"{card.a.tool.slug} {card.figures.a.ship_label}",
-                          f"{card.b.tool.slug} {card.figures.b.ship_label}", card.verdict_label)
+                          f"{card.b.tool.slug} {card.figures.b.ship_label}", card.verdict_short)
         parts.append(table)
     if view.readiness.missing:
         parts.append(Text("Missing before it is ready:", style="bold"))

@@ -80,6 +80,13 @@ class ComparisonCard:
         winner, loser = (a, b) if self.figures.verdict == "a" else (b, a)
         return f"{self.winner.name} wins ({winner.ship_label} vs {loser.ship_label} panel ship)"
 
+    @property
+    def verdict_short(self) -> str:
+        """The verdict in a word or two, for tables: the winner's name, split, or pending."""
+        if self.winner is not None:
+            return f"{self.winner.name} wins"
+        return {"split": "split decision"}.get(self.figures.verdict, self.figures.verdict)
+
     def stance_label(self, line: ScoreLine) -> str:
         if line.stance == "favours-a":
             return f"favours {self.a.tool.name}"
