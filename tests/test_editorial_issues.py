@@ -151,3 +151,19 @@ def test_show_missing_issue_and_empty_list(cli, home, comparisons) -> None:
     assert refused(cli, home, "issue", "show", "1").startswith("error: no issue 1")
     assert cli("issue", "list").stdout.startswith("no issues yet")
     assert as_json(cli("issue", "list", "--json")) == []
+
+
+def test_concurrent_new_issues_get_distinct_sequential_numbers(cli, home) -> None:
+    import subprocess
+    import sys
+
+    runs = [subprocess.Popen([sys.executable, "-m", "digest", "--home", str(home), "issue", "new",
+                              "--subject", f"Racer {n}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for n in range(4)]
+    printed = []
+    for run in runs:
+        out, err = run.communicate(timeout=60)
+        assert run.returncode == 0, err
+        printed.append(int(out))
+    assert sorted(printed) == [1, 2, 3, 4]
+    assert sorted(i["number"] for i in as_json(cli("issue", "list", "--json"))) == [1, 2, 3, 4]

@@ -49,11 +49,16 @@ def clean_intro(value: str) -> str:
 
 
 def next_issue_number(session: Session) -> int:
-    """Take the next issue number: the counter moves in the caller's transaction."""
-    counter = session.exec(select(Counter).where(Counter.name == ISSUE_COUNTER).with_for_update()).first()
-    if counter is None:
-        highest = session.exec(select(func.max(Issue.number))).one() or 0
-        counter = Counter(name=ISSUE_COUNTER, value=highest)
+    """Take the next issue number: the counter moves in the caller's transaction.
+
+    The row is created race-free (insert-or-ignore) and then locked (FOR UPDATE on
+    PostgreSQL; SQLite's write transaction already serialises writers).
+    """
+    from digest.db import insert_ignore
+
+    highest = session.exec(select(func.max(Issue.number))).one() or 0
+    insert_ignore(session.connection(), Counter, {"name": ISSUE_COUNTER, "value": highest}, conflict=["name"])
+    counter = session.exec(select(Counter).where(Counter.name == ISSUE_COUNTER).with_for_update()).one()
     counter.value += 1
     session.add(counter)
     session.flush()
