@@ -47,9 +47,10 @@ def sample_scorecard(name: str) -> str:
     return resources.files("digest").joinpath("samples", name).read_text(encoding="utf-8")
 
 
-def scorecard_tools(text: str) -> set[str]:
-    """The tool slugs a scorecard reviews."""
-    return {str(review["tool"]) for review in tomllib.loads(text).get("reviews", [])}
+def scorecard_tools(text: str) -> tuple[str, str]:
+    """The slugs of tools A and B of a sample scorecard (its [a] and [b] tables)."""
+    data = tomllib.loads(text)
+    return str(data["a"]["tool"]), str(data["b"]["tool"])
 
 
 def assemble_sample_issue(run: Any, *, scorecard: str, subject: str, preheader: str,
@@ -79,14 +80,14 @@ def assemble_sample_issue(run: Any, *, scorecard: str, subject: str, preheader: 
             top = report.suggestions[0]
             run.say(f"digest suggest: {len(ranked)} pairs among {report.candidates} unpaired tools; top: "
                     f"{top.tool_a.slug} vs {top.tool_b.slug} ({top.reason})")
-            chosen = next((s for s in report.suggestions if {s.tool_a.slug, s.tool_b.slug} == wanted), None)
+            chosen = next((s for s in report.suggestions if {s.tool_a.slug, s.tool_b.slug} == set(wanted)), None)
             if chosen is None:
-                raise StateError(f"the sample scorecard {scorecard} reviews {' and '.join(sorted(wanted))}, "
+                raise StateError(f"the sample scorecard {scorecard} reviews {' and '.join(wanted)}, "
                                  f"but the suggestions are {ranked[:5]}")
             if chosen is not top:
                 run.say(f"  (the sample scorecard is for {chosen.tool_a.slug} vs {chosen.tool_b.slug}, "
                         f"suggestion {report.suggestions.index(chosen) + 1})")
-            made = create_comparison(session=session, tool_a=chosen.tool_a.id, tool_b=chosen.tool_b.id)
+            made = create_comparison(session=session, tool_a=wanted[0], tool_b=wanted[1])
             comparison = made.comparison
             run.say(f"digest pair {made.tool_a.slug} {made.tool_b.slug}: comparison {comparison.id}, "
                     f"\"{comparison.title}\"")
