@@ -184,3 +184,13 @@ def test_a_comparison_in_a_sent_issue_is_locked(cli, home, compared) -> None:
     assert message.startswith("error: comparison 1 is in issue 1, which is sent;")
     refused(cli, home, "comparison", "set", "1", "--title", "New", code=1)
     refused(cli, home, "comparison", "delete", "1", code=1)
+
+
+def test_pair_and_issue_new_as_json(cli, tools) -> None:
+    assert cli("pair", "patchwise", "lintern").exit_code == 0
+    again = as_json(cli("pair", "lintern", "patchwise", "--json"))
+    assert again == {"id": 2, "title": "Lintern vs Patchwise", "a": "lintern", "b": "patchwise", "earlier": [1]}
+    issue = as_json(cli("issue", "new", "--subject", "S", "--comparison", "2", "--json"))
+    assert (issue["number"], issue["status"], issue["ready"]) == (1, "draft", False)
+    assert issue["comparisons"][0]["id"] == 2 and issue["comparisons"][0]["position"] == 1
+    assert issue["comparisons"][0]["issue"] == {"number": 1, "status": "draft"}
