@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from editorial_support import add_tools, as_json, dump, refused, review_all, sql
+from editorial_support import add_settings, add_tools, as_json, dump, refused, review_all, sql
 
 TRICKY = 'He said """ship it""" and left. C:\\temp\\new, a tab\there, café, and a "quote"\nsecond line'
 
@@ -206,3 +206,18 @@ def test_prose_strings_round_trip_exactly() -> None:
         assert tomllib.loads(tomlkit.dumps(document))["quote"] == value
 
     check()
+
+
+def test_reviews_by_a_reviewer_who_left_the_panel_are_kept(cli, home, comparison, tmp_path) -> None:
+    add_settings(home, "".join(f'[[panel]]\nkey = "{k}"\nname = "The {k.title()}"\nremit = "r"\n'
+                               for k in ("builder", "skeptic", "buyer")))
+    card = as_json(cli("comparison", "show", "1", "--json"))
+    assert [line["reviewer"] for line in card["scorecard"]] == ["builder", "skeptic", "buyer", "futurist"]
+    body = 'path.write_text(text.replace(\'title = "Patchwise vs Lintern"\', \'title = "Renamed"\'), encoding="utf-8")\n'
+    result = cli("comparison", "edit", "1", env=editor(tmp_path, body))
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "comparison 1: changed title\n"
+    assert state(cli)["reviews"][("futurist", "b")] == ("ship", TRICKY)
+    # but nobody off the panel can be added
+    refused(cli, home, "review", "1", "--tool", "patchwise", "--reviewer", "futurist", "--verdict", "ship",
+            "--quote", "q")
