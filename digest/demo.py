@@ -45,6 +45,8 @@ class DemoRun:
     settings: Settings | None = None
     polls: list[PollReport] = field(default_factory=list)
     tools: list[dict[str, Any]] = field(default_factory=list)
+    comparisons: list[int] = field(default_factory=list)  # ids, in the order the stages made them
+    issues: list[int] = field(default_factory=list)  # issue numbers, likewise
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def on_exit(self, cleanup: Callable[[], None]) -> None:
@@ -145,7 +147,16 @@ def assert_settings(run: DemoRun) -> None:
         raise UsageError("the demo's init stage has not run")
 
 
-STAGES: list[Callable[[DemoRun], None]] = [stage_serve_feeds, stage_init, stage_poll, stage_list_tools]
+def stage_first_issue(run: DemoRun) -> None:
+    """Suggest, pair the top pair, record the sample scorecard, assemble issue 1 (editorial)."""
+    from digest.editorial.demo import stage_first_issue as first_issue
+
+    assert_settings(run)
+    first_issue(run)
+
+
+STAGES: list[Callable[[DemoRun], None]] = [stage_serve_feeds, stage_init, stage_poll, stage_list_tools,
+                                           stage_first_issue]
 
 
 # --- running --------------------------------------------------------------------------------

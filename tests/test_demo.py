@@ -72,7 +72,8 @@ def test_a_similarity_based_pair_suggester_would_pair_the_reviewers_then_the_not
 
 
 def test_demo_is_a_sequence_of_stages_that_later_issues_extend() -> None:
-    assert [stage.__name__ for stage in STAGES] == ["stage_serve_feeds", "stage_init", "stage_poll", "stage_list_tools"]
+    assert [stage.__name__ for stage in STAGES] == ["stage_serve_feeds", "stage_init", "stage_poll", "stage_list_tools",
+                                                    "stage_first_issue"]
 
 
 def test_demo_ignores_the_callers_digest_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

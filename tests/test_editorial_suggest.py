@@ -95,3 +95,5 @@ def test_limit(cli, home) -> None:
     add_tools(home)
     assert pairs(cli, "--limit", "1") == [("patchwise", "lintern")]
     assert len(pairs(cli, "--limit", "3")) == 3
+    bad = cli("suggest", "--limit", "0")
+    assert bad.exit_code == 2 and "--limit" in bad.stderr

@@ -14,7 +14,8 @@ def demo(
     """Run the whole loop offline on bundled sample feeds, and report each step.
 
     Serves invented sample feeds on 127.0.0.1, creates a newsletter folder, polls the feeds
-    and lists the tools found. DIGEST_* variables are ignored, so no real database or mail
+    and lists the tools found, pairs the top suggestion, records a sample scorecard and
+    assembles issue 1. DIGEST_* variables are ignored, so no real database or mail
     server is ever touched.
 
     Example: digest demo --keep /tmp/verdicts-demo
