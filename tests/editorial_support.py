@@ -10,6 +10,8 @@ from pathlib import Path
 from digest.config import load_settings
 from digest.db import open_database, session_scope
 from digest.models import Tool, ToolKey
+from digest.normalise import name_key
+from sqlmodel import select
 
 # slug: (category, name, tagline, description, price)
 CATALOGUE = {
@@ -40,7 +42,7 @@ PANEL = ("builder", "skeptic", "buyer", "futurist")
 
 
 def add_tools(home: Path, slugs=None, *, first_seen: datetime | None = None, **overrides) -> dict[str, int]:
-    """Write catalogue tools (with a url and name identity key each); returns slug -> id."""
+    """Write catalogue tools (with url and name identity keys, as a poll would); returns slug -> id."""
     engine = open_database(load_settings(home))
     ids = {}
     try:
@@ -56,7 +58,9 @@ def add_tools(home: Path, slugs=None, *, first_seen: datetime | None = None, **o
                 session.add(tool)
                 session.flush()
                 session.add(ToolKey(kind="url", value=f"https://{slug}.example/", tool_id=tool.id))
-                session.add(ToolKey(kind="name", value=slug, tool_id=tool.id))
+                key = name_key(tool.name)
+                if not session.exec(select(ToolKey).where(ToolKey.kind == "name", ToolKey.value == key)).first():
+                    session.add(ToolKey(kind="name", value=key, tool_id=tool.id))
                 ids[slug] = tool.id
     finally:
         engine.dispose()

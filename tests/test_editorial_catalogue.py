@@ -96,7 +96,7 @@ def twins(cli, home):
 def test_merge_carries_comparisons_reviews_and_keys_over(cli, home, twins) -> None:
     result = cli("tools", "merge", "patchwise", "patch-wise")
     assert result.exit_code == 0, result.output
-    assert result.stderr == ("merged patch-wise into patchwise: 2 identity key(s), comparisons 2, "
+    assert result.stderr == ("merged patch-wise into patchwise: 1 identity key(s), comparisons 2, "
                              "2 review(s) moved; filled vendor\n")
     card = as_json(cli("comparison", "show", "2", "--json"))
     assert (card["a"]["slug"], card["b"]["slug"]) == ("stubby", "patchwise")
@@ -104,8 +104,7 @@ def test_merge_carries_comparisons_reviews_and_keys_over(cli, home, twins) -> No
     assert card["b"]["vendor"] == "Patchwise Labs"
     assert tool_row(home, "patch-wise") == {}
     keys = sorted(sql(home, "SELECT kind, value FROM toolkey WHERE tool_id = ?", twins["patchwise"]))
-    assert keys == [("name", "patch-wise"), ("name", "patchwise"),
-                    ("url", "https://patch-wise.example/"), ("url", "https://patchwise.example/")]
+    assert keys == [("name", "patchwise"), ("url", "https://patch-wise.example/"), ("url", "https://patchwise.example/")]
     assert as_json(cli("comparison", "show", "1", "--json"))["a"]["slug"] == "patchwise"
 
 

@@ -70,3 +70,14 @@ def test_a_merged_twin_stays_merged_on_the_next_poll(cli, home: Path, feed_serve
     card = as_json(cli("comparison", "show", "1", "--json"))
     assert card["a"]["slug"] == "patchwise-app"
     assert card["a"]["description"] == "Reads pull requests, and more."
+
+
+def test_a_renamed_tool_is_recognised_by_its_new_name(cli, home: Path, feed_server: FeedServer) -> None:
+    add_tools(home, ["patchwise"], patchwise={"name": "Patchwize"})  # a typo in the first feed
+    assert cli("tools", "edit", "patchwise", "--name", "Patchwise").exit_code == 0
+    entry = item("Patchwise – an AI reviewer", link="https://patchwise.example/launch", guid="other-1",
+                 description="Reads pull requests.", categories=("code review",))
+    write_feeds(home, {"other": feed_server.route("/other.xml", body=rss(entry))})
+    poll(cli)
+    assert [t["slug"] for t in as_json(cli("tools", "list", "--json"))] == ["patchwise"]
+    assert tool(cli)["name"] == "Patchwise"

@@ -86,8 +86,23 @@ def edit_tool(*, session: Session, tool: Tool, values: dict[str, str | None],
     edited = (set(tool.edited) | set(cleaned)) - set(released)
     tool.edited = sorted(edited)  # a new list, so the JSON column is written
     session.add(tool)
+    if "name" in changed:
+        _add_name_key(session, tool)
     session.flush()
     return changed
+
+
+def _add_name_key(session: Session, tool: Tool) -> None:
+    """Recognise the tool by its corrected name too, so a later feed entry under that name
+    finds it instead of becoming a twin (a key already held by another tool is left alone)."""
+    from digest.db import insert_ignore
+    from digest.normalise import name_key
+
+    key = name_key(tool.name)
+    if key:
+        session.flush()
+        insert_ignore(session.connection(), ToolKey, {"kind": "name", "value": key, "tool_id": tool.id},
+                      conflict=["kind", "value"])
 
 
 @dataclass(frozen=True)
