@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+import typer.main
+from click.testing import CliRunner
 
 from digest.cli import app
 from digest.config import load_settings
@@ -22,6 +23,16 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+_COMMAND = []
+
+
+def _command():
+    """The click command tree, built once (Typer's runner rebuilds it on every call)."""
+    if not _COMMAND:
+        _COMMAND.append(typer.main.get_command(app))
+    return _COMMAND[0]
+
+
 class Cli:
     """Runs `digest --home HOME ...` in-process through Typer's runner, as a user would."""
 
@@ -30,7 +41,7 @@ class Cli:
         self.runner = CliRunner()
 
     def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None):
-        return self.runner.invoke(app, ["--home", str(self.home), *args], input=input, env=env,
+        return self.runner.invoke(_command(), ["--home", str(self.home), *args], input=input, env=env,
                                   catch_exceptions=False)
 
 
