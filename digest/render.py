@@ -1,0 +1,411 @@
+"""Rendering an issue: view model -> Jinja -> MJML -> HTML -> inlined CSS, plus text and web page.
+
+An issue is rendered once; the per-subscriber links in the email are placeholders that the
+sender fills by plain substitution (`digest.links`, `digest.message`). The pipeline:
+
+1. the view model (`digest.view`), built once and handed to every template;
+2. Jinja renders `issue.mjml.j2` (autoescaped, StrictUndefined) to MJML;
+3. mjml-python turns MJML into table-based, responsive HTML;
+4. the component CSS (`<mj-style inline="inline">`) is inlined into style attributes, the
+   media queries (phones, dark mode) stay in the head (`digest.inline`; never any network);
+5. whitespace is collapsed where that cannot change the rendering, and every non-ASCII
+   character becomes a character reference, so the HTML part travels as 7bit;
+6. the plain-text part and the web page are rendered from the same view.
+
+Budgets: Gmail clips an HTML part over 102 KB and hides what follows, the unsubscribe link
+included. When an issue would exceed `HTML_BUDGET` (counted with every placeholder grown to
+the longest link it may become), the quotes of the later comparisons move to the web page
+behind a "read the full scorecard" link, one comparison at a time, and the render says so.
+An issue that does not fit even then is refused: a clipped email is never produced.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from digest import links
+from digest.errors import RenderError
+from digest.inline import CSS_INLINE, inline_css
+from digest.view import EMAIL, WEB, IssueView, Site, quotes_to_web, site_view
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from digest.config import Settings
+    from digest.message import MessageTemplate
+
+HTML_BUDGET = 102_000  # bytes of the delivered HTML part; Gmail clips at 102 KB
+MESSAGE_BUDGET = 150_000  # bytes of the whole message, headers and both parts
+TEXT_WIDTH = 72
+DEFAULT_INLINER = CSS_INLINE  # premailer costs ~27 ms here, css-inline ~1 ms (bench/render.py)
+PACKAGED_TEMPLATES = Path(__file__).with_name("templates")
+OUTPUT_FILES = ("email.mjml", "email.html", "email.txt", "web.html", "sample.eml")
+SAMPLE_READER = (0, "reader@example.org")  # the sample subscriber of sample.eml
+
+_INLINE_STYLE = re.compile(r"<mj-style\s+inline=(['\"])inline\1\s*>(.*?)</mj-style>", re.DOTALL | re.IGNORECASE)
+_NEWLINE_RUN = re.compile(r"\n\s+")
+_BLOCK_GAP = re.compile(r">\n<(?=/?(?:p|div|table|tbody|tr|td|th|h[1-6]|style|meta|title|head|body|br|section)\b)")
+_UNSAFE_TO_MINIFY = re.compile(r"<(?:pre|textarea)\b", re.IGNORECASE)
+# Attribute values are always quoted in the pipeline's output and text never holds a raw quote
+# (autoescape turns it into &#34;), so `on...="` can only be an event handler attribute.
+_EVENT_HANDLER = re.compile(r" on[a-z]+=[\"']")
+_STYLESHEET_LINK = re.compile(r"<link\b[^>]*stylesheet", re.IGNORECASE)
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+# Serialised HTML (and our templates) quote attributes with double quotes; single quotes too.
+_HREF = re.compile(r"""href=(?:"([^"]*)"|'([^']*)')""")
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    """An issue's rendered parts; `html` and `text` still hold the link placeholders."""
+
+    number: int
+    subject: str
+    mjml: str
+    html: str
+    text: str
+    web: str
+    view: IssueView  # the email's view, as trimmed for size
+    warnings: tuple[str, ...]
+    html_size: int  # bytes of the HTML part once every placeholder holds its longest link
+
+    @property
+    def ready(self) -> bool:
+        return self.view.ready
+
+
+# --- templates ----------------------------------------------------------------------------------
+
+def _autoescape(name: str | None) -> bool:
+    """Autoescape HTML-like templates (`*.mjml.j2`, `*.html.j2`); plain text and CSS are left alone."""
+    if name is None:
+        return True
+    stem = name[:-3] if name.endswith(".j2") else name
+    return stem.rsplit(".", 1)[-1].lower() in ("html", "htm", "mjml", "xml")
+
+
+def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
+    """Text filled to `width` columns, greedily; a word longer than a line (a URL) is never broken.
+
+    Same result as textwrap.fill(break_long_words=False, break_on_hyphens=False) for
+    single-spaced text, at a fraction of the cost.
+    """
+    lines: list[str] = []
+    line = ""
+    room = width - len(indent)
+    for word in str(text).split():
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= room:
+            line += " " + word
+        else:
+            lines.append(indent + line)
+            line = word
+    if line:
+        lines.append(indent + line)
+    return "\n".join(lines)
+
+
+def underline(text: str, char: str = "=") -> str:
+    return char * min(len(str(text)), TEXT_WIDTH)
+
+
+def template_environment(templates_dir: Path | None) -> Environment:
+    """Jinja for the email, text and web templates.
+
+    A newsletter folder's `templates/` (when it exists) overrides the packaged defaults file
+    by file; the defaults stay reachable as `default:NAME`, so an override can
+    `{% extends "default:issue.mjml.j2" %}` and change one block.
+    """
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
+
+    packaged = FileSystemLoader(str(PACKAGED_TEMPLATES))
+    loaders = []
+    if templates_dir is not None and templates_dir.is_dir() and templates_dir.resolve() != PACKAGED_TEMPLATES.resolve():
+        loaders.append(FileSystemLoader(str(templates_dir)))
+    loaders += [PrefixLoader({"default": packaged}, delimiter=":"), packaged]
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=_autoescape, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
+    env.filters["wrap"] = wrap
+    env.filters["underline"] = underline
+    return env
+
+
+def _template_location(exc: BaseException) -> str:
+    """'file.j2:12' of the innermost template frame of a Jinja error, if any."""
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2") or filename.endswith(".css"):
+            where = f"{Path(filename).name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
+def _render(env: Environment, name: str, **context) -> str:
+    from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
+
+    try:
+        return env.get_template(name).render(**context)
+    except TemplateNotFound as exc:
+        raise RenderError(f"template {exc.name!r} not found (needed by {name})",
+                          hint="an override in the newsletter's templates/ may name a missing file") from None
+    except TemplateSyntaxError as exc:
+        raise RenderError(f"{exc.filename or exc.name or name}:{exc.lineno}: {exc.message}") from None
+    except TemplateError as exc:
+        where = _template_location(exc) or name
+        raise RenderError(f"{where}: {exc.message}") from None
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+def split_inline_css(mjml: str) -> tuple[str, str]:
+    """The MJML without its `<mj-style inline="inline">` blocks, and their CSS joined."""
+    found: list[str] = []
+
+    def take(match: re.Match[str]) -> str:
+        found.append(match.group(2))
+        return ""
+
+    return _INLINE_STYLE.sub(take, mjml), "\n".join(found)
+
+
+def mjml_to_html(mjml: str) -> str:
+    """HTML from MJML with mjml-python; RenderError naming MJML's complaint otherwise."""
+    from mjml import mjml2html
+
+    try:
+        return mjml2html(mjml, disable_comments=True, fonts={})
+    except ValueError as exc:
+        raise RenderError(f"the email template is not valid MJML: {exc}") from None
+
+
+def minify(html: str) -> str:
+    """Whitespace runs after a line break collapsed to the line break, dropped between block tags.
+
+    A run of whitespace renders as one space, and none at the edge of a block, so this changes
+    nothing a reader sees; documents with <pre> or <textarea> are left as they are.
+    """
+    if _UNSAFE_TO_MINIFY.search(html):
+        return html
+    return _BLOCK_GAP.sub("><", _NEWLINE_RUN.sub("\n", html)).strip() + "\n"
+
+
+def to_ascii(html: str) -> str:
+    """Every non-ASCII character as a numeric character reference (the part stays 7bit)."""
+    return html.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def delivered_size(html: str) -> int:
+    """Bytes of `html` once every placeholder holds the longest link it may become."""
+    grow = sum(links.MAX_LINK_LENGTH - len(m.group(0)) for m in links.PLACEHOLDER.finditer(html))
+    return len(html.encode("utf-8")) + max(grow, 0)
+
+
+def hrefs(html: str) -> list[str]:
+    """Every href of an HTML document, entity-decoded, in order."""
+    import html as html_lib
+
+    return [html_lib.unescape(a or b) for a, b in _HREF.findall(html)]
+
+
+def check_email_html(html: str, *, canary: str | None) -> None:
+    """The guarantees every email keeps, whatever the templates say; RenderError otherwise.
+
+    No scripts or event handlers, no external stylesheets, alt text on every image and no
+    tracking pixel, and exactly one canary link when `canary` is given.
+    """
+    if ("<script" in html.lower() or _EVENT_HANDLER.search(html)
+            or any(h.strip().lower().startswith("javascript:") for h in hrefs(html))):
+        raise RenderError("the email contains a script, an event handler or a javascript: link",
+                          hint="email templates must not carry scripts")
+    if _STYLESHEET_LINK.search(html):
+        raise RenderError("the email links an external stylesheet; put the CSS in the template's <mj-style>")
+    for tag in _IMG.findall(html):
+        if not re.search(r"\balt\s*=", tag, re.IGNORECASE):
+            raise RenderError(f"an image has no alt text: {tag[:80]}")
+        if re.search(r"""\b(?:width|height)\s*=\s*["']?[01](?:px)?["'\s/>]""", tag, re.IGNORECASE):
+            raise RenderError(f"the email contains a tracking-pixel-sized image: {tag[:80]}")
+    if canary is not None:
+        count = sum(1 for href in hrefs(html) if href == canary)
+        if count != 1:
+            raise RenderError(f"the email must hold exactly one canary link ({canary}); it holds {count}",
+                              hint="keep the canary link of email/footer.mjml.j2")
+
+
+def check_placeholders(view: IssueView, *parts: str) -> None:
+    """Each part uses only placeholders the sender can fill, and offers the unsubscribe link."""
+    known = {links.UNSUBSCRIBE, links.WEB, links.EMAIL}
+    known.update(links.vote_name(c.id, side) for c in view.comparisons for side in "ab")
+    for part in parts:
+        names = links.names_in(part)
+        unknown = names - known
+        if unknown:
+            raise RenderError(f"unknown link placeholder(s) {', '.join(sorted(unknown))}",
+                              hint=f"the sender fills only {', '.join(sorted(known))}")
+        if links.UNSUBSCRIBE not in names:
+            raise RenderError("a part of the email has no unsubscribe link",
+                              hint="every email must let the reader leave with one click")
+
+
+class Renderer:
+    """Renders issues with one template environment (built once; reuse it for many renders)."""
+
+    def __init__(self, settings: Settings, *, inliner: str = DEFAULT_INLINER,
+                 html_budget: int = HTML_BUDGET, message_budget: int = MESSAGE_BUDGET) -> None:
+        self.settings = settings
+        self.inliner = inliner
+        self.html_budget = html_budget
+        self.message_budget = message_budget
+        self.env = template_environment(settings.templates_dir)
+        self.site: Site = site_view(settings)
+
+    def email(self, view: IssueView) -> tuple[str, str]:
+        """The email's MJML and its final HTML (inlined, minified, ASCII, checked)."""
+        mjml = _render(self.env, "issue.mjml.j2", view=view)
+        rest, css = split_inline_css(mjml)
+        html = to_ascii(minify(inline_css(mjml_to_html(rest), css, engine=self.inliner)))
+        check_email_html(html, canary=view.links.canary)
+        return mjml, html
+
+    def text(self, view: IssueView) -> str:
+        text = _render(self.env, "issue.txt.j2", view=view)
+        lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
+
+    def web(self, view: IssueView) -> str:
+        html = minify(_render(self.env, "web/issue.html.j2", view=view, site=self.site))
+        if links.names_in(html):
+            raise RenderError("the web page holds per-subscriber link placeholders",
+                              hint="the web templates must not use vote, unsubscribe or address links")
+        check_email_html(html, canary=None)
+        return html
+
+    def render(self, view: IssueView, web_view: IssueView) -> RenderedIssue:
+        """Every part of one issue, trimmed to the budgets; RenderError if it cannot fit."""
+        warnings = []
+        if not view.ready:
+            warnings.append(f"issue {view.number} is not ready to send; rendered for preview with "
+                            f"placeholders: " + "; ".join(view.warnings))
+        count = len(view.comparisons)
+        first_size = None
+        for keep in range(count, -1, -1):
+            candidate = quotes_to_web(view, keep=keep) if keep < count else view
+            mjml, html = self.email(candidate)
+            text = self.text(candidate)
+            size = delivered_size(html)
+            first_size = first_size or size
+            whole = size + delivered_size(text) + 4000  # headers, MIME boundaries, line folding
+            if size <= self.html_budget and whole <= self.message_budget:
+                break
+        else:
+            raise RenderError(
+                f"issue {view.number} is too large for one email even with every quote on the web "
+                f"page: {size / 1000:.0f} KB of HTML against a budget of {self.html_budget / 1000:.0f} KB",
+                hint="move some comparisons to another issue")
+        if keep < count:
+            moved = ", ".join(str(i) for i in range(keep + 1, count + 1))
+            warnings.append(f"the email would be {first_size / 1000:.0f} KB, over the {self.html_budget / 1000:.0f} KB "
+                            f"clipping budget: the quotes of comparison(s) {moved} moved to the web page "
+                            f"(now {size / 1000:.0f} KB)")
+        check_placeholders(candidate, html, text)
+        return RenderedIssue(number=view.number, subject=view.subject, mjml=mjml, html=html, text=text,
+                             web=self.web(web_view), view=candidate, warnings=tuple(warnings), html_size=size)
+
+
+# --- one issue from the database, and its files ---------------------------------------------------
+
+def render_issue(*, session, settings: Settings, issue_number: int, inliner: str = DEFAULT_INLINER) -> RenderedIssue:
+    """Render issue `issue_number`; NotFoundError if there is none, RenderError if it cannot be."""
+    from digest.view import IssueData, load_issue_data, view_from_data
+
+    data: IssueData = load_issue_data(session=session, issue_number=issue_number)
+    renderer = Renderer(settings, inliner=inliner)
+    return renderer.render(view_from_data(data, settings=settings, audience=EMAIL),
+                           view_from_data(data, settings=settings, audience=WEB))
+
+
+def list_id(settings: Settings) -> str:
+    """The List-Id header: the newsletter's name and a stable id under the sender's domain."""
+    from email.utils import parseaddr
+
+    from digest.message import sender_domain
+
+    local = parseaddr(settings.sender)[1].partition("@")[0] or "digest"
+    label = settings.name.replace('"', "").replace("<", "").replace(">", "")
+    return f"{label} <{local}.{sender_domain(settings.sender)}>"
+
+
+def message_template(*, settings: Settings, rendered: RenderedIssue) -> MessageTemplate:
+    """The issue's message, encoded once: what the sender, proofs and sample.eml all use."""
+    from digest.message import MessageTemplate
+
+    return MessageTemplate(subject=rendered.subject, sender=settings.sender, html_body=rendered.html,
+                           text_body=rendered.text, list_id=list_id(settings), reply_to=settings.reply_to)
+
+
+def sample_message(*, settings: Settings, rendered: RenderedIssue, template: MessageTemplate | None = None) -> bytes:
+    """The complete message one sample subscriber would get, signed links and all."""
+    from digest.errors import TokenError
+    from digest.message import message_id_for, sender_domain
+    from digest.tokens import Signer
+
+    try:
+        signer = Signer(settings.secret_key)
+    except TokenError:
+        raise RenderError("no secret key is configured, so the sample message cannot sign its links",
+                          hint="run `digest init` or set DIGEST_SECRET_KEY") from None
+    personaliser = links.Personaliser(base_url=settings.base_url, signer=signer, issue_number=rendered.number,
+                                      comparison_ids=[c.id for c in rendered.view.comparisons])
+    subscriber_id, address = SAMPLE_READER
+    template = template or message_template(settings=settings, rendered=rendered)
+    domain = sender_domain(settings.sender)
+    return template.personalise(to=address, values=personaliser.values(subscriber_id, address),
+                                message_id=message_id_for(issue_number=rendered.number, delivery_id=0,
+                                                          domain=domain, salt="sample"))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_rendered(rendered: RenderedIssue, *, settings: Settings, out_dir: Path | None = None) -> dict[str, Path]:
+    """Write email.mjml, email.html, email.txt, web.html and sample.eml; their paths by name.
+
+    `out_dir` defaults to outbox/<number>/. Each file is replaced atomically, so a reader
+    (or a crash) never sees half a file.
+    """
+    folder = out_dir if out_dir is not None else settings.outbox_dir / str(rendered.number)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(f"cannot create {folder}: {exc.strerror}") from None
+    contents = {
+        "email.mjml": rendered.mjml.encode("utf-8"),
+        "email.html": rendered.html.encode("utf-8"),
+        "email.txt": rendered.text.encode("utf-8"),
+        "web.html": rendered.web.encode("utf-8"),
+        "sample.eml": sample_message(settings=settings, rendered=rendered),
+    }
+    paths = {}
+    for name in OUTPUT_FILES:
+        path = folder / name
+        try:
+            _write_atomic(path, contents[name])
+        except OSError as exc:
+            raise RenderError(f"cannot write {path}: {exc.strerror}") from None
+        paths[name] = path
+    return paths

@@ -1,0 +1,463 @@
+"""The view model of an issue: everything the email, the text part and the web page show.
+
+Built once per render from the issue's rows and the figures of `digest.panel`, then handed to
+every template. Templates compute nothing: every label, percentage, bar width, sentence and
+link is decided here, so the HTML, the plain text and the web page can never disagree.
+
+Links depend on the audience. In the email, per-subscriber links are placeholders from
+`digest.links` (vote, unsubscribe, web version, the reader's address), filled in at send time
+by plain substitution; in the web version (the archive page) there are no per-subscriber
+links at all: vote buttons become a pointer to the email, the footer drops the personal part.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from digest import links
+from digest.panel import ComparisonFigures, ReviewFact, ToolFigures, comparison_figures
+
+EMAIL = "email"
+WEB = "web"
+
+PENDING_LABEL = "Review pending"
+_STANCE_LABELS = {
+    "favours-a": "Ships {a}, skips {b}",
+    "favours-b": "Ships {b}, skips {a}",
+    "ship-both": "Ships both",
+    "skip-both": "Skips both",
+    "incomplete": "Not reviewed both yet",
+}
+
+
+# --- the raw data a view is built from ------------------------------------------------------
+
+@dataclass(frozen=True)
+class ToolData:
+    id: int
+    name: str
+    tagline: str
+    description: str
+    category: str | None
+    vendor: str | None
+    price: str  # EntryPrice value
+    url: str | None
+
+
+@dataclass(frozen=True)
+class ReviewData:
+    reviewer: str
+    side: str  # a | b
+    verdict: str  # ship | skip
+    quote: str
+
+
+@dataclass(frozen=True)
+class ComparisonData:
+    id: int
+    title: str
+    pricing_read: str
+    a: ToolData
+    b: ToolData
+    reviews: tuple[ReviewData, ...]
+    votes_a: int = 0
+    votes_b: int = 0
+
+
+@dataclass(frozen=True)
+class IssueData:
+    number: int
+    subject: str
+    preheader: str
+    intro: str
+    status: str
+    date: datetime | None
+    comparisons: tuple[ComparisonData, ...]
+
+
+# --- the view model ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Bar:
+    """One horizontal bar: a label, its figure, and the filled share as a CSS width."""
+
+    label: str
+    figure: str  # "75%" or "—"
+    side: str  # a | b
+    fill: str | None  # CSS width of the filled part, "75%"; None when empty
+    rest: str | None  # CSS width of the rest, "25%"; None when full
+    text: str  # the bar in plain text, "[###############-----]"
+
+
+@dataclass(frozen=True)
+class ToolCard:
+    side: str  # a | b
+    letter: str  # A | B
+    name: str
+    tagline: str
+    description: tuple[str, ...]  # paragraphs
+    category: str
+    vendor: str
+    price: str  # the entry price label
+    url: str | None
+    ship: str  # panel ship %, "75%" or "—"
+    community: str  # community vote %, "40%" or "—"
+    ships: str  # "3 of 4 reviewers ship it"
+    vote_url: str | None  # None on the web page
+    vote_label: str  # "Vote Patchwise"
+    leads: bool  # the panel's pick
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One reviewer's take on one tool: the badge and the quote (empty while pending)."""
+
+    tool: str  # the tool's name, for the stacked (phone) layout
+    verdict: str  # ship | skip | pending
+    badge: str  # Ship | Skip | Review pending
+    quote: tuple[str, ...]  # paragraphs
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    reviewer: str  # display name
+    remit: str
+    a: Cell
+    b: Cell
+    stance: str  # favours-a | favours-b | ship-both | skip-both | incomplete
+    stance_label: str
+
+
+@dataclass(frozen=True)
+class ComparisonView:
+    id: int
+    anchor: str  # "c12": the fragment the web page uses for this comparison
+    position: str  # "Comparison 1 of 3"
+    title: str
+    a: ToolCard
+    b: ToolCard
+    verdict: str  # a | b | split | pending
+    verdict_headline: str
+    verdict_detail: str
+    pricing_read: tuple[str, ...]
+    panel_bars: tuple[Bar, Bar]
+    community_bars: tuple[Bar, Bar] | None  # None before the first vote
+    community_note: str
+    split_summary: str
+    rows: tuple[ScorecardRow, ...]
+    quotes_on_web: bool  # trimmed for size: the quotes are on the web page only
+    scorecard_url: str  # the web page's scorecard of this comparison
+    ready: bool
+
+
+@dataclass(frozen=True)
+class Links:
+    web_version: str | None  # "view in your browser"; None on the web page itself
+    archive: str
+    subscribe: str
+    unsubscribe: str | None
+    canary: str | None  # exactly one invisible link per email, for mail scanners only
+    reader: str | None  # the reader's address (a placeholder), for why-you-get-this
+
+
+@dataclass(frozen=True)
+class Footer:
+    postal_address: str
+    why: str  # why you get this
+    sender_name: str
+
+
+@dataclass(frozen=True)
+class Site:
+    """What every web page's layout shows (web/base.html.j2), issue page or not."""
+
+    name: str
+    tagline: str
+    lang: str
+    home: str
+    archive: str
+    subscribe: str
+    postal_address: str
+
+
+def site_view(settings) -> Site:
+    base = settings.base_url
+    return Site(name=settings.name, tagline=settings.tagline, lang=settings.language, home=base + "/",
+                archive=base + links.ARCHIVE_PATH, subscribe=base + links.SUBSCRIBE_PATH,
+                postal_address=settings.postal_address)
+
+
+@dataclass(frozen=True)
+class IssueView:
+    audience: str  # email | web
+    lang: str
+    newsletter: str
+    tagline: str
+    number: int
+    kicker: str  # "Issue 3 · 2 June 2025"
+    subject: str
+    preheader: str
+    intro: tuple[str, ...]
+    comparisons: tuple[ComparisonView, ...]
+    links: Links
+    footer: Footer
+    ready: bool
+    warnings: tuple[str, ...]  # what is missing before the issue can be sent
+
+    @property
+    def trimmed(self) -> bool:
+        return any(c.quotes_on_web for c in self.comparisons)
+
+
+# --- building ---------------------------------------------------------------------------------
+
+def paragraphs(text: str) -> tuple[str, ...]:
+    """Text split at blank lines, each paragraph's lines joined with single spaces."""
+    blocks = text.replace("\r\n", "\n").split("\n\n")
+    return tuple(" ".join(block.split()) for block in blocks if block.strip())
+
+
+def _price_label(value: str) -> str:
+    from digest.models import EntryPrice
+
+    try:
+        return EntryPrice(value).label
+    except ValueError:
+        return EntryPrice.UNKNOWN.label
+
+
+_TEXT_BAR = 20
+
+
+def _bar(label: str, side: str, pct: int | None, figure: str) -> Bar:
+    share = pct or 0
+    filled = (share * _TEXT_BAR + 50) // 100
+    return Bar(label=label, figure=figure, side=side, fill=f"{share}%" if share else None,
+               rest=f"{100 - share}%" if share < 100 else None,
+               text="[" + "#" * filled + "-" * (_TEXT_BAR - filled) + "]")
+
+
+def _ships(figures: ToolFigures) -> str:
+    if figures.reviews == 0:
+        return "No reviews yet"
+    noun = "reviewer" if figures.reviews == 1 else "reviewers"
+    return f"{figures.ships} of {figures.reviews} {noun} ship it"
+
+
+def _card(tool: ToolData, side: str, figures: ToolFigures, *, leads: bool, vote_url: str | None) -> ToolCard:
+    return ToolCard(
+        side=side, letter=side.upper(), name=tool.name, tagline=tool.tagline,
+        description=paragraphs(tool.description), category=tool.category or "Uncategorised",
+        vendor=tool.vendor or "", price=_price_label(tool.price), url=tool.url,
+        ship=figures.ship_label, community=figures.community_label, ships=_ships(figures),
+        vote_url=vote_url, vote_label=f"Vote {tool.name}", leads=leads,
+    )
+
+
+def _verdict(figures: ComparisonFigures, a: str, b: str) -> tuple[str, str]:
+    fa, fb = figures.a, figures.b
+    if figures.verdict == "pending":
+        return "Verdict pending", "The panel has not reviewed both tools yet."
+    if figures.verdict == "split":
+        return "Split decision", f"The panel ships both at {fa.ship_label}: read the scorecard and pick for your team."
+    winner, loser = (a, b) if figures.verdict == "a" else (b, a)
+    high, low = (fa, fb) if figures.verdict == "a" else (fb, fa)
+    return (f"The panel ships {winner}",
+            f"{winner} wins the panel {high.ship_label} to {low.ship_label} over {loser}.")
+
+
+def _split_summary(figures: ComparisonFigures, names: dict[str, str], a: str, b: str) -> str:
+    split = [names.get(key, key) for key in figures.split_reviewers]
+    complete = [s for s in figures.stances if s.stance != "incomplete"]
+    if not complete:
+        return "No reviewer has reviewed both tools yet."
+    if not split:
+        return f"All {len(complete)} reviewers who reviewed both agree on both tools."
+    if len(split) == 1:
+        return f"{split[0]} is the only reviewer who ships one and skips the other."
+    return f"{', '.join(split[:-1])} and {split[-1]} ship one and skip the other."
+
+
+def _community(figures: ComparisonFigures, a: str, b: str) -> tuple[tuple[Bar, Bar] | None, str]:
+    total = figures.total_votes
+    if total == 0:
+        return None, "No reader votes yet: yours can be the first."
+    bars = (_bar(a, "a", figures.a.community_pct, figures.a.community_label),
+            _bar(b, "b", figures.b.community_pct, figures.b.community_label))
+    noun = "vote" if total == 1 else "votes"
+    return bars, f"{total:,} reader {noun} so far."
+
+
+def _cell(tool: str, review: ReviewData | None) -> Cell:
+    if review is None:
+        return Cell(tool=tool, verdict="pending", badge=PENDING_LABEL, quote=())
+    return Cell(tool=tool, verdict=review.verdict, badge=review.verdict.capitalize(),
+                quote=paragraphs(review.quote))
+
+
+def _comparison(data: ComparisonData, *, index: int, count: int, settings, audience: str,
+                issue_url: str, web_link: str) -> ComparisonView:
+    panel_keys = [r.key for r in settings.panel]
+    names = {r.key: r.name for r in settings.panel}
+    remits = {r.key: r.remit for r in settings.panel}
+    figures = comparison_figures(
+        [ReviewFact(r.reviewer, r.side, r.verdict) for r in data.reviews],
+        votes_a=data.votes_a, votes_b=data.votes_b, panel=panel_keys)
+    a, b = data.a.name, data.b.name
+    email = audience == EMAIL
+    card_a = _card(data.a, "a", figures.a, leads=figures.verdict == "a",
+                   vote_url=links.vote_placeholder(data.id, "a") if email else None)
+    card_b = _card(data.b, "b", figures.b, leads=figures.verdict == "b",
+                   vote_url=links.vote_placeholder(data.id, "b") if email else None)
+    by_key = {(r.reviewer, r.side): r for r in data.reviews}
+    rows = tuple(
+        ScorecardRow(reviewer=names.get(s.reviewer, s.reviewer.replace("-", " ").title()),
+                     remit=remits.get(s.reviewer, ""),
+                     a=_cell(a, by_key.get((s.reviewer, "a"))), b=_cell(b, by_key.get((s.reviewer, "b"))),
+                     stance=s.stance, stance_label=_STANCE_LABELS[s.stance].format(a=a, b=b))
+        for s in figures.stances
+    )
+    headline, detail = _verdict(figures, a, b)
+    community_bars, community_note = _community(figures, a, b)
+    anchor = f"c{data.id}"
+    return ComparisonView(
+        id=data.id, anchor=anchor, position=f"Comparison {index} of {count}", title=data.title,
+        a=card_a, b=card_b, verdict=figures.verdict, verdict_headline=headline, verdict_detail=detail,
+        pricing_read=paragraphs(data.pricing_read),
+        panel_bars=(_bar(a, "a", figures.a.ship_pct, figures.a.ship_label),
+                    _bar(b, "b", figures.b.ship_pct, figures.b.ship_label)),
+        community_bars=community_bars, community_note=community_note,
+        split_summary=_split_summary(figures, names, a, b), rows=rows, quotes_on_web=False,
+        scorecard_url=f"{web_link}#{anchor}",
+        ready=not any(cell.verdict == "pending" for row in rows for cell in (row.a, row.b)),
+    )
+
+
+def missing_reviews(view: IssueView) -> list[str]:
+    """One line per review still missing, in issue order; empty when every panel review is in."""
+    found = []
+    for comparison in view.comparisons:
+        for row in comparison.rows:
+            for cell in (row.a, row.b):
+                if cell.verdict == "pending":
+                    found.append(f"{comparison.position}: {row.reviewer} has not reviewed {cell.tool}")
+    return found
+
+
+def view_from_data(data: IssueData, *, settings, audience: str = EMAIL) -> IssueView:
+    """The view of an issue for one audience (`EMAIL` or `WEB`), from its loaded data."""
+    if audience not in (EMAIL, WEB):
+        raise ValueError(f"unknown audience {audience!r}")
+    base = settings.base_url
+    issue_url = links.issue_url(base, data.number)
+    email = audience == EMAIL
+    web_link = links.placeholder(links.WEB) if email else issue_url
+    count = len(data.comparisons)
+    comparisons = tuple(
+        _comparison(c, index=i, count=count, settings=settings, audience=audience,
+                    issue_url=issue_url, web_link=web_link)
+        for i, c in enumerate(data.comparisons, start=1)
+    )
+    host = urlsplit(base).hostname or base
+    if email:
+        why = (f"You get this email because {links.placeholder(links.EMAIL)} subscribed to "
+               f"{settings.name} at {host}. One issue a week; leave with one click below.")
+    else:
+        why = f"{settings.name} is a weekly email. Subscribe at {host} to get the next issue."
+    kicker = f"Issue {data.number}"
+    if data.date is not None:
+        kicker += f" \u00b7 {data.date.day} {data.date:%B %Y}"
+    view = IssueView(
+        audience=audience, lang=settings.language, newsletter=settings.name, tagline=settings.tagline,
+        number=data.number, kicker=kicker, subject=data.subject,
+        preheader=data.preheader or (comparisons[0].title if comparisons else data.subject),
+        intro=paragraphs(data.intro), comparisons=comparisons,
+        links=Links(
+            web_version=web_link if email else None,
+            archive=base + links.ARCHIVE_PATH,
+            subscribe=base + links.SUBSCRIBE_PATH,
+            unsubscribe=links.placeholder(links.UNSUBSCRIBE) if email else None,
+            canary=links.canary_url(base, data.number) if email else None,
+            reader=links.placeholder(links.EMAIL) if email else None,
+        ),
+        footer=Footer(postal_address=settings.postal_address, why=why, sender_name=settings.name),
+        ready=False, warnings=(),
+    )
+    problems = missing_reviews(view)
+    if not comparisons:
+        problems.insert(0, "the issue has no comparison yet")
+    return dataclasses.replace(view, ready=not problems, warnings=tuple(problems))
+
+
+def quotes_to_web(view: IssueView, *, keep: int) -> IssueView:
+    """The view with the quotes of every comparison after the first `keep` moved to the web page.
+
+    The badges (who ships what) stay in the email; the quotes are a link away. Used by the
+    render to stay under the clipping budget.
+    """
+    comparisons = tuple(
+        c if i < keep else dataclasses.replace(c, quotes_on_web=True)
+        for i, c in enumerate(view.comparisons)
+    )
+    return dataclasses.replace(view, comparisons=comparisons)
+
+
+# --- loading from the database ---------------------------------------------------------------
+
+def load_issue_data(*, session, issue_number: int) -> IssueData:
+    """The issue's rows as plain data, comparisons in issue order.
+
+    Raises NotFoundError when there is no issue with that number.
+    """
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from digest.errors import NotFoundError
+    from digest.models import Comparison, Issue, IssueComparison, Review, Tool, Vote
+
+    issue = session.exec(select(Issue).where(Issue.number == issue_number)).first()
+    if issue is None:
+        raise NotFoundError(f"no issue {issue_number}", hint="`digest issue list` shows the issues")
+    placed = session.exec(
+        select(Comparison).join(IssueComparison, IssueComparison.comparison_id == Comparison.id)
+        .where(IssueComparison.issue_id == issue.id)
+        .order_by(IssueComparison.position, IssueComparison.id)
+    ).all()
+    comparisons = []
+    for comparison in placed:
+        tools = {t.id: t for t in session.exec(
+            select(Tool).where(Tool.id.in_([comparison.tool_a_id, comparison.tool_b_id]))).all()}
+        side_of = {comparison.tool_a_id: "a", comparison.tool_b_id: "b"}
+        reviews = session.exec(select(Review).where(Review.comparison_id == comparison.id)
+                               .order_by(Review.id)).all()
+        votes = dict(session.exec(select(Vote.choice, func.count()).where(Vote.comparison_id == comparison.id)
+                                  .group_by(Vote.choice)).all())
+        comparisons.append(ComparisonData(
+            id=comparison.id, title=comparison.title, pricing_read=comparison.pricing_read,
+            a=_tool_data(tools[comparison.tool_a_id]), b=_tool_data(tools[comparison.tool_b_id]),
+            reviews=tuple(ReviewData(reviewer=r.reviewer, side=side_of[r.tool_id], verdict=r.verdict,
+                                     quote=r.quote) for r in reviews if r.tool_id in side_of),
+            votes_a=votes.get("a", 0), votes_b=votes.get("b", 0),
+        ))
+    return IssueData(number=issue.number, subject=issue.subject, preheader=issue.preheader,
+                     intro=issue.intro, status=issue.status, date=issue.sent_at or issue.scheduled_at,
+                     comparisons=tuple(comparisons))
+
+
+def _tool_data(tool) -> ToolData:
+    return ToolData(id=tool.id, name=tool.name, tagline=tool.tagline, description=tool.description,
+                    category=tool.category, vendor=tool.vendor, price=tool.price, url=tool.url)
+
+
+def build_view(*, session, settings, issue_number: int, audience: str = EMAIL) -> IssueView:
+    """The view of issue `issue_number` for `audience`; NotFoundError when it does not exist."""
+    return view_from_data(load_issue_data(session=session, issue_number=issue_number),
+                          settings=settings, audience=audience)
+
+
+def comparison_ids(view: IssueView) -> Sequence[int]:
+    return [c.id for c in view.comparisons]
