@@ -23,6 +23,12 @@ ENGINES = (PREMAILER, CSS_INLINE)
 _IMPORT = re.compile(r"@import\b", re.IGNORECASE)
 _STYLE_OPEN = re.compile(r"<style\b", re.IGNORECASE)
 _DOCTYPE = re.compile(r"^\s*<!doctype[^>]*>", re.IGNORECASE)
+_ANGLE_IN_ATTRIBUTE = re.compile(r'="([^"<>]*[<>][^"]*)"')
+
+
+def _escape_angles(match: re.Match[str]) -> str:
+    return '="' + match.group(1).replace("<", "&lt;").replace(">", "&gt;") + '"'
+
 
 
 def inline_css(html: str, css: str, *, engine: str = PREMAILER) -> str:
@@ -74,6 +80,9 @@ def _css_inline(html: str, css: str) -> str:
         apply_width_attributes=True, apply_height_attributes=True,  # for Outlook's Word engine
     )
     try:
-        return inliner.inline(html)
+        out = inliner.inline(html)
     except ValueError as exc:  # css_inline.InlineError subclasses ValueError
         raise RenderError(f"CSS could not be inlined: {exc}") from None
+    # html5ever writes < and > in attribute values as they are (valid HTML, but a title such
+    # as "<script>" inside aria-label looks like markup to naive filters): escape them.
+    return _ANGLE_IN_ATTRIBUTE.sub(_escape_angles, out)

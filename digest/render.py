@@ -55,6 +55,7 @@ _UNSAFE_TO_MINIFY = re.compile(r"<(?:pre|textarea)\b", re.IGNORECASE)
 # (autoescape turns it into &#34;), so `on...="` can only be an event handler attribute.
 _EVENT_HANDLER = re.compile(r" on[a-z]+=[\"']")
 _STYLESHEET_LINK = re.compile(r"<link\b[^>]*stylesheet", re.IGNORECASE)
+_STYLE_IMPORT = re.compile(r"<style[^>]*>[^<]*@import", re.IGNORECASE)
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 # Serialised HTML (and our templates) quote attributes with double quotes; single quotes too.
 _HREF = re.compile(r"""href=(?:"([^"]*)"|'([^']*)')""")
@@ -225,8 +226,8 @@ def check_email_html(html: str, *, canary: str | None) -> None:
             or any(h.strip().lower().startswith("javascript:") for h in hrefs(html))):
         raise RenderError("the email contains a script, an event handler or a javascript: link",
                           hint="email templates must not carry scripts")
-    if _STYLESHEET_LINK.search(html):
-        raise RenderError("the email links an external stylesheet; put the CSS in the template's <mj-style>")
+    if _STYLESHEET_LINK.search(html) or _STYLE_IMPORT.search(html):
+        raise RenderError("the email loads an external stylesheet; put the CSS in the template's <mj-style>")
     for tag in _IMG.findall(html):
         if not re.search(r"\balt\s*=", tag, re.IGNORECASE):
             raise RenderError(f"an image has no alt text: {tag[:80]}")
@@ -252,6 +253,17 @@ def check_placeholders(view: IssueView, *parts: str) -> None:
         if links.UNSUBSCRIBE not in names:
             raise RenderError("a part of the email has no unsubscribe link",
                               hint="every email must let the reader leave with one click")
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    view: IssueView
+    mjml: str
+    html: str
+    text: str
+    size: int
+    whole: int
+    fits: bool
 
 
 class Renderer:
@@ -287,6 +299,15 @@ class Renderer:
         check_email_html(html, canary=None)
         return html
 
+    def _attempt(self, view: IssueView, *, keep: int) -> _Attempt:
+        candidate = quotes_to_web(view, keep=keep) if keep < len(view.comparisons) else view
+        mjml, html = self.email(candidate)
+        text = self.text(candidate)
+        size = delivered_size(html)
+        whole = size + delivered_size(text) + 4000  # headers, MIME boundaries, line folding
+        return _Attempt(candidate, mjml, html, text, size, whole,
+                        fits=size <= self.html_budget and whole <= self.message_budget)
+
     def render(self, view: IssueView, web_view: IssueView) -> RenderedIssue:
         """Every part of one issue, trimmed to the budgets; RenderError if it cannot fit."""
         warnings = []
@@ -294,26 +315,31 @@ class Renderer:
             warnings.append(f"issue {view.number} is not ready to send; rendered for preview with "
                             f"placeholders: " + "; ".join(view.warnings))
         count = len(view.comparisons)
-        first_size = None
-        for keep in range(count, -1, -1):
-            candidate = quotes_to_web(view, keep=keep) if keep < count else view
-            mjml, html = self.email(candidate)
-            text = self.text(candidate)
-            size = delivered_size(html)
-            first_size = first_size or size
-            whole = size + delivered_size(text) + 4000  # headers, MIME boundaries, line folding
-            if size <= self.html_budget and whole <= self.message_budget:
-                break
-        else:
-            raise RenderError(
-                f"issue {view.number} is too large for one email even with every quote on the web "
-                f"page: {size / 1000:.0f} KB of HTML against a budget of {self.html_budget / 1000:.0f} KB",
-                hint="move some comparisons to another issue")
-        if keep < count:
-            moved = ", ".join(str(i) for i in range(keep + 1, count + 1))
-            warnings.append(f"the email would be {first_size / 1000:.0f} KB, over the {self.html_budget / 1000:.0f} KB "
-                            f"clipping budget: the quotes of comparison(s) {moved} moved to the web page "
-                            f"(now {size / 1000:.0f} KB)")
+        attempt = full = self._attempt(view, keep=count)
+        if not full.fits:
+            # Quotes move to the web page from the last comparison backwards; find the most
+            # comparisons that can keep theirs (sizes only shrink as more move).
+            attempt = self._attempt(view, keep=0)
+            if not attempt.fits:
+                raise RenderError(
+                    f"issue {view.number} is too large for one email even with every quote on the web "
+                    f"page: {attempt.size / 1000:.0f} KB of HTML against a budget of {self.html_budget / 1000:.0f} KB",
+                    hint="move some comparisons to another issue")
+            low, high = 0, count
+            while high - low > 1:
+                middle = (low + high) // 2
+                trial = self._attempt(view, keep=middle)
+                if trial.fits:
+                    low, attempt = middle, trial
+                else:
+                    high = middle
+            moved = ", ".join(str(i) for i in range(low + 1, count + 1))
+            warnings.append(f"the email would be {full.size / 1000:.0f} KB of HTML and {full.whole / 1000:.0f} KB in all, "
+                            f"over the clipping budget ({self.html_budget / 1000:.0f} KB of HTML, "
+                            f"{self.message_budget / 1000:.0f} KB in all): the quotes of comparison(s) {moved} "
+                            f"moved to the web page (now {attempt.size / 1000:.0f} KB of HTML)")
+        candidate, mjml, html, text = attempt.view, attempt.mjml, attempt.html, attempt.text
+        size = attempt.size
         check_placeholders(candidate, html, text)
         return RenderedIssue(number=view.number, subject=view.subject, mjml=mjml, html=html, text=text,
                              web=self.web(web_view), view=candidate, warnings=tuple(warnings), html_size=size)
@@ -409,3 +435,33 @@ def write_rendered(rendered: RenderedIssue, *, settings: Settings, out_dir: Path
             raise RenderError(f"cannot write {path}: {exc.strerror}") from None
         paths[name] = path
     return paths
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    """What `digest issue render` did: the rendered issue, the files written and their sizes."""
+
+    rendered: RenderedIssue
+    files: dict[str, Path]
+
+    def to_json(self) -> dict:
+        return {
+            "issue": self.rendered.number, "subject": self.rendered.subject, "ready": self.rendered.ready,
+            "warnings": list(self.rendered.warnings),
+            "quotes_on_web": [c.id for c in self.rendered.view.comparisons if c.quotes_on_web],
+            "html_budget": HTML_BUDGET, "html_size": self.rendered.html_size,
+            "files": {name: {"path": str(path), "bytes": path.stat().st_size} for name, path in self.files.items()},
+        }
+
+
+def render_to_outbox(*, engine, settings: Settings, issue_number: int, out_dir: Path | None = None,
+                     inliner: str = DEFAULT_INLINER) -> RenderReport:
+    """Render an issue from the database and write its files (outbox/<number>/ by default).
+
+    Read-only on the database. Raises NotFoundError (no such issue) or RenderError.
+    """
+    from digest.db import session_scope
+
+    with session_scope(engine, write=False) as session:
+        rendered = render_issue(session=session, settings=settings, issue_number=issue_number, inliner=inliner)
+    return RenderReport(rendered=rendered, files=write_rendered(rendered, settings=settings, out_dir=out_dir))

@@ -167,7 +167,8 @@ class Links:
 @dataclass(frozen=True)
 class Footer:
     postal_address: str
-    why: str  # why you get this
+    why: str  # why you get this; in the email it ends with "with the address", the reader's follows
+    cadence: str  # how often, and how to leave
     sender_name: str
 
 
@@ -364,10 +365,11 @@ def view_from_data(data: IssueData, *, settings, audience: str = EMAIL) -> Issue
     )
     host = urlsplit(base).hostname or base
     if email:
-        why = (f"You get this email because {links.placeholder(links.EMAIL)} subscribed to "
-               f"{settings.name} at {host}. One issue a week; leave with one click below.")
+        why = f"You get this email because you subscribed to {settings.name} at {host} with the address"
+        cadence = "One issue a week. Leave with one click: no login, no questions."
     else:
-        why = f"{settings.name} is a weekly email. Subscribe at {host} to get the next issue."
+        why = f"{settings.name} is a weekly email: two new AI tools, one panel, one verdict."
+        cadence = f"Subscribe at {host} to get the next issue and vote on it."
     kicker = f"Issue {data.number}"
     if data.date is not None:
         kicker += f" \u00b7 {data.date.day} {data.date:%B %Y}"
@@ -384,7 +386,7 @@ def view_from_data(data: IssueData, *, settings, audience: str = EMAIL) -> Issue
             canary=links.canary_url(base, data.number) if email else None,
             reader=links.placeholder(links.EMAIL) if email else None,
         ),
-        footer=Footer(postal_address=settings.postal_address, why=why, sender_name=settings.name),
+        footer=Footer(postal_address=settings.postal_address, why=why, cadence=cadence, sender_name=settings.name),
         ready=False, warnings=(),
     )
     problems = missing_reviews(view)
