@@ -1,0 +1,146 @@
+"""The view model: figures from the panel math, labels, bars, links per audience, DB loading."""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+from email.policy import default as default_policy
+from pathlib import Path
+
+import httpx
+import pytest
+from render_helpers import make_settings
+
+from digest import links
+from digest.db import session_scope
+from digest.errors import NotFoundError, RenderError, UsageError
+from digest.preview import PreviewServer, has_display, open_in_browser
+from digest.render import OUTPUT_FILES, render_to_outbox
+from digest.sample import add_sample_issue, sample_issue_data
+from digest.view import EMAIL, WEB, build_view, load_issue_data, quotes_to_web, view_from_data
+
+
+@pytest.fixture
+def loose(tmp_path: Path):
+    return make_settings(tmp_path)
+
+
+def test_figures_labels_and_bars_come_from_the_panel_math(loose) -> None:
+    view = view_from_data(sample_issue_data(), settings=loose)
+    first, second, third = view.comparisons
+    assert (first.a.ship, first.b.ship, first.verdict) == ("100%", "50%", "a")
+    assert first.a.leads and not first.b.leads
+    assert first.a.ships == "4 of 4 reviewers ship it"
+    bar_a, bar_b = first.panel_bars
+    assert (bar_a.fill, bar_a.rest, bar_a.text) == ("100%", None, "[" + "#" * 20 + "]")
+    assert (bar_b.fill, bar_b.rest, bar_b.text) == ("50%", "50%", "[" + "#" * 10 + "-" * 10 + "]")
+    assert [b.figure for b in first.community_bars] == ["64%", "36%"]
+    assert second.verdict_headline == "Split decision" and second.a.ship == second.b.ship == "50%"
+    assert third.community_bars is None and third.community_note.startswith("No reader votes yet")
+    assert [r.stance_label for r in first.rows] == ["Ships both", "Ships Patchwise, skips Lintern",
+                                                    "Ships both", "Ships Patchwise, skips Lintern"]
+    assert first.rows[0].remit.startswith("developer experience")
+    assert view.ready and view.warnings == ()
+    assert view.kicker == "Issue 1 · 3 June 2025"
+
+
+def test_email_view_links_are_placeholders_and_web_view_has_none(loose) -> None:
+    data = sample_issue_data()
+    email_view = view_from_data(data, settings=loose, audience=EMAIL)
+    web_view = view_from_data(data, settings=loose, audience=WEB)
+    assert email_view.comparisons[0].a.vote_url == links.vote_placeholder(1, "a")
+    assert email_view.links.unsubscribe == links.placeholder("unsubscribe")
+    assert email_view.links.canary == links.canary_url(loose.base_url, 1)
+    assert "__digest_" not in repr(web_view)
+    assert web_view.links.canary is None and web_view.comparisons[0].a.vote_url is None
+    assert web_view.comparisons[0].scorecard_url == links.issue_url(loose.base_url, 1) + "#c1"
+
+
+def test_quotes_move_to_the_web_from_the_last_comparison(loose) -> None:
+    view = view_from_data(sample_issue_data(), settings=loose)
+    assert [c.quotes_on_web for c in quotes_to_web(view, keep=1).comparisons] == [False, True, True]
+    assert not quotes_to_web(view, keep=3).trimmed
+
+
+def test_empty_issue_is_not_ready(loose) -> None:
+    data = dataclasses.replace(sample_issue_data(), comparisons=())
+    view = view_from_data(data, settings=loose)
+    assert not view.ready and view.warnings == ("the issue has no comparison yet",)
+
+
+def test_loading_from_the_database_gives_back_the_same_issue(engine, settings) -> None:
+    data = sample_issue_data()
+    with session_scope(engine, write=True) as session:
+        number = add_sample_issue(session=session, data=data)
+    with session_scope(engine) as session:
+        loaded = load_issue_data(session=session, issue_number=number)
+        view = build_view(session=session, settings=settings, issue_number=number)
+    assert [c.title for c in loaded.comparisons] == [c.title for c in data.comparisons]
+    for got, want in zip(loaded.comparisons, data.comparisons):
+        assert (got.a.name, got.b.name, got.votes_a, got.votes_b) == (want.a.name, want.b.name, want.votes_a, want.votes_b)
+        assert sorted((r.reviewer, r.side, r.verdict, r.quote) for r in got.reviews) == \
+            sorted((r.reviewer, r.side, r.verdict, r.quote) for r in want.reviews)
+    assert view.ready and view.comparisons[0].a.community == "64%"
+    with session_scope(engine) as session, pytest.raises(NotFoundError, match="no issue 99"):
+        load_issue_data(session=session, issue_number=99)
+
+
+def test_render_to_outbox_writes_the_five_files(engine, settings, tmp_path) -> None:
+    with session_scope(engine, write=True) as session:
+        number = add_sample_issue(session=session)
+    report = render_to_outbox(engine=engine, settings=settings, issue_number=number)
+    folder = settings.outbox_dir / str(number)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(OUTPUT_FILES)
+    assert report.files["email.html"].read_text() == report.rendered.html
+    message = email.message_from_bytes(report.files["sample.eml"].read_bytes(), policy=default_policy)
+    assert message["Subject"] == report.rendered.subject and message.is_multipart()
+    assert report.to_json()["files"]["web.html"]["bytes"] == len(report.rendered.web.encode())
+    other = render_to_outbox(engine=engine, settings=settings, issue_number=number, out_dir=tmp_path / "elsewhere")
+    assert other.files["email.txt"].parent == tmp_path / "elsewhere"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")], "no temporary file left behind"
+
+
+def test_sample_needs_a_secret_key(engine, settings) -> None:
+    with session_scope(engine, write=True) as session:
+        number = add_sample_issue(session=session)
+    keyless = dataclasses.replace(settings, secret_key="")
+    with pytest.raises(RenderError, match="no secret key"):
+        render_to_outbox(engine=engine, settings=keyless, issue_number=number)
+
+
+def test_preview_server_serves_the_rendered_files_on_loopback(tmp_path: Path) -> None:
+    for name in OUTPUT_FILES:
+        (tmp_path / name).write_text(f"contents of {name}", encoding="utf-8")
+    server = PreviewServer(tmp_path)
+    server.start()
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+        with httpx.Client(base_url=server.url, timeout=5) as client:
+            home = client.get("/")
+            assert home.status_code == 200 and home.text == "contents of web.html"
+            assert home.headers["content-type"].startswith("text/html")
+            assert client.get("/email.txt").text == "contents of email.txt"
+            assert client.get("/sample.eml").status_code == 404
+            assert client.get("/../digest.toml").status_code == 404
+    finally:
+        server.close()
+
+
+def test_preview_refuses_other_addresses_and_missing_files(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="loopback"):
+        PreviewServer(tmp_path, host="0.0.0.0")
+    with pytest.raises(RenderError, match="nothing to preview"):
+        PreviewServer(tmp_path)
+
+
+def test_browser_from_environment_opens_the_page(tmp_path: Path) -> None:
+    seen = tmp_path / "seen"
+    script = tmp_path / "fake-browser"
+    script.write_text(f'#!/bin/sh\necho "$1" > "{seen}"\n', encoding="utf-8")
+    script.chmod(0o755)
+    assert open_in_browser("file:///tmp/web.html", {"BROWSER": f"{script} %s"})
+    assert seen.read_text().strip() == "file:///tmp/web.html"
+    assert not open_in_browser("file:///tmp/web.html", {})  # no $BROWSER and no display: serve instead
+    assert not has_display({}) and has_display({"DISPLAY": ":0"})
+    with pytest.raises(RenderError, match="BROWSER"):
+        open_in_browser("file:///x", {"BROWSER": str(tmp_path / "no-such-browser")})
