@@ -24,6 +24,7 @@ _IMPORT = re.compile(r"@import\b", re.IGNORECASE)
 _STYLE_OPEN = re.compile(r"<style\b", re.IGNORECASE)
 _DOCTYPE = re.compile(r"^\s*<!doctype[^>]*>", re.IGNORECASE)
 _ANGLE_IN_ATTRIBUTE = re.compile(r'="([^"<>]*[<>][^"]*)"')
+_ESCAPED_ANGLE = re.compile(r"&(?:lt|gt|#0*6[02]|#x0*3[ce]);", re.IGNORECASE)
 
 
 def _escape_angles(match: re.Match[str]) -> str:
@@ -85,4 +86,5 @@ def _css_inline(html: str, css: str) -> str:
         raise RenderError(f"CSS could not be inlined: {exc}") from None
     # html5ever writes < and > in attribute values as they are (valid HTML, but a title such
     # as "<script>" inside aria-label looks like markup to naive filters): escape them.
-    return _ANGLE_IN_ATTRIBUTE.sub(_escape_angles, out)
+    # Only an escaped angle bracket in the input can become a raw one in an attribute.
+    return _ANGLE_IN_ATTRIBUTE.sub(_escape_angles, out) if _ESCAPED_ANGLE.search(html) else out

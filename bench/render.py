@@ -1,0 +1,156 @@
+"""Benchmark: render a three-comparison issue end to end, against MJML for Node in the same run.
+
+    .venv/bin/python bench/render.py [--runs 60] [--skip-node]
+
+Ours: the median in-process time of `Renderer.render` on the sample issue (three comparisons,
+four reviewers, ~120-word quotes): both view models (email and web), Jinja, mjml-python, CSS
+inlining, minifying, the plain-text part and the web page. The template environment is built
+once beforehand, as a long-running sender or web app would.
+
+Peer: the official MJML for Node (npm package `mjml`, installed by this script into
+bench/.node/ with npm), kept in one long-running node process (bench/mjml_server.js) that
+renders the very MJML our templates produced. Its figure is the time of the mjml2html call
+measured inside node (MJML's render step alone, which includes its own inlining of
+`mj-style inline`); the round trip through the pipe is printed too.
+
+Also printed: each stage of our pipeline alone, and both inliners behind the one seam
+(css-inline, the default, and premailer), so the choice of inliner is made with numbers.
+Targets: our whole pipeline <= 20 ms median, and faster than MJML for Node's render step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+NODE_DIR = HERE / ".node"
+SERVER = HERE / "mjml_server.js"
+TARGET_MS = 20.0
+
+
+def median_ms(function, runs: int) -> float:
+    for _ in range(3):
+        function()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def ensure_mjml_for_node() -> None:
+    if (NODE_DIR / "node_modules" / "mjml" / "package.json").is_file():
+        return
+    if shutil.which("npm") is None:
+        raise SystemExit("npm is not installed; run with --skip-node or install node and npm")
+    NODE_DIR.mkdir(parents=True, exist_ok=True)
+    print("installing MJML for Node into bench/.node/ (npm install mjml) ...", file=sys.stderr)
+    subprocess.run(["npm", "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund", "--loglevel=error", "mjml"],
+                   check=True)
+
+
+def node_version() -> str:
+    package = json.loads((NODE_DIR / "node_modules" / "mjml" / "package.json").read_text())
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    return f"mjml {package['version']} on node {node}"
+
+
+def time_node(mjml: str, runs: int) -> tuple[float, float, int]:
+    """Median render ms inside node, median round trip ms, and the HTML size node produced."""
+    process = subprocess.Popen(["node", str(SERVER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    request = json.dumps({"mjml": mjml}) + "\n"
+    inside, trips, size = [], [], 0
+    try:
+        for index in range(runs + 5):
+            start = time.perf_counter()
+            process.stdin.write(request)
+            process.stdin.flush()
+            answer = json.loads(process.stdout.readline())
+            trip = (time.perf_counter() - start) * 1000
+            if "error" in answer:
+                raise SystemExit(f"MJML for Node failed: {answer['error']}")
+            if index >= 5:  # warm-up: the JIT and MJML's lazy requires
+                inside.append(answer["ms"])
+                trips.append(trip)
+                size = answer["bytes"]
+    finally:
+        process.stdin.close()
+        process.wait(timeout=10)
+    return statistics.median(inside), statistics.median(trips), size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=60, help="timed runs per figure (median reported)")
+    parser.add_argument("--skip-node", action="store_true", help="do not run MJML for Node")
+    args = parser.parse_args()
+
+    from digest.config import Settings
+    from digest.inline import CSS_INLINE, PREMAILER, inline_css
+    from digest.render import DEFAULT_INLINER, Renderer, _render, mjml_to_html, split_inline_css
+    from digest.sample import sample_issue_data
+    from digest.view import EMAIL, WEB, view_from_data
+
+    home = Path(tempfile.mkdtemp(prefix="digest-bench-"))
+    settings = Settings(home=home, secret_key="bench", base_url="https://news.example.org")
+    data = sample_issue_data(comparisons=3)
+    renderer = Renderer(settings)
+
+    def whole() -> None:
+        renderer.render(view_from_data(data, settings=settings, audience=EMAIL),
+                        view_from_data(data, settings=settings, audience=WEB))
+
+    view = view_from_data(data, settings=settings, audience=EMAIL)
+    mjml = _render(renderer.env, "issue.mjml.j2", view=view)
+    rest, css = split_inline_css(mjml)
+    raw_html = mjml_to_html(rest)
+    rendered = renderer.render(view, view_from_data(data, settings=settings, audience=WEB))
+
+    runs = args.runs
+    stages = {
+        "view models (email + web)": lambda: (view_from_data(data, settings=settings, audience=EMAIL),
+                                              view_from_data(data, settings=settings, audience=WEB)),
+        "Jinja -> MJML": lambda: _render(renderer.env, "issue.mjml.j2", view=view),
+        "mjml-python (MJML -> HTML)": lambda: mjml_to_html(rest),
+        f"inline: {CSS_INLINE}": lambda: inline_css(raw_html, css, engine=CSS_INLINE),
+        f"inline: {PREMAILER}": lambda: inline_css(raw_html, css, engine=PREMAILER),
+        "text part": lambda: renderer.text(view),
+    }
+    ours = median_ms(whole, runs)
+    print(f"issue: 3 comparisons, 4 reviewers, {len(mjml.encode()) / 1000:.1f} KB of MJML -> "
+          f"{len(rendered.html.encode()) / 1000:.1f} KB email.html, {len(rendered.text.encode()) / 1000:.1f} KB "
+          f"email.txt, {len(rendered.web.encode()) / 1000:.1f} KB web.html")
+    print(f"runs per figure: {runs} (median)\n")
+    print(f"ours, whole pipeline ({DEFAULT_INLINER}): {ours:8.2f} ms   target <= {TARGET_MS:.0f} ms: "
+          f"{'met' if ours <= TARGET_MS else 'MISSED'}")
+    for name, function in stages.items():
+        print(f"  {name:<32} {median_ms(function, runs):8.2f} ms")
+    slow = Renderer(settings, inliner=PREMAILER)
+    with_premailer = median_ms(lambda: slow.render(view_from_data(data, settings=settings, audience=EMAIL),
+                                                   view_from_data(data, settings=settings, audience=WEB)),
+                               max(runs // 3, 5))
+    print(f"ours, whole pipeline with {PREMAILER} instead: {with_premailer:8.2f} ms   target <= {TARGET_MS:.0f} ms: "
+          f"{'met' if with_premailer <= TARGET_MS else 'missed'}")
+
+    if args.skip_node:
+        return
+    ensure_mjml_for_node()
+    inside, trip, node_size = time_node(mjml, runs)
+    print(f"\nMJML for Node ({node_version()}), same MJML, long-running process:")
+    print(f"  render step, timed inside node  {inside:8.2f} ms   ({node_size / 1000:.1f} KB of HTML)")
+    print(f"  round trip through the pipe     {trip:8.2f} ms")
+    print(f"\nratio: MJML for Node's render step / our whole pipeline = {inside / ours:.1f}x "
+          f"({'ours faster' if ours < inside else 'NODE FASTER'})")
+
+
+if __name__ == "__main__":
+    main()
