@@ -13,7 +13,6 @@ links at all: vote buttons become a pointer to the email, the footer drops the p
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -264,14 +263,15 @@ def _verdict(figures: ComparisonFigures, a: str, b: str) -> tuple[str, str]:
     if figures.verdict == "pending":
         return "Verdict pending", "The panel has not reviewed both tools yet."
     if figures.verdict == "split":
-        return "Split decision", f"The panel ships both at {fa.ship_label}: read the scorecard and pick for your team."
+        return "Split decision", (f"Both tools get {fa.ship_label} of the panel's ship votes: read the scorecard "
+                                  "and pick for your team.")
     winner, loser = (a, b) if figures.verdict == "a" else (b, a)
     high, low = (fa, fb) if figures.verdict == "a" else (fb, fa)
     return (f"The panel ships {winner}",
             f"{winner} wins the panel {high.ship_label} to {low.ship_label} over {loser}.")
 
 
-def _split_summary(figures: ComparisonFigures, names: dict[str, str], a: str, b: str) -> str:
+def _split_summary(figures: ComparisonFigures, names: dict[str, str]) -> str:
     split = [names.get(key, key) for key in figures.split_reviewers]
     complete = [s for s in figures.stances if s.stance != "incomplete"]
     if not complete:
@@ -301,7 +301,7 @@ def _cell(tool: str, review: ReviewData | None) -> Cell:
 
 
 def _comparison(data: ComparisonData, *, index: int, count: int, settings, audience: str,
-                issue_url: str, web_link: str) -> ComparisonView:
+                web_link: str) -> ComparisonView:
     panel_keys = [r.key for r in settings.panel]
     names = {r.key: r.name for r in settings.panel}
     remits = {r.key: r.remit for r in settings.panel}
@@ -332,7 +332,7 @@ def _comparison(data: ComparisonData, *, index: int, count: int, settings, audie
         panel_bars=(_bar(a, "a", figures.a.ship_pct, figures.a.ship_label),
                     _bar(b, "b", figures.b.ship_pct, figures.b.ship_label)),
         community_bars=community_bars, community_note=community_note,
-        split_summary=_split_summary(figures, names, a, b), rows=rows, quotes_on_web=False,
+        split_summary=_split_summary(figures, names), rows=rows, quotes_on_web=False,
         scorecard_url=f"{web_link}#{anchor}",
         ready=not any(cell.verdict == "pending" for row in rows for cell in (row.a, row.b)),
     )
@@ -359,8 +359,7 @@ def view_from_data(data: IssueData, *, settings, audience: str = EMAIL) -> Issue
     web_link = links.placeholder(links.WEB) if email else issue_url
     count = len(data.comparisons)
     comparisons = tuple(
-        _comparison(c, index=i, count=count, settings=settings, audience=audience,
-                    issue_url=issue_url, web_link=web_link)
+        _comparison(c, index=i, count=count, settings=settings, audience=audience, web_link=web_link)
         for i, c in enumerate(data.comparisons, start=1)
     )
     host = urlsplit(base).hostname or base
@@ -460,6 +459,3 @@ def build_view(*, session, settings, issue_number: int, audience: str = EMAIL) -
     return view_from_data(load_issue_data(session=session, issue_number=issue_number),
                           settings=settings, audience=audience)
 
-
-def comparison_ids(view: IssueView) -> Sequence[int]:
-    return [c.id for c in view.comparisons]

@@ -8,6 +8,8 @@ import re
 from email.policy import default as default_policy
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from render_helpers import (BASE, SECRET, html_links, make_settings, parse, rename_tool, render_data,
                             text_links, visible_text)
 
@@ -274,3 +276,31 @@ def test_message_template_is_the_one_the_sender_uses(rendered, settings) -> None
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
     message = email.message_from_bytes(raw, policy=default_policy)
     assert message["List-Id"] == "Weekly AI Tool Verdicts <verdicts.news.example.org>"
+
+
+def test_content_filters_read_it_as_a_newsletter(rendered, settings) -> None:
+    text = visible_text(rendered.html)
+    assert len(text.encode()) / len(rendered.html.encode()) >= 0.25, "text-to-markup ratio"
+    shouting = [w for w in re.findall(r"[A-Za-z]{4,}", text) if w.isupper()]
+    assert not shouting, shouting
+    hosts = {re.sub(r"^https?://([^/]+).*$", r"\1", h) for h in html_links(rendered.html) if h.startswith("http")}
+    tool_hosts = {re.sub(r"^https?://([^/]+).*$", r"\1", u) for c in rendered.view.comparisons
+                  for u in (c.a.url, c.b.url)}
+    assert hosts <= {"news.example.org"} | tool_hosts, "no shorteners or redirectors: every link says where it goes"
+    message = email.message_from_bytes(sample_message(settings=settings, rendered=rendered), policy=default_policy)
+    assert message["From"].addresses[0].display_name == "Weekly AI Tool Verdicts"
+    assert message["List-Id"] and settings.postal_address in visible_text(rendered.html)
+    assert "Unsubscribe" in text
+
+
+@given(st.lists(st.one_of(st.text(alphabet="abcdefghij", min_size=1, max_size=12),
+                          st.text(alphabet="abc/:.", min_size=60, max_size=120)), max_size=60),
+       st.sampled_from(["", "   ", "      "]))
+def test_wrap_fills_like_textwrap_and_never_breaks_a_word(words, indent) -> None:
+    import textwrap
+
+    from digest.render import wrap
+
+    text = " ".join(words)
+    assert wrap(text, indent=indent) == textwrap.fill(text, width=72, initial_indent=indent, subsequent_indent=indent,
+                                                      break_long_words=False, break_on_hyphens=False)
