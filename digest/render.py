@@ -462,3 +462,22 @@ def render_to_outbox(*, engine, settings: Settings, issue_number: int, out_dir: 
     with session_scope(engine, write=False) as session:
         rendered = render_issue(session=session, settings=settings, issue_number=issue_number, inliner=inliner)
     return RenderReport(rendered=rendered, files=write_rendered(rendered, settings=settings, out_dir=out_dir))
+
+
+def demo_stage(run) -> None:  # noqa: ANN001 - a digest.demo.DemoRun
+    """`digest demo`'s render stage: issue 1 into outbox/1/, saying where the files are."""
+    from digest.db import open_database
+
+    engine = open_database(run.settings)
+    try:
+        report = render_to_outbox(engine=engine, settings=run.settings, issue_number=1)
+    finally:
+        engine.dispose()
+    rendered = report.rendered
+    folder = report.files["email.html"].parent
+    run.say(f"digest issue render 1: {len(rendered.view.comparisons)} comparison(s), email "
+            f"{rendered.html_size / 1000:.0f} KB of the {HTML_BUDGET / 1000:.0f} KB budget, in {folder}/")
+    for message in rendered.warnings:
+        run.say(f"  warning: {message}")
+    for name, path in report.files.items():
+        run.say(f"  {name:<11} {path}")

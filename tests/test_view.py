@@ -144,3 +144,18 @@ def test_browser_from_environment_opens_the_page(tmp_path: Path) -> None:
     assert not has_display({}) and has_display({"DISPLAY": ":0"})
     with pytest.raises(RenderError, match="BROWSER"):
         open_in_browser("file:///x", {"BROWSER": str(tmp_path / "no-such-browser")})
+
+
+def test_demo_stage_renders_issue_one_and_says_where(engine, settings) -> None:
+    from types import SimpleNamespace
+
+    from digest.render import demo_stage
+
+    with session_scope(engine, write=True) as session:
+        add_sample_issue(session=session)
+    said: list[str] = []
+    demo_stage(SimpleNamespace(settings=settings, say=said.append))
+    folder = settings.outbox_dir / "1"
+    assert said[0].startswith("digest issue render 1: 3 comparison(s)") and str(folder) in said[0]
+    for name in OUTPUT_FILES:
+        assert (folder / name).is_file() and any(line.endswith(str(folder / name)) for line in said)
