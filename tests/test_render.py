@@ -6,6 +6,7 @@ import dataclasses
 import email
 import re
 from email.policy import default as default_policy
+from email.policy import strict
 
 import pytest
 from hypothesis import given
@@ -143,6 +144,7 @@ def test_canary_is_one_invisible_link_skipped_by_screen_readers(rendered) -> Non
 def test_placeholders_are_filled_by_substitution_into_signed_links(rendered, settings) -> None:
     raw = sample_message(settings=settings, rendered=rendered)
     assert b"__digest_" not in raw
+    assert not any(part.defects for part in email.message_from_bytes(raw, policy=strict).walk())
     message = email.message_from_bytes(raw, policy=default_policy)
     assert message["To"] == "reader@example.org" and message["From"] == settings.sender
     assert message["Subject"] == rendered.subject
