@@ -441,10 +441,22 @@ class RenderReport:
     rendered: RenderedIssue
     files: dict[str, Path]
 
+    @property
+    def message_size(self) -> int:
+        return self.files["sample.eml"].stat().st_size
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        extra = ()
+        if self.message_size > MESSAGE_BUDGET:  # a template line too long to fold forces base64
+            extra = (f"sample.eml is {self.message_size / 1000:.0f} KB, over the {MESSAGE_BUDGET / 1000:.0f} KB "
+                     "budget for a whole message; check the templates for very long lines",)
+        return self.rendered.warnings + extra
+
     def to_json(self) -> dict:
         return {
             "issue": self.rendered.number, "subject": self.rendered.subject, "ready": self.rendered.ready,
-            "warnings": list(self.rendered.warnings),
+            "warnings": list(self.warnings), "message_size": self.message_size,
             "quotes_on_web": [c.id for c in self.rendered.view.comparisons if c.quotes_on_web],
             "html_budget": HTML_BUDGET, "html_size": self.rendered.html_size,
             "files": {name: {"path": str(path), "bytes": path.stat().st_size} for name, path in self.files.items()},
@@ -477,7 +489,7 @@ def demo_stage(run) -> None:  # noqa: ANN001 - a digest.demo.DemoRun
     folder = report.files["email.html"].parent
     run.say(f"digest issue render 1: {len(rendered.view.comparisons)} comparison(s), email "
             f"{rendered.html_size / 1000:.0f} KB of the {HTML_BUDGET / 1000:.0f} KB budget, in {folder}/")
-    for message in rendered.warnings:
+    for message in report.warnings:
         run.say(f"  warning: {message}")
     for name, path in report.files.items():
         run.say(f"  {name:<11} {path}")

@@ -44,7 +44,7 @@ def issue_render(
 
     state = app_context(ctx)
     report = render_to_outbox(engine=state.engine, settings=state.settings, issue_number=_number(issue), out_dir=out)
-    for message in report.rendered.warnings:
+    for message in report.warnings:
         warn(message)
     if json_output:
         print_json(report.to_json())
@@ -75,7 +75,7 @@ def issue_preview(
 
     state = app_context(ctx)
     report = render_to_outbox(engine=state.engine, settings=state.settings, issue_number=_number(issue))
-    for message in report.rendered.warnings:
+    for message in report.warnings:
         warn(message)
     web = report.files["web.html"]
     if not serve and open_in_browser(web.resolve().as_uri()):
