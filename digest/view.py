@@ -89,7 +89,7 @@ class Bar:
     side: str  # a | b
     fill: str | None  # CSS width of the filled part, "75%"; None when empty
     rest: str | None  # CSS width of the rest, "25%"; None when full
-    text: str  # the bar in plain text, "[###############-----]"
+    text: str  # the bar and its figure in plain text, "[###############-----]  75%"
 
 
 @dataclass(frozen=True)
@@ -238,7 +238,7 @@ def _bar(label: str, side: str, pct: int | None, figure: str) -> Bar:
     filled = (share * _TEXT_BAR + 50) // 100
     return Bar(label=label, figure=figure, side=side, fill=f"{share}%" if share else None,
                rest=f"{100 - share}%" if share < 100 else None,
-               text="[" + "#" * filled + "-" * (_TEXT_BAR - filled) + "]")
+               text="[" + "#" * filled + "-" * (_TEXT_BAR - filled) + "] " + figure.rjust(4))
 
 
 def _ships(figures: ToolFigures) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import email
+import os
 import re
 from email.policy import default as default_policy
 from email.policy import strict
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -306,3 +308,13 @@ def test_wrap_fills_like_textwrap_and_never_breaks_a_word(words, indent) -> None
     text = " ".join(words)
     assert wrap(text, indent=indent) == textwrap.fill(text, width=72, initial_indent=indent, subsequent_indent=indent,
                                                       break_long_words=False, break_on_hyphens=False)
+
+
+GOLDEN = Path(__file__).with_name("golden") / "sample-issue.txt"
+
+
+def test_text_part_matches_the_golden_file(rendered) -> None:
+    """The plain text of the sample issue, reviewed by eye once; UPDATE_GOLDEN=1 rewrites it on purpose."""
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text(rendered.text, encoding="utf-8")
+    assert rendered.text == GOLDEN.read_text(encoding="utf-8")

@@ -32,8 +32,8 @@ def test_figures_labels_and_bars_come_from_the_panel_math(loose) -> None:
     assert first.a.leads and not first.b.leads
     assert first.a.ships == "4 of 4 reviewers ship it"
     bar_a, bar_b = first.panel_bars
-    assert (bar_a.fill, bar_a.rest, bar_a.text) == ("100%", None, "[" + "#" * 20 + "]")
-    assert (bar_b.fill, bar_b.rest, bar_b.text) == ("50%", "50%", "[" + "#" * 10 + "-" * 10 + "]")
+    assert (bar_a.fill, bar_a.rest, bar_a.text) == ("100%", None, "[" + "#" * 20 + "] 100%")
+    assert (bar_b.fill, bar_b.rest, bar_b.text) == ("50%", "50%", "[" + "#" * 10 + "-" * 10 + "]  50%")
     assert [b.figure for b in first.community_bars] == ["64%", "36%"]
     assert second.verdict_headline == "Split decision" and second.a.ship == second.b.ship == "50%"
     assert third.community_bars is None and third.community_note.startswith("No reader votes yet")
