@@ -280,6 +280,8 @@ def _split_summary(figures: ComparisonFigures, names: dict[str, str]) -> str:
         return f"All {len(complete)} reviewers who reviewed both agree on both tools."
     if len(split) == 1:
         return f"{split[0]} is the only reviewer who ships one and skips the other."
+    if len(split) == len(complete):
+        return f"All {len(split)} reviewers ship one and skip the other: the panel is split down the middle."
     return f"{', '.join(split[:-1])} and {split[-1]} ship one and skip the other."
 
 
