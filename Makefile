@@ -24,6 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@$(BIN)/python bench/poll.py
+	@$(BIN)/python bench/render.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
