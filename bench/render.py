@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/render.py [--runs 60] [--skip-node]
 
-Ours: the median in-process time of `Renderer.render` on the sample issue (three comparisons,
-four reviewers, ~120-word quotes): both view models (email and web), Jinja, mjml-python, CSS
-inlining, minifying, the plain-text part and the web page. The template environment is built
-once beforehand, as a long-running sender or web app would.
+Ours: the median in-process time of `Renderer.message_parts` on the sample issue (three
+comparisons, four reviewers, ~120-word quotes): the view model, Jinja, mjml-python, CSS
+inlining, minifying, the checks (scripts, canary, placeholders, budgets) and the plain-text
+part, which is what an issue's message needs. `Renderer.render` (the web page as well, as
+`digest issue render` writes it) is printed too. The template environment is built once
+beforehand, as a long-running sender or web app would.
 
 Peer: the official MJML for Node (npm package `mjml`, installed by this script into
 bench/.node/ with npm), kept in one long-running node process (bench/mjml_server.js) that
@@ -17,7 +19,7 @@ load; our CPU time (process_time) is printed next to the wall-clock median.
 
 Also printed: each stage of our pipeline alone, and both inliners behind the one seam
 (css-inline, the default, and premailer), so the choice of inliner is made with numbers.
-Targets: our whole pipeline <= 20 ms median, and faster than MJML for Node's render step.
+Targets: our email pipeline <= 20 ms median, and faster than MJML for Node's render step.
 """
 
 from __future__ import annotations
@@ -132,7 +134,10 @@ def main() -> None:
     data = sample_issue_data(comparisons=3)
     renderer = Renderer(settings)
 
-    def whole() -> None:
+    def message() -> None:  # what the sender needs: the email view, its HTML and its text part
+        renderer.message_parts(view_from_data(data, settings=settings, audience=EMAIL))
+
+    def whole() -> None:  # and the web page too, as `digest issue render` does
         renderer.render(view_from_data(data, settings=settings, audience=EMAIL),
                         view_from_data(data, settings=settings, audience=WEB))
 
@@ -152,20 +157,21 @@ def main() -> None:
         f"inline: {PREMAILER}": lambda: inline_css(raw_html, css, engine=PREMAILER),
         "text part": lambda: renderer.text(view),
     }
-    ours = median_ms(whole, runs)
+    ours = median_ms(message, runs)
     print(f"issue: 3 comparisons, 4 reviewers, {len(mjml.encode()) / 1000:.1f} KB of MJML -> "
           f"{len(rendered.html.encode()) / 1000:.1f} KB email.html, {len(rendered.text.encode()) / 1000:.1f} KB "
           f"email.txt, {len(rendered.web.encode()) / 1000:.1f} KB web.html")
     print(f"runs per figure: {runs} (median)\n")
-    print(f"ours, whole pipeline ({DEFAULT_INLINER}): {ours:8.2f} ms   target <= {TARGET_MS:.0f} ms: "
+    print(f"ours, email pipeline ({DEFAULT_INLINER}): view, Jinja, MJML, inlining, text part, checks")
+    print(f"  alone                            {ours:8.2f} ms   target <= {TARGET_MS:.0f} ms: "
           f"{'met' if ours <= TARGET_MS else 'MISSED'}")
+    print(f"  with the web page too            {median_ms(whole, runs):8.2f} ms")
     for name, function in stages.items():
         print(f"  {name:<32} {median_ms(function, runs):8.2f} ms")
     slow = Renderer(settings, inliner=PREMAILER)
-    with_premailer = median_ms(lambda: slow.render(view_from_data(data, settings=settings, audience=EMAIL),
-                                                   view_from_data(data, settings=settings, audience=WEB)),
+    with_premailer = median_ms(lambda: slow.message_parts(view_from_data(data, settings=settings, audience=EMAIL)),
                                max(runs // 3, 5))
-    print(f"ours, whole pipeline with {PREMAILER} instead: {with_premailer:8.2f} ms   target <= {TARGET_MS:.0f} ms: "
+    print(f"ours, email pipeline with {PREMAILER} instead: {with_premailer:8.2f} ms   target <= {TARGET_MS:.0f} ms: "
           f"{'met' if with_premailer <= TARGET_MS else 'missed'}")
 
     if args.skip_node:
@@ -173,17 +179,17 @@ def main() -> None:
     ensure_mjml_for_node()
     node = NodeMjml()
     try:
-        figures = alternating(whole, node, mjml, runs)
+        figures = alternating(message, node, mjml, runs)
     finally:
         node.close()
     print(f"\nsame run, in alternating blocks with MJML for Node ({node_version()}, long-running process, same MJML):")
-    print(f"  ours, whole pipeline            {figures['ours']:8.2f} ms median, {figures['ours_min']:.2f} ms best, "
+    print(f"  ours, email pipeline            {figures['ours']:8.2f} ms median, {figures['ours_min']:.2f} ms best, "
           f"{figures['ours_cpu']:.2f} ms CPU")
     print(f"  node, render step inside node   {figures['node']:8.2f} ms median, {figures['node_min']:.2f} ms best "
           f"({figures['bytes'] / 1000:.1f} KB of HTML)")
     print(f"  node, round trip through pipe   {figures['trip']:8.2f} ms median")
     ratio = figures["node"] / figures["ours"]
-    print(f"\nratio: MJML for Node's render step / our whole pipeline = {ratio:.1f}x "
+    print(f"\nratio: MJML for Node's render step / our email pipeline = {ratio:.1f}x "
           f"({'ours faster' if ratio > 1 else 'NODE FASTER'}); target <= {TARGET_MS:.0f} ms: "
           f"{'met' if figures['ours'] <= TARGET_MS else 'MISSED'}")
 

@@ -307,6 +307,13 @@ class Renderer:
 
     def render(self, view: IssueView, web_view: IssueView) -> RenderedIssue:
         """Every part of one issue, trimmed to the budgets; RenderError if it cannot fit."""
+        parts, warnings = self.message_parts(view)
+        return RenderedIssue(number=view.number, subject=view.subject, mjml=parts.mjml, html=parts.html,
+                             text=parts.text, web=self.web(web_view), view=parts.view, warnings=warnings,
+                             html_size=parts.size)
+
+    def message_parts(self, view: IssueView) -> tuple[_Attempt, tuple[str, ...]]:
+        """The email's MJML, HTML and text, trimmed to the budgets, and what to tell the editor."""
         warnings = []
         if not view.ready:
             warnings.append(f"issue {view.number} is not ready to send; rendered for preview with "
@@ -335,11 +342,8 @@ class Renderer:
                             f"over the clipping budget ({self.html_budget / 1000:.0f} KB of HTML, "
                             f"{self.message_budget / 1000:.0f} KB in all): the quotes of comparison(s) {moved} "
                             f"moved to the web page (now {attempt.size / 1000:.0f} KB of HTML)")
-        candidate, mjml, html, text = attempt.view, attempt.mjml, attempt.html, attempt.text
-        size = attempt.size
-        check_placeholders(candidate, html, text)
-        return RenderedIssue(number=view.number, subject=view.subject, mjml=mjml, html=html, text=text,
-                             web=self.web(web_view), view=candidate, warnings=tuple(warnings), html_size=size)
+        check_placeholders(attempt.view, attempt.html, attempt.text)
+        return attempt, tuple(warnings)
 
 
 # --- one issue from the database, and its files ---------------------------------------------------
