@@ -348,11 +348,12 @@ class Renderer:
 
 # --- one issue from the database, and its files ---------------------------------------------------
 
-def render_issue(*, session, settings: Settings, issue_number: int, inliner: str = DEFAULT_INLINER) -> RenderedIssue:
+def render_issue(*, session, settings: Settings, issue_number: int | str,
+                 inliner: str = DEFAULT_INLINER) -> RenderedIssue:
     """Render issue `issue_number`; NotFoundError if there is none, RenderError if it cannot be."""
     from digest.view import IssueData, load_issue_data, view_from_data
 
-    data: IssueData = load_issue_data(session=session, issue_number=issue_number)
+    data: IssueData = load_issue_data(session=session, settings=settings, issue_number=issue_number)
     renderer = Renderer(settings, inliner=inliner)
     return renderer.render(view_from_data(data, settings=settings, audience=EMAIL),
                            view_from_data(data, settings=settings, audience=WEB))
@@ -467,7 +468,7 @@ class RenderReport:
         }
 
 
-def render_to_outbox(*, engine, settings: Settings, issue_number: int, out_dir: Path | None = None,
+def render_to_outbox(*, engine, settings: Settings, issue_number: int | str, out_dir: Path | None = None,
                      inliner: str = DEFAULT_INLINER) -> RenderReport:
     """Render an issue from the database and write its files (outbox/<number>/ by default).
 

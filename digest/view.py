@@ -65,6 +65,7 @@ class ComparisonData:
     reviews: tuple[ReviewData, ...]
     votes_a: int = 0
     votes_b: int = 0
+    figures: ComparisonFigures | None = None  # from the editorial card; computed when absent
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class IssueData:
     status: str
     date: datetime | None
     comparisons: tuple[ComparisonData, ...]
+    missing: tuple[str, ...] | None = None  # editorial readiness; None: derive from the reviews
 
 
 # --- the view model ---------------------------------------------------------------------------
@@ -307,7 +309,7 @@ def _comparison(data: ComparisonData, *, index: int, count: int, settings, audie
     panel_keys = [r.key for r in settings.panel]
     names = {r.key: r.name for r in settings.panel}
     remits = {r.key: r.remit for r in settings.panel}
-    figures = comparison_figures(
+    figures = data.figures or comparison_figures(
         [ReviewFact(r.reviewer, r.side, r.verdict) for r in data.reviews],
         votes_a=data.votes_a, votes_b=data.votes_b, panel=panel_keys)
     a, b = data.a.name, data.b.name
@@ -341,7 +343,11 @@ def _comparison(data: ComparisonData, *, index: int, count: int, settings, audie
 
 
 def missing_reviews(view: IssueView) -> list[str]:
-    """One line per review still missing, in issue order; empty when every panel review is in."""
+    """One line per review still missing, in issue order; empty when every panel review is in.
+
+    For issue data that does not come from the database (tests, the benchmark); an issue
+    loaded by `load_issue_data` carries the editorial readiness instead.
+    """
     found = []
     for comparison in view.comparisons:
         for row in comparison.rows:
@@ -390,9 +396,12 @@ def view_from_data(data: IssueData, *, settings, audience: str = EMAIL) -> Issue
         footer=Footer(postal_address=settings.postal_address, why=why, cadence=cadence, sender_name=settings.name),
         ready=False, warnings=(),
     )
-    problems = missing_reviews(view)
-    if not comparisons:
-        problems.insert(0, "the issue has no comparison yet")
+    if data.missing is not None:
+        problems = list(data.missing)
+    else:
+        problems = missing_reviews(view)
+        if not comparisons:
+            problems.insert(0, "the issue has no comparison yet")
     return dataclasses.replace(view, ready=not problems, warnings=tuple(problems))
 
 
@@ -411,44 +420,32 @@ def quotes_to_web(view: IssueView, *, keep: int) -> IssueView:
 
 # --- loading from the database ---------------------------------------------------------------
 
-def load_issue_data(*, session, issue_number: int) -> IssueData:
-    """The issue's rows as plain data, comparisons in issue order.
+def load_issue_data(*, session, settings, issue_number: int | str) -> IssueData:
+    """The issue's data, comparisons in issue order, through the editorial stage's loaders.
 
-    Raises NotFoundError when there is no issue with that number.
+    The figures are the editorial cards' own (`digest.panel` via `comparison_card`) and the
+    readiness is `digest.editorial.readiness`, so the email says what `digest issue show`
+    says. Raises NotFoundError when there is no such issue, ValidationError for a bad number.
     """
-    from sqlalchemy import func
-    from sqlmodel import select
+    from digest.editorial import get_issue, issue_view
 
-    from digest.errors import NotFoundError
-    from digest.models import Comparison, Issue, IssueComparison, Review, Tool, Vote
-
-    issue = session.exec(select(Issue).where(Issue.number == issue_number)).first()
-    if issue is None:
-        raise NotFoundError(f"no issue {issue_number}", hint="`digest issue list` shows the issues")
-    placed = session.exec(
-        select(Comparison).join(IssueComparison, IssueComparison.comparison_id == Comparison.id)
-        .where(IssueComparison.issue_id == issue.id)
-        .order_by(IssueComparison.position, IssueComparison.id)
-    ).all()
+    issue = get_issue(session, issue_number)
+    state = issue_view(session=session, issue=issue, panel=settings.panel)
     comparisons = []
-    for comparison in placed:
-        tools = {t.id: t for t in session.exec(
-            select(Tool).where(Tool.id.in_([comparison.tool_a_id, comparison.tool_b_id]))).all()}
-        side_of = {comparison.tool_a_id: "a", comparison.tool_b_id: "b"}
-        reviews = session.exec(select(Review).where(Review.comparison_id == comparison.id)
-                               .order_by(Review.id)).all()
-        votes = dict(session.exec(select(Vote.choice, func.count()).where(Vote.comparison_id == comparison.id)
-                                  .group_by(Vote.choice)).all())
+    for card in state.cards:
+        comparison = card.comparison
+        reviews = tuple(ReviewData(reviewer=line.reviewer.key, side=side, verdict=review.verdict, quote=review.quote)
+                        for line in card.scorecard for side, review in (("a", line.a), ("b", line.b))
+                        if review is not None)
         comparisons.append(ComparisonData(
             id=comparison.id, title=comparison.title, pricing_read=comparison.pricing_read,
-            a=_tool_data(tools[comparison.tool_a_id]), b=_tool_data(tools[comparison.tool_b_id]),
-            reviews=tuple(ReviewData(reviewer=r.reviewer, side=side_of[r.tool_id], verdict=r.verdict,
-                                     quote=r.quote) for r in reviews if r.tool_id in side_of),
-            votes_a=votes.get("a", 0), votes_b=votes.get("b", 0),
+            a=_tool_data(card.a.tool), b=_tool_data(card.b.tool), reviews=reviews,
+            votes_a=card.figures.a.votes, votes_b=card.figures.b.votes, figures=card.figures,
         ))
     return IssueData(number=issue.number, subject=issue.subject, preheader=issue.preheader,
                      intro=issue.intro, status=issue.status, date=issue.sent_at or issue.scheduled_at,
-                     comparisons=tuple(comparisons))
+                     comparisons=tuple(comparisons),
+                     missing=tuple(m.message for m in state.readiness.missing))
 
 
 def _tool_data(tool) -> ToolData:
@@ -456,8 +453,8 @@ def _tool_data(tool) -> ToolData:
                     category=tool.category, vendor=tool.vendor, price=tool.price, url=tool.url)
 
 
-def build_view(*, session, settings, issue_number: int, audience: str = EMAIL) -> IssueView:
+def build_view(*, session, settings, issue_number: int | str, audience: str = EMAIL) -> IssueView:
     """The view of issue `issue_number` for `audience`; NotFoundError when it does not exist."""
-    return view_from_data(load_issue_data(session=session, issue_number=issue_number),
+    return view_from_data(load_issue_data(session=session, settings=settings, issue_number=issue_number),
                           settings=settings, audience=audience)
 

@@ -73,7 +73,7 @@ def test_loading_from_the_database_gives_back_the_same_issue(engine, settings) -
     with session_scope(engine, write=True) as session:
         number = add_sample_issue(session=session, data=data)
     with session_scope(engine) as session:
-        loaded = load_issue_data(session=session, issue_number=number)
+        loaded = load_issue_data(session=session, settings=settings, issue_number=number)
         view = build_view(session=session, settings=settings, issue_number=number)
     assert [c.title for c in loaded.comparisons] == [c.title for c in data.comparisons]
     for got, want in zip(loaded.comparisons, data.comparisons):
@@ -82,7 +82,7 @@ def test_loading_from_the_database_gives_back_the_same_issue(engine, settings) -
             sorted((r.reviewer, r.side, r.verdict, r.quote) for r in want.reviews)
     assert view.ready and view.comparisons[0].a.community == "64%"
     with session_scope(engine) as session, pytest.raises(NotFoundError, match="no issue 99"):
-        load_issue_data(session=session, issue_number=99)
+        load_issue_data(session=session, settings=settings, issue_number=99)
 
 
 def test_render_to_outbox_writes_the_five_files(engine, settings, tmp_path) -> None:

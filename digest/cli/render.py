@@ -17,15 +17,6 @@ from digest.cli.output import print_json, warn
 IssueArg = Annotated[str, typer.Argument(help="The issue's number.", show_default=False)]
 
 
-def _number(ref: str) -> int:
-    from digest.errors import ValidationError
-
-    text = str(ref).strip().lstrip("#")
-    if not text.isdigit() or int(text) <= 0:
-        raise ValidationError(f"issue {ref!r} is not a number like 3")
-    return int(text)
-
-
 def issue_render(
     ctx: typer.Context,
     issue: IssueArg,
@@ -43,7 +34,7 @@ def issue_render(
     from digest.render import HTML_BUDGET, render_to_outbox
 
     state = app_context(ctx)
-    report = render_to_outbox(engine=state.engine, settings=state.settings, issue_number=_number(issue), out_dir=out)
+    report = render_to_outbox(engine=state.engine, settings=state.settings, issue_number=issue, out_dir=out)
     for message in report.warnings:
         warn(message)
     if json_output:
@@ -74,7 +65,7 @@ def issue_preview(
     from digest.render import render_to_outbox
 
     state = app_context(ctx)
-    report = render_to_outbox(engine=state.engine, settings=state.settings, issue_number=_number(issue))
+    report = render_to_outbox(engine=state.engine, settings=state.settings, issue_number=issue)
     for message in report.warnings:
         warn(message)
     web = report.files["web.html"]
