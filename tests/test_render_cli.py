@@ -111,3 +111,31 @@ def test_preview_serves_on_loopback_until_ctrl_c(home, issue) -> None:
             process.wait(timeout=5)
     assert process.returncode == 0, err
     assert out.strip().endswith("stopped")
+
+
+def test_demo_renders_the_issue_the_editorial_demo_assembled(cli, home, settings) -> None:
+    from dataclasses import dataclass, field
+    from typing import Any
+
+    from editorial_support import add_tools
+
+    from digest.editorial.demo import stage_first_issue
+    from digest.render import demo_stage
+
+    @dataclass
+    class Run:
+        settings: Any
+        said: list[str] = field(default_factory=list)
+
+        def say(self, line: str) -> None:
+            self.said.append(line)
+
+    add_tools(home)
+    run = Run(settings)
+    stage_first_issue(run)
+    run.said.clear()
+    demo_stage(run)
+    assert run.said[0].startswith("digest issue render 1: 1 comparison(s), email ")
+    assert not any("warning" in line for line in run.said), run.said
+    email_text = (home / "outbox" / "1" / "email.txt").read_text()
+    assert "Two robot reviewers, one pull request" in email_text and "Patchwise" in email_text
