@@ -155,8 +155,16 @@ def stage_first_issue(run: DemoRun) -> None:
     first_issue(run)
 
 
+def stage_render(run: DemoRun) -> None:
+    """Render issue 1: email, text part, web page and a sample message in outbox/1/ (render)."""
+    from digest.render import demo_stage
+
+    assert_settings(run)
+    demo_stage(run)
+
+
 STAGES: list[Callable[[DemoRun], None]] = [stage_serve_feeds, stage_init, stage_poll, stage_list_tools,
-                                           stage_first_issue]
+                                           stage_first_issue, stage_render]
 
 
 # --- running --------------------------------------------------------------------------------

@@ -73,7 +73,16 @@ def test_a_similarity_based_pair_suggester_would_pair_the_reviewers_then_the_not
 
 def test_demo_is_a_sequence_of_stages_that_later_issues_extend() -> None:
     assert [stage.__name__ for stage in STAGES] == ["stage_serve_feeds", "stage_init", "stage_poll", "stage_list_tools",
-                                                    "stage_first_issue"]
+                                                    "stage_first_issue", "stage_render"]
+
+
+def test_demo_renders_issue_one_and_says_where_the_files_are(demo) -> None:
+    run, lines = demo
+    folder = run.home / "outbox" / "1"
+    assert "digest issue render 1: 1 comparison(s), email " in "\n".join(lines)
+    for name in ("email.mjml", "email.html", "email.txt", "web.html", "sample.eml"):
+        assert (folder / name).is_file() and any(line.endswith(str(folder / name)) for line in lines)
+    assert not any(line.strip().startswith("warning:") for line in lines)
 
 
 def test_demo_ignores_the_callers_digest_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
