@@ -115,6 +115,7 @@ class SendSettings:
     workers: int = _setting(1, "int")  # parallel SMTP connections per process
     rate: float = _setting(0.0, "float")  # messages per second per process; 0 means unlimited
     retries: int = _setting(5, "int")  # transient-failure retries per delivery
+    retry_delay: float = _setting(30.0, "duration")  # first retry after ~this; doubles each time, with jitter
     bounce_after: int = _setting(3, "int")  # permanent failures before a subscriber is bounced
     batch: int = _setting(200, "int")  # deliveries claimed at once
     lease: float = _setting(600.0, "duration")  # a claimed batch returns to the queue after this

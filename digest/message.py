@@ -10,12 +10,15 @@ this same code, so what the editor checks is what readers get.
 Wire format: CRLF line endings, every line under SMTP's 998-octet limit after substitution,
 the HTML part 7bit when it is ASCII (render emits entities) and 8bit otherwise, the text part
 UTF-8 8bit. A part that cannot be folded safely falls back to base64 (placeholders are then
-substituted before encoding, on the slow path). DKIM signing, when configured, wraps the result.
+substituted before encoding, on the slow path). For a server without 8BITMIME,
+`personalise(seven_bit=True)` re-encodes the 8bit parts as quoted-printable, also on the slow
+path. DKIM signing, when configured, wraps the result (after any such re-encoding).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import html
 from collections.abc import Iterable, Mapping
@@ -105,7 +108,9 @@ class MessageTemplate:
             self.placeholders.update(PLACEHOLDER.findall(part.text))
         self._static_headers = self._encode_static_headers(subject=subject, sender=sender, list_id=list_id,
                                                            reply_to=reply_to, extra=tuple(extra_headers))
-        self._segments, self._slow_parts = self._encode_body(parts)
+        self._parts = parts
+        self._segments, self.eight_bit = self._encode_body(parts, seven_bit=False)
+        self._segments_7bit: list[bytes | tuple[str, bool]] | None = None
 
     # --- build time ---------------------------------------------------------------------
 
@@ -125,19 +130,21 @@ class MessageTemplate:
         head = message.as_bytes()
         return head[: head.index(b"\r\n\r\n") + 2]
 
-    def _encode_body(self, parts: list[_Part]) -> tuple[list[bytes | tuple[str, bool]], list[_Part]]:
-        """Body as literal byte runs and (placeholder, escape) slots, in order."""
+    def _encode_body(self, parts: list[_Part], *, seven_bit: bool) -> tuple[list[bytes | tuple[str, bool]], bool]:
+        """Body as literal byte runs and (placeholder, escape) slots, in order; and whether any
+        part is 8bit. With `seven_bit`, 8bit parts become quoted-printable slow-path slots."""
         segments: list[bytes | tuple[str, bool]] = []
-        slow: list[_Part] = []
-        for part in parts:
+        eight_bit = False
+        for index, part in enumerate(parts):
             folded = _fold(part.text)
             head = f"--{self.boundary}\r\nContent-Type: {part.content_type}; charset=\"utf-8\"\r\n"
-            if folded is None:
-                slow.append(part)
+            if folded is None or (seven_bit and not folded.isascii()):
+                encoding = "base64" if folded is None else "quoted-printable"
                 segments.append(head.encode("ascii"))
-                segments.append(("\x00slow:" + part.content_type, False))
+                segments.append((f"\x00slow:{encoding}:{index}", False))
                 continue
             cte = "7bit" if folded.isascii() else "8bit"
+            eight_bit = eight_bit or cte == "8bit"
             segments.append(f"{head}Content-Transfer-Encoding: {cte}\r\n\r\n".encode("ascii"))
             position = 0
             for match in PLACEHOLDER.finditer(folded):
@@ -152,17 +159,18 @@ class MessageTemplate:
                 merged[-1] = merged[-1] + segment
             else:
                 merged.append(segment)
-        return merged, slow
+        return merged, eight_bit
 
     # --- per message ----------------------------------------------------------------------
 
     def personalise(self, *, to: str, values: Mapping[str, str], message_id: str,
-                    date: str | None = None) -> bytes:
+                    date: str | None = None, seven_bit: bool = False) -> bytes:
         """The complete message for one subscriber, as bytes with CRLF line endings.
 
         `values` must hold every placeholder the parts use; `message_id` is without brackets
         and should be stable per delivery so a retried send carries the same id.
-        Raises DeliveryError when a placeholder has no value.
+        `seven_bit=True` is for servers without 8BITMIME: 8bit parts go quoted-printable
+        (slower). Raises DeliveryError when a placeholder has no value.
         """
         missing = self.placeholders - values.keys()
         if missing:
@@ -181,7 +189,12 @@ class MessageTemplate:
         head.append(self._static_headers)
         head.append(_CRLF)
         escaped: dict[str, str] = {}
-        for segment in self._segments:
+        segments = self._segments
+        if seven_bit and self.eight_bit:
+            if self._segments_7bit is None:
+                self._segments_7bit = self._encode_body(self._parts, seven_bit=True)[0]
+            segments = self._segments_7bit
+        for segment in segments:
             if isinstance(segment, bytes):
                 head.append(segment)
                 continue
@@ -197,12 +210,19 @@ class MessageTemplate:
                 head.append(values[name].encode("utf-8"))
         return b"".join(head)
 
-    def _slow_part(self, content_type: str, values: Mapping[str, str]) -> bytes:
-        part = next(p for p in self._slow_parts if p.content_type == content_type)
+    def _slow_part(self, slot: str, values: Mapping[str, str]) -> bytes:
+        encoding, _, index = slot.partition(":")
+        part = self._parts[int(index)]
         quote = html.escape if part.escape else (lambda v: v)
         text = PLACEHOLDER.sub(lambda m: quote(values[m.group(1)]), part.text)
-        encoded = base64.encodebytes(text.encode("utf-8")).replace(b"\n", _CRLF)
-        return b"Content-Transfer-Encoding: base64\r\n\r\n" + encoded
+        if encoding == "quoted-printable":
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", _CRLF)
+            if not encoded.endswith(_CRLF):
+                encoded += _CRLF
+        else:
+            encoded = base64.encodebytes(text.encode("utf-8")).replace(b"\n", _CRLF)
+        return f"Content-Transfer-Encoding: {encoding}\r\n\r\n".encode("ascii") + encoded
 
 
 def _to_header(address: str) -> bytes:
@@ -248,3 +268,22 @@ class DkimSigner:
             raise DeliveryError(f"DKIM signing failed: {exc}") from None
         return header.replace(b"\n", b"\r\n").replace(b"\r\r\n", b"\r\n") + message
 
+
+
+def list_id_for(name: str, sender: str) -> str:
+    """The List-Id (RFC 2919) of a newsletter: its name and a dotted id under the sender's domain."""
+    slug = "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split()) or "newsletter"
+    label = name.replace('"', "").replace("<", "").replace(">", "").strip()
+    return f"{label} <{slug[:60].strip('-')}.{sender_domain(sender)}>"
+
+
+def issue_template(settings, *, subject: str, html_body: str, text_body: str) -> MessageTemplate:  # noqa: ANN001
+    """The MessageTemplate of an issue as readers get it, from the newsletter's settings.
+
+    The sender, proofs and the preview (`sample.eml`) all build messages through this, so
+    From, Reply-To, List-Id and the mailto unsubscribe address are the same everywhere.
+    """
+    address = parseaddr(settings.sender)[1] or "newsletter@localhost"
+    return MessageTemplate(subject=subject, sender=settings.sender, html_body=html_body, text_body=text_body,
+                           list_id=list_id_for(settings.name, settings.sender), reply_to=settings.reply_to,
+                           unsubscribe_mailto=f"{address}?subject=unsubscribe")

@@ -1,0 +1,152 @@
+"""`digest send`, and the delivery side of issues: `digest issue queue` and `digest issue proof`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Optional
+
+import typer
+
+from digest.cli.context import app_context
+from digest.cli.output import print_json
+
+
+def _say(ctx: typer.Context, text: str) -> None:
+    if not app_context(ctx).quiet:
+        typer.echo(text)
+
+
+class _Bar:
+    """A rich progress bar on stderr: settled deliveries, messages per second, ETA."""
+
+    def __init__(self) -> None:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.text import Text
+
+        from digest.cli.output import error_console
+
+        class Rate(ProgressColumn):
+            def render(self, task) -> Text:  # noqa: ANN001
+                speed = task.finished_speed or task.speed
+                return Text(f"{speed:,.0f} msg/s" if speed else "– msg/s")
+
+        self.progress = Progress(TextColumn("sending"), BarColumn(), MofNCompleteColumn(), Rate(),
+                                 TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                                 console=error_console(), transient=False)
+        self.task: Any = None
+
+    def start(self, total: int) -> None:
+        self.task = self.progress.add_task("sending", total=total or None)
+        self.progress.start()
+
+    def advance(self, outcome: str) -> None:
+        self.progress.advance(self.task)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def send(
+    ctx: typer.Context,
+    issue: Optional[int] = typer.Option(None, "--issue", help="Only this issue (default: every issue being sent)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Parallel SMTP connections (default: send.workers)."),
+    rate: Optional[float] = typer.Option(None, "--rate", help="Messages per second overall, 0 for no limit (default: send.rate)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Write each message to outbox/<issue>/messages/ instead; deliveries stay queued."),
+    no_wait: bool = typer.Option(False, "--no-wait", help="End when nothing is due now instead of waiting for retries."),
+    json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Deliver the queued issues over SMTP (DIGEST_SMTP_URL), each reader once.
+
+    Failures that may pass (4xx, dropped connections, timeouts) are retried with backoff;
+    permanent ones (5xx) are recorded and count as bounces. Safe to stop at any moment and run
+    again: it resumes where it stopped. --dry-run sends nothing and records nothing: the
+    messages go to .eml files and every delivery stays queued for the real run.
+
+    Example: digest send --workers 4 --rate 50
+    """
+    from digest.sender import send_queued
+
+    state = app_context(ctx)
+    bar = _Bar() if sys.stderr.isatty() and not state.quiet and not json_output else None
+    try:
+        report = send_queued(settings=state.settings, engine=state.engine, issue_number=issue, workers=workers,
+                             rate=rate, dry_run=dry_run, wait=not no_wait, progress=bar)
+    finally:
+        if bar is not None:
+            bar.stop()
+    if json_output:
+        print_json(report.to_json())
+        return
+    if not report.issues:
+        _say(ctx, "nothing to send: no issue is queued (queue one with `digest issue queue N`)")
+        return
+    if report.dry_run:
+        where = ", ".join(report.folders)
+        _say(ctx, f"dry run: wrote {report.written} message(s) to {where} in {report.elapsed:.1f} s; "
+                  f"nothing was sent and every delivery stays queued"
+                  + (f" ({report.skipped} subscriber(s) no longer active would be skipped)" if report.skipped else ""))
+        return
+    bounced = f" ({report.bounced} subscriber(s) now bounced)" if report.bounced else ""
+    _say(ctx, f"sent {report.sent}, failed {report.failed}{bounced}, retried {report.retried}, "
+              f"skipped {report.skipped} in {report.elapsed:.1f} s ({report.rate:,.0f} messages/s)")
+    for number in report.completed:
+        _say(ctx, f"issue {number} is sent")
+    if report.waiting:
+        when = f" (next at {report.next_retry_at:%Y-%m-%d %H:%M:%S} UTC)" if report.next_retry_at else ""
+        _say(ctx, f"{report.waiting} deliver{'y waits' if report.waiting == 1 else 'ies wait'} for a retry{when}: "
+                  "run `digest send` again")
+
+
+def queue(
+    ctx: typer.Context,
+    issue: int = typer.Argument(..., metavar="ISSUE", help="The issue number."),
+    json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Freeze a ready issue's rendered parts and queue one delivery per active subscriber.
+
+    Running it again adds deliveries only for subscribers who became active since; the frozen
+    parts are never rendered again. `digest send` delivers the queue.
+
+    Example: digest issue queue 12
+    """
+    from digest.outbox import queue_issue
+
+    state = app_context(ctx)
+    report = queue_issue(engine=state.engine, settings=state.settings, number=issue)
+    if json_output:
+        print_json(report.to_json())
+        return
+    _say(ctx, f"issue {report.number}: {report.added} new deliver{'y' if report.added == 1 else 'ies'} queued "
+              f"({report.queued} waiting, {report.total} in all); status {report.status}; "
+              f"parts frozen in {report.folder}")
+
+
+def proof(
+    ctx: typer.Context,
+    issue: int = typer.Argument(..., metavar="ISSUE", help="The issue number."),
+    to: list[str] = typer.Option([], "--to", metavar="ADDRESS", help="Where to send it (repeat for more; default: `editor`)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Send a proof of an issue exactly as readers will get it, subject marked "[Proof]".
+
+    Links work (signed for a proof reader that belongs to nobody: votes and unsubscribes from
+    a proof change nothing). No delivery or subscriber is touched.
+
+    Example: digest issue proof 12 --to editor@example.org
+    """
+    from digest.sender import send_proof
+
+    state = app_context(ctx)
+    addresses = [part.strip() for value in to for part in value.split(",") if part.strip()]
+    if not addresses and state.settings.editor:
+        addresses = [state.settings.editor]
+    report = send_proof(settings=state.settings, engine=state.engine, number=issue, to=addresses)
+    if json_output:
+        print_json(report.to_json())
+        return
+    _say(ctx, f"proof of issue {issue} sent to {', '.join(report.sent)}: {report.subject}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("send")(send)

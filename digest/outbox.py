@@ -1,0 +1,278 @@
+"""The outbox: an issue's frozen parts, its manifest, and queueing its deliveries.
+
+`outbox/<number>/` holds what render wrote (email.html, email.txt with link placeholders, and
+the preview files). Queueing freezes the mailed parts: `manifest.json` records the subject,
+the comparisons, and the SHA-256 of each mailed part, and from then on those bytes are what
+every subscriber gets. Queueing again never re-renders; the sender refuses parts whose hash no
+longer matches.
+
+Deliveries are created by one INSERT ... SELECT over the active subscribers, guarded by the
+unique (issue, subscriber) constraint with ON CONFLICT DO NOTHING, so queueing twice, or
+concurrently, never makes twins: it only adds the subscribers who became active since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from digest.errors import DeliveryError, NotFoundError, StateError
+from digest.links import PLACEHOLDER, vote_name
+from digest.models import (Comparison, Delivery, DeliveryStatus, Issue, IssueComparison, IssueStatus,
+                           Review, Subscriber, SubscriberStatus, Tool, utcnow)
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from digest.config import Reviewer, Settings
+
+MANIFEST = "manifest.json"
+HTML_PART = "email.html"
+TEXT_PART = "email.txt"
+MAILED_PARTS = (HTML_PART, TEXT_PART)
+MESSAGES_DIR = "messages"
+MANIFEST_FORMAT = 1
+
+
+def issue_folder(settings: Settings, number: int) -> Path:
+    return settings.outbox_dir / str(number)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class FrozenIssue:
+    """An issue's mailed parts as frozen at queue time, checked against the manifest."""
+
+    number: int
+    subject: str
+    comparison_ids: tuple[int, ...]
+    html: str
+    text: str
+    folder: Path
+    manifest: dict[str, Any]
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a frozen issue folder, None when the issue has not been frozen."""
+    path = folder / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DeliveryError(f"{path}: unreadable manifest: {exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise DeliveryError(f"{path}: not a digest manifest (format {MANIFEST_FORMAT})")
+    return manifest
+
+
+def _check_placeholders(folder: Path, texts: dict[str, str], comparison_ids: Sequence[int]) -> list[str]:
+    known = {"unsubscribe", "web", "email"} | {vote_name(c, x) for c in comparison_ids for x in "ab"}
+    names: set[str] = set()
+    for part, text in texts.items():
+        used = set(PLACEHOLDER.findall(text))
+        strange = sorted(used - known)
+        if strange:
+            raise StateError(f"{folder / part} has a link placeholder for {strange[0]}, which issue "
+                             f"{folder.name} does not have", hint="render the issue again")
+        names |= used
+    return sorted(names)
+
+
+def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Sequence[int],
+           rendered_at: datetime | None = None) -> dict[str, Any]:
+    """Freeze the rendered parts of issue `number` and return the manifest.
+
+    A folder that is already frozen is only checked (hashes must match), never rewritten.
+    Raises StateError when the parts are missing (not rendered) or changed since freezing.
+    """
+    folder = issue_folder(settings, number)
+    manifest = read_manifest(folder)
+    if manifest is not None:
+        verify_parts(folder, manifest)
+        return manifest
+    texts: dict[str, str] = {}
+    for part in MAILED_PARTS:
+        path = folder / part
+        if not path.is_file():
+            raise StateError(f"issue {number} has not been rendered: {path} is missing",
+                             hint=f"run `digest issue render {number}`")
+        texts[part] = path.read_text(encoding="utf-8")
+    placeholders = _check_placeholders(folder, texts, comparison_ids)
+    if "unsubscribe" not in placeholders:
+        raise StateError(f"issue {number} has no unsubscribe link in its parts", hint="render the issue again")
+    if rendered_at is None:
+        rendered_at = datetime.fromtimestamp((folder / HTML_PART).stat().st_mtime, UTC)
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "issue": number,
+        "subject": subject,
+        "comparison_ids": list(comparison_ids),
+        "rendered_at": rendered_at.isoformat(),
+        "frozen_at": utcnow().isoformat(),
+        "parts": {part: {"sha256": _sha256(folder / part), "bytes": (folder / part).stat().st_size}
+                  for part in MAILED_PARTS},
+        "placeholders": placeholders,
+        "counts": {"comparisons": len(comparison_ids), "deliveries": 0, "queue_runs": 0},
+    }
+    _write_json(folder / MANIFEST, manifest)
+    return manifest
+
+
+def verify_parts(folder: Path, manifest: dict[str, Any]) -> None:
+    """StateError when a mailed part is missing or differs from what the manifest froze."""
+    for part in MAILED_PARTS:
+        path = folder / part
+        expected = manifest.get("parts", {}).get(part, {}).get("sha256")
+        if not path.is_file():
+            raise StateError(f"{path} is missing, but issue {folder.name} was frozen with it",
+                             hint="restore the file from a backup; readers must all get the same bytes")
+        if _sha256(path) != expected:
+            raise StateError(f"{path} changed after issue {folder.name} was queued (its SHA-256 no longer "
+                             "matches manifest.json)", hint="restore the frozen file; readers must all get the same bytes")
+
+
+def load_frozen(settings: Settings, number: int) -> FrozenIssue:
+    """The frozen parts of issue `number`, verified; StateError if it was never queued."""
+    folder = issue_folder(settings, number)
+    manifest = read_manifest(folder)
+    if manifest is None:
+        raise StateError(f"issue {number} is not frozen: {folder / MANIFEST} is missing",
+                         hint=f"queue it with `digest issue queue {number}`")
+    verify_parts(folder, manifest)
+    return FrozenIssue(number=number, subject=manifest["subject"],
+                       comparison_ids=tuple(manifest["comparison_ids"]),
+                       html=(folder / HTML_PART).read_text(encoding="utf-8"),
+                       text=(folder / TEXT_PART).read_text(encoding="utf-8"),
+                       folder=folder, manifest=manifest)
+
+
+# --- readiness (until the editorial stage's require_ready lands on main) ---------------------
+
+def _get_issue(session: Session, number: int) -> Issue:
+    from sqlmodel import select
+
+    issue = session.exec(select(Issue).where(Issue.number == number)).first()
+    if issue is None:
+        raise NotFoundError(f"no issue {number}")
+    return issue
+
+
+def _comparison_ids(session: Session, issue: Issue) -> list[int]:
+    from sqlmodel import select
+
+    rows = session.exec(select(IssueComparison).where(IssueComparison.issue_id == issue.id)
+                        .order_by(IssueComparison.position, IssueComparison.id))
+    return [row.comparison_id for row in rows]
+
+
+def _require_ready(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) -> None:
+    from sqlmodel import select
+
+    ids = _comparison_ids(session, issue)
+    if not ids:
+        raise StateError(f"issue {issue.number} is not ready: no comparisons yet",
+                         hint="add one with `digest issue add`")
+    for comparison_id in ids:
+        comparison = session.get(Comparison, comparison_id)
+        given = {(r.reviewer, r.tool_id) for r in session.exec(select(Review).where(Review.comparison_id == comparison_id))}
+        for reviewer in panel:
+            for tool_id in (comparison.tool_a_id, comparison.tool_b_id):
+                if (reviewer.key, tool_id) not in given:
+                    tool = session.get(Tool, tool_id)
+                    raise StateError(f"issue {issue.number} is not ready: comparison {comparison_id} "
+                                     f"({comparison.title}): {reviewer.key} has not reviewed {tool.slug}",
+                                     hint=f"`digest issue show {issue.number}` lists what is missing")
+
+
+# --- queueing ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueReport:
+    number: int
+    added: int  # deliveries created by this run
+    total: int  # deliveries of the issue, whatever their status
+    queued: int  # still waiting to be sent
+    status: str
+    folder: Path
+    manifest: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"issue": self.number, "added": self.added, "total": self.total, "queued": self.queued,
+                "status": self.status, "folder": str(self.folder), "subject": self.manifest["subject"],
+                "parts": self.manifest["parts"]}
+
+
+def insert_deliveries(session: Session, issue_id: int) -> int:
+    """One delivery per active subscriber who has none for this issue; returns how many were added.
+
+    A single INSERT ... SELECT with ON CONFLICT DO NOTHING on (issue, subscriber): the unique
+    constraint, not a prior check, is what rules out twins.
+    """
+    from sqlalchemy import literal, select
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    table = Delivery.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = select(literal(issue_id), Subscriber.id, literal(DeliveryStatus.QUEUED.value), literal(0),
+                  literal(utcnow(), table.c.queued_at.type)).where(Subscriber.status == SubscriberStatus.ACTIVE.value)
+    statement = (insert(table)
+                 .from_select(["issue_id", "subscriber_id", "status", "attempts", "queued_at"], rows)
+                 .on_conflict_do_nothing(index_elements=["issue_id", "subscriber_id"]))
+    return session.execute(statement).rowcount or 0
+
+
+def queue_issue(*, engine: Engine, settings: Settings, number: int) -> QueueReport:
+    """`digest issue queue`: check readiness, freeze the parts, create the deliveries.
+
+    Only a ready issue queues (StateError naming what is missing). The issue goes to
+    `sending`; `digest send` (or the scheduler) delivers it. Safe to run again: it adds
+    deliveries only for subscribers who became active since.
+    """
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from digest.db import session_scope
+
+    with session_scope(engine) as session:
+        issue = _get_issue(session, number)
+        _require_ready(session=session, issue=issue, panel=settings.panel)
+        comparison_ids = _comparison_ids(session, issue)
+        subject = issue.subject
+    manifest = freeze(settings=settings, number=number, subject=subject, comparison_ids=comparison_ids)
+    with session_scope(engine, write=True) as session:
+        issue = _get_issue(session, number)
+        added = insert_deliveries(session, issue.id)
+        counts = dict(session.exec(select(Delivery.status, func.count()).where(Delivery.issue_id == issue.id)
+                                   .group_by(Delivery.status)).all())
+        now = utcnow()
+        if issue.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED) or (issue.status == IssueStatus.SENT and added):
+            issue.status = IssueStatus.SENDING.value
+            issue.queued_at = issue.queued_at or now
+            issue.updated_at = now
+            session.add(issue)
+        status = issue.status
+    total = sum(counts.values())
+    manifest["counts"] = {**manifest.get("counts", {}), "deliveries": total,
+                          "queue_runs": manifest.get("counts", {}).get("queue_runs", 0) + 1,
+                          "last_queued_at": utcnow().isoformat()}
+    _write_json(issue_folder(settings, number) / MANIFEST, manifest)
+    return QueueReport(number=number, added=added, total=total, queued=counts.get(DeliveryStatus.QUEUED.value, 0),
+                       status=status, folder=issue_folder(settings, number), manifest=manifest)

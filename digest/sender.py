@@ -1,0 +1,569 @@
+"""`digest send`: deliver queued deliveries from the frozen parts, fast, exactly once per reader.
+
+The main thread claims batches of due deliveries (see `digest.deliveries`) and hands them to
+`workers` threads; each thread owns one Transport (one SMTP connection, reused), builds each
+message from the issue's frozen parts by substituting that subscriber's signed links
+(`digest.message.MessageTemplate` + `digest.links.Personaliser`), waits for the run's token
+bucket (`rate` messages per second overall), sends, and records the outcome at once:
+
+    accepted                     sent (with its Message-ID), in its own transaction
+    4xx, dropped, timed out      retried later with exponential backoff and jitter, up to
+                                 `send.retries` retries, then failed
+    5xx                          failed with the server's reply; a bounce for the subscriber,
+                                 bounced after `send.bounce_after` of them
+    subscriber no longer active  skipped, never mailed
+
+The run continues until nothing is queued (waiting for due retries unless `wait=False`), then
+marks finished issues `sent`. Killed at any moment it loses nothing: unsent deliveries stay
+queued, and the next run sends them. Only a message accepted by the server whose record did not
+reach the database is sent twice: at most one per worker per crash.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime, parseaddr
+from typing import TYPE_CHECKING, Any, Protocol
+
+from digest.deliveries import DeliveryStore, Job, queued_jobs
+from digest.errors import ConfigError, DeliveryError, NotFoundError, StateError
+from digest.links import Personaliser
+from digest.message import DkimSigner, MessageTemplate, issue_template, message_id_for, sender_domain
+from digest.models import IssueStatus, SubscriberStatus
+from digest.outbox import FrozenIssue, load_frozen
+from digest.tokens import Signer
+from digest.transport import (EmlWriter, PermanentFailure, SmtpTransport, TransientFailure, Transport, Unreachable,
+                              parse_smtp_url)
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from digest.config import Settings
+
+RECONNECT_TRIES = 3  # an unreachable server is tried this many more times, 0.5 s, 1 s, 2 s apart
+
+
+class Progress(Protocol):
+    """What the CLI shows while a run goes: a total, then one call per settled delivery."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, outcome: str) -> None: ...
+
+
+class _NoProgress:
+    def start(self, total: int) -> None:
+        return None
+
+    def advance(self, outcome: str) -> None:
+        return None
+
+
+@dataclass
+class SendReport:
+    """What a run did. `retried` counts attempts that will be tried again."""
+
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    skipped: int = 0
+    bounced: int = 0
+    written: int = 0
+    waiting: int = 0  # deliveries still queued for a later retry when the run ended
+    next_retry_at: datetime | None = None
+    completed: list[int] = field(default_factory=list)  # issues that became sent
+    issues: list[int] = field(default_factory=list)
+    elapsed: float = 0.0
+    dry_run: bool = False
+    folders: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        done = self.written if self.dry_run else self.sent
+        return done / self.elapsed if self.elapsed > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sent": self.sent, "failed": self.failed, "retried": self.retried, "skipped": self.skipped,
+                "bounced": self.bounced, "written": self.written, "waiting": self.waiting,
+                "next_retry_at": self.next_retry_at, "completed_issues": self.completed, "issues": self.issues,
+                "elapsed": round(self.elapsed, 3), "rate": round(self.rate, 1), "dry_run": self.dry_run,
+                "folders": self.folders}
+
+
+class TokenBucket:
+    """`rate` tokens per second shared by all workers, bursts up to `capacity`.
+
+    Its own accounting proves the limit: after any run, `granted <= capacity + rate * elapsed`.
+    A rate of 0 means unlimited.
+    """
+
+    def __init__(self, rate: float, *, capacity: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.capacity = capacity if capacity is not None else max(1.0, rate / 10)
+        self._tokens = self.capacity
+        self._clock = clock
+        self.started = clock()
+        self._last = self.started
+        self.granted = 0
+        self._lock = threading.Lock()
+
+    def take(self, stop: threading.Event | None = None) -> bool:
+        """Wait for a token; False if `stop` was set meanwhile."""
+        if self.rate <= 0:
+            self.granted += 1
+            return True
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    self.granted += 1
+                    return True
+                wait = (1 - self._tokens) / self.rate
+            if stop is not None:
+                if stop.wait(wait):
+                    return False
+            else:
+                time.sleep(wait)
+
+
+# --- building messages --------------------------------------------------------------------------
+
+def make_signer(settings: Settings) -> Signer:
+    if not settings.secret_key:
+        raise ConfigError("no secret key to sign links with", key="secret_key",
+                          hint="run `digest init` (it creates .digest-secret) or set DIGEST_SECRET_KEY")
+    return Signer(settings.secret_key)
+
+
+def make_dkim(settings: Settings) -> DkimSigner | None:
+    """The DKIM signer when send.dkim_domain, dkim_selector and dkim_key_file are all set."""
+    send = settings.send
+    given = [bool(send.dkim_domain), bool(send.dkim_selector), bool(send.dkim_key_file)]
+    if not any(given):
+        return None
+    if not all(given):
+        raise ConfigError("dkim_domain, dkim_selector and dkim_key_file go together", key="send.dkim_*")
+    path = settings.home / send.dkim_key_file
+    try:
+        key = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the DKIM key: {exc.strerror}", key="send.dkim_key_file") from None
+    return DkimSigner(domain=send.dkim_domain, selector=send.dkim_selector, private_key=key)
+
+
+class Composer:
+    """One issue's messages: the template encoded once, then per subscriber links and headers."""
+
+    def __init__(self, *, settings: Settings, frozen: FrozenIssue, signer: Signer,
+                 dkim: DkimSigner | None = None, subject_prefix: str = "") -> None:
+        self.number = frozen.number
+        self.template: MessageTemplate = issue_template(settings, subject=subject_prefix + frozen.subject,
+                                                        html_body=frozen.html, text_body=frozen.text)
+        self.personaliser = Personaliser(base_url=settings.base_url, signer=signer, issue_number=frozen.number,
+                                         comparison_ids=frozen.comparison_ids)
+        self.dkim = dkim
+        self.domain = sender_domain(settings.sender)
+        self._salt = settings.secret_key
+        self._date = ("", 0)
+
+    def message_id(self, delivery_id: int) -> str:
+        return message_id_for(issue_number=self.number, delivery_id=delivery_id, domain=self.domain, salt=self._salt)
+
+    def _now(self) -> str:
+        second = int(time.time())
+        if self._date[1] != second:
+            self._date = (format_datetime(datetime.fromtimestamp(second, UTC)), second)
+        return self._date[0]
+
+    def compose(self, *, subscriber_id: int, email: str, message_id: str, seven_bit: bool = False) -> bytes:
+        raw = self.template.personalise(to=email, values=self.personaliser.values(subscriber_id, email),
+                                        message_id=message_id, date=self._now(), seven_bit=seven_bit)
+        return self.dkim.sign(raw) if self.dkim is not None else raw
+
+
+def smtp_transport_factory(settings: Settings) -> Callable[[], Transport]:
+    """A factory of SMTP transports per `smtp.url` (the EHLO name is resolved once)."""
+    import socket
+
+    target = parse_smtp_url(settings.smtp.url, timeout=settings.smtp.timeout,
+                            helo=settings.smtp.helo or socket.getfqdn())
+    return lambda: SmtpTransport(target)
+
+
+def envelope_sender(settings: Settings) -> str:
+    """The MAIL FROM address (where bounces go): the address part of `sender`."""
+    address = parseaddr(settings.sender)[1]
+    if not address or "@" not in address:
+        raise ConfigError(f"{settings.sender!r} has no usable address", key="sender")
+    return address
+
+
+# --- the worker pool ----------------------------------------------------------------------------
+
+class _Pool:
+    """`workers` threads, each with its own transport, fed through a small bounded queue."""
+
+    def __init__(self, *, workers: int, factory: Callable[[], Transport], store: Any,
+                 composers: dict[int, Composer], bucket: TokenBucket, sender: str, report: SendReport,
+                 progress: Progress, stop: threading.Event) -> None:
+        self.store = store
+        self.composers = composers
+        self.bucket = bucket
+        self.sender = sender
+        self.report = report
+        self.progress = progress
+        self.stop = stop
+        self.fatal: DeliveryError | None = None
+        self.returned: list[Job] = []
+        self._jobs: queue.Queue[Job | None] = queue.Queue(maxsize=workers * 2)
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._pending = 0
+        self._threads = [threading.Thread(target=self._work, args=(factory(),), name=f"digest-sender-{n}", daemon=True)
+                         for n in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, job: Job) -> None:
+        with self._lock:
+            self._pending += 1
+        self._jobs.put(job)
+
+    def wait_idle(self) -> None:
+        with self._idle:
+            while self._pending:
+                self._idle.wait(0.5)
+
+    def shutdown(self) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def _count(self, outcome: str) -> None:
+        with self._lock:
+            setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+        if outcome in ("sent", "failed", "skipped", "written"):
+            self.progress.advance(outcome)
+
+    def _work(self, transport: Transport) -> None:
+        try:
+            while True:
+                job = self._jobs.get()
+                if job is None:
+                    return
+                try:
+                    if self.fatal is not None or self.stop.is_set():
+                        self.give_back(job)
+                    else:
+                        self._deliver(transport, job)
+                except DeliveryError as exc:
+                    self._fail(exc, job)
+                except Exception as exc:  # a bug must stop the run, not pass silently
+                    self._fail(DeliveryError(f"internal error in a sender thread: {type(exc).__name__}: {exc}"), job)
+                finally:
+                    with self._idle:
+                        self._pending -= 1
+                        self._idle.notify_all()
+        finally:
+            transport.close()
+
+    def give_back(self, job: Job) -> None:
+        with self._lock:
+            self.returned.append(job)
+
+    def _fail(self, exc: DeliveryError, job: Job) -> None:
+        with self._lock:
+            if self.fatal is None:
+                self.fatal = exc
+            self.returned.append(job)
+        self.stop.set()
+
+    def _deliver(self, transport: Transport, job: Job) -> None:
+        if job.subscriber_status != SubscriberStatus.ACTIVE:
+            self.store.record_skipped(job, f"subscriber is {job.subscriber_status}")
+            self._count("skipped")
+            return
+        if not self.bucket.take(self.stop):
+            self.give_back(job)
+            return
+        composer = self.composers[job.issue_id]
+        message_id = composer.message_id(job.delivery_id)
+        for attempt in range(RECONNECT_TRIES + 1):
+            try:
+                transport.open()
+                raw = composer.compose(subscriber_id=job.subscriber_id, email=job.email, message_id=message_id,
+                                       seven_bit=not transport.eight_bit_mime)
+                transport.send(sender=self.sender, recipient=job.email, message=raw, issue=composer.number,
+                               delivery=job.delivery_id)
+            except Unreachable:
+                if attempt == RECONNECT_TRIES or self.stop.wait(0.5 * 2 ** attempt):
+                    raise
+                continue
+            except TransientFailure as failure:
+                retry_at = self.store.record_transient(job, failure.reply)
+                self._count("retried" if retry_at is not None else "failed")
+                return
+            except PermanentFailure as failure:
+                if self.store.record_permanent(job, failure.reply):
+                    self._count("bounced")
+                self._count("failed")
+                return
+            self.store.record_sent(job, message_id)
+            self._count("written" if self.report.dry_run else "sent")
+            return
+
+
+class _DryRunStore:
+    """The queue as a dry run sees it: read-only pages, nothing claimed or recorded."""
+
+    def __init__(self, engine: Engine, store: DeliveryStore) -> None:
+        self.engine = engine
+        self._store = store
+        self._after: dict[int, int] = {}
+
+    def claim(self, issue_id: int, limit: int) -> list[Job]:
+        with self.engine.connect() as conn:
+            jobs = queued_jobs(conn, issue_id=issue_id, after=self._after.get(issue_id, 0), limit=limit)
+        if jobs:
+            self._after[issue_id] = jobs[-1].delivery_id
+        return jobs
+
+    def record_sent(self, job: Job, message_id: str) -> None:
+        return None
+
+    def record_skipped(self, job: Job, reason: str) -> None:
+        return None
+
+    def record_transient(self, job: Job, reply: str) -> None:
+        return None
+
+    def record_permanent(self, job: Job, reply: str) -> bool:
+        return False
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+def _issues(store: DeliveryStore, engine: Engine, issue_number: int | None) -> list[tuple[int, int]]:
+    issues = store.sending_issues()
+    if issue_number is not None and not issues:
+        from sqlalchemy import select
+
+        from digest.models import Issue
+
+        with engine.connect() as conn:
+            row = conn.execute(select(Issue.__table__.c.status).where(Issue.__table__.c.number == issue_number)).first()
+        if row is None:
+            raise NotFoundError(f"no issue {issue_number}")
+        if row.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
+            raise StateError(f"issue {issue_number} is not queued (it is {row.status})",
+                             hint=f"queue it with `digest issue queue {issue_number}`")
+    return issues
+
+
+def send_queued(*, settings: Settings, engine: Engine, issue_number: int | None = None,
+                workers: int | None = None, rate: float | None = None, dry_run: bool = False,
+                wait: bool = True, transport_factory: Callable[[], Transport] | None = None,
+                progress: Progress | None = None, stop: threading.Event | None = None,
+                bucket: TokenBucket | None = None) -> SendReport:
+    """Deliver every due queued delivery of the sending issues (or of issue `issue_number`).
+
+    `dry_run` writes each message to outbox/<issue>/messages/ instead and leaves every
+    delivery queued. `wait` keeps the run going until retries that come due are done.
+    Raises StateError when another sender holds the SQLite lease or the issue is not queued,
+    ConfigError for bad settings, DeliveryError when the server cannot be used at all (the
+    deliveries not yet tried stay queued, uncharged).
+    """
+    workers = workers or settings.send.workers
+    if workers < 1:
+        raise ConfigError("must be at least 1", key="--workers")
+    rate = settings.send.rate if rate is None else rate
+    if rate < 0:
+        raise ConfigError("must not be negative", key="--rate")
+    started = time.monotonic()
+    stop = stop or threading.Event()
+    progress = progress or _NoProgress()
+    report = SendReport(dry_run=dry_run)
+    sender = envelope_sender(settings)
+    signer = make_signer(settings)
+    dkim = make_dkim(settings)
+    store = DeliveryStore(engine, lease=settings.send.lease, retries=settings.send.retries,
+                          retry_delay=settings.send.retry_delay, bounce_after=settings.send.bounce_after,
+                          issue_number=issue_number)
+    issues = _issues(store, engine, issue_number)
+    report.issues = [number for _id, number in issues]
+    composers = {issue_id: Composer(settings=settings, frozen=load_frozen(settings, number), signer=signer, dkim=dkim)
+                 for issue_id, number in issues}
+    batch = max(1, settings.send.batch)
+    if rate > 0:  # a claim should not outlive its lease
+        batch = max(1, min(batch, int(rate * settings.send.lease / 2)))
+    if dry_run:
+        writer = EmlWriter(settings.outbox_dir)
+        report.folders = [str(writer.folder(number)) for _id, number in issues]
+        work_store: Any = _DryRunStore(engine, store)
+        factory = transport_factory or (lambda: writer)
+        wait = False
+    else:
+        store.acquire_sender_lease()
+        work_store = store
+        factory = transport_factory or smtp_transport_factory(settings)
+    due, waiting = store.count_queued()
+    progress.start(due if dry_run else due + waiting)
+    pool = _Pool(workers=workers, factory=factory, store=work_store, composers=composers,
+                 bucket=bucket or TokenBucket(0 if dry_run else rate), sender=sender, report=report,
+                 progress=progress, stop=stop)
+    try:
+        _run(store=store, work_store=work_store, pool=pool, issues=issues, batch=batch, wait=wait and not dry_run,
+             stop=stop)
+    finally:
+        stop.set()
+        pool.shutdown()
+        if not dry_run:
+            store.release(pool.returned)
+            report.completed = store.complete_issues()
+            store.release_sender_lease()
+        report.elapsed = time.monotonic() - started
+    if pool.fatal is not None:
+        raise pool.fatal
+    if not dry_run:
+        report.waiting = store.count_queued()[1]
+        report.next_retry_at = store.next_retry_at() if report.waiting else None
+    return report
+
+
+def _run(*, store: DeliveryStore, work_store: Any, pool: _Pool, issues: list[tuple[int, int]], batch: int,
+         wait: bool, stop: threading.Event) -> None:
+    while not stop.is_set():
+        for issue_id, _number in issues:
+            while not stop.is_set():
+                jobs = work_store.claim(issue_id, batch)
+                if not jobs:
+                    break
+                if work_store is store:
+                    store.renew()
+                for index, job in enumerate(jobs):
+                    if stop.is_set():
+                        for unsent in jobs[index:]:
+                            pool.give_back(unsent)
+                        break
+                    pool.submit(job)
+        pool.wait_idle()
+        if stop.is_set() or work_store is not store:
+            return
+        store.complete_issues()
+        due, waiting = store.count_queued()
+        if due:
+            store.new_pass()
+            continue
+        if not waiting or not wait:
+            return
+        next_at = store.next_retry_at()
+        while next_at is not None and not stop.is_set():
+            remaining = (next_at - datetime.now(UTC)).total_seconds()
+            if remaining <= 0:
+                break
+            stop.wait(min(remaining, 30.0))
+            store.renew()
+        store.new_pass()
+
+
+# --- proofs -------------------------------------------------------------------------------------
+
+PROOF_SUBSCRIBER_ID = 0  # links in a proof are signed for this id: they verify, and act on no one
+
+
+@dataclass
+class ProofReport:
+    number: int
+    subject: str
+    sent: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    frozen: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"issue": self.number, "subject": self.subject, "sent": self.sent, "failed": self.failed,
+                "frozen": self.frozen}
+
+
+def proof_parts(*, settings: Settings, engine: Engine, number: int) -> tuple[FrozenIssue, bool]:
+    """The parts a proof shows: the frozen ones once queued, else the last render in the outbox."""
+    from sqlmodel import select
+
+    from digest.db import session_scope
+    from digest.models import Issue, IssueComparison
+    from digest.outbox import HTML_PART, MANIFEST, TEXT_PART, issue_folder
+
+    folder = issue_folder(settings, number)
+    if (folder / MANIFEST).exists():
+        return load_frozen(settings, number), True
+    with session_scope(engine) as session:
+        issue = session.exec(select(Issue).where(Issue.number == number)).first()
+        if issue is None:
+            raise NotFoundError(f"no issue {number}")
+        ids = tuple(row.comparison_id for row in session.exec(
+            select(IssueComparison).where(IssueComparison.issue_id == issue.id)
+            .order_by(IssueComparison.position, IssueComparison.id)))
+        subject = issue.subject
+    texts = {}
+    for part in (HTML_PART, TEXT_PART):
+        path = folder / part
+        if not path.is_file():
+            raise StateError(f"issue {number} has not been rendered: {path} is missing",
+                             hint=f"run `digest issue render {number}`")
+        texts[part] = path.read_text(encoding="utf-8")
+    return FrozenIssue(number=number, subject=subject, comparison_ids=ids, html=texts[HTML_PART],
+                       text=texts[TEXT_PART], folder=folder, manifest={}), False
+
+
+def send_proof(*, settings: Settings, engine: Engine, number: int, to: list[str],
+               transport: Transport | None = None) -> ProofReport:
+    """Send issue `number` as readers get it, subject prefixed "[Proof] ", to `to`.
+
+    Links are signed for subscriber id 0 (PROOF_SUBSCRIBER_ID): they verify, so the web app
+    shows what a reader would see, but they belong to nobody and act on no one. Touches no
+    delivery and no subscriber. Raises ValidationError for a bad address and DeliveryError if
+    any proof was not accepted (the report of the others is in the message).
+    """
+    import uuid
+
+    from digest.subscribers import check_address
+
+    addresses = [check_address(text).email for text in to]
+    if not addresses:
+        from digest.errors import ValidationError
+
+        raise ValidationError("no address to send the proof to", hint="give --to ADDRESS (or set `editor`)")
+    frozen, is_frozen = proof_parts(settings=settings, engine=engine, number=number)
+    composer = Composer(settings=settings, frozen=frozen, signer=make_signer(settings), dkim=make_dkim(settings),
+                        subject_prefix="[Proof] ")
+    report = ProofReport(number=number, subject=composer.template.subject, frozen=is_frozen)
+    transport = transport or smtp_transport_factory(settings)()
+    sender = envelope_sender(settings)
+    try:
+        transport.open()
+        for address in addresses:
+            message_id = f"proof.{number}.{uuid.uuid4().hex[:16]}@{composer.domain}"
+            raw = composer.compose(subscriber_id=PROOF_SUBSCRIBER_ID, email=address, message_id=message_id,
+                                   seven_bit=not transport.eight_bit_mime)
+            try:
+                transport.send(sender=sender, recipient=address, message=raw, issue=number)
+            except (TransientFailure, PermanentFailure) as failure:
+                report.failed[address] = failure.reply
+            else:
+                report.sent.append(address)
+    finally:
+        transport.close()
+    if report.failed:
+        details = "; ".join(f"{address}: {reply}" for address, reply in report.failed.items())
+        sent = f" (sent to {', '.join(report.sent)})" if report.sent else ""
+        raise DeliveryError(f"the proof was not accepted for {details}{sent}")
+    return report

@@ -1,0 +1,124 @@
+"""A loopback SMTP server (aiosmtpd) for the demo, the tests and the benchmark.
+
+`start_sink()` runs one on 127.0.0.1 on an ephemeral port in a background thread and returns
+it; `sink.messages` holds what arrived (unless `keep=False`, which only counts, for
+benchmarks). `python -m digest.smtpsink [--port N] [--discard]` runs one in its own process and
+prints `PORT <n>` once it listens, until stdin closes or it is terminated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message as the server got it."""
+
+    mail_from: str
+    recipients: tuple[str, ...]
+    data: bytes
+    mail_options: tuple[str, ...] = ()
+
+
+@dataclass
+class Recorder:
+    """An aiosmtpd handler that accepts everything and keeps (or only counts) it."""
+
+    keep: bool = True
+    messages: list[Received] = field(default_factory=list)
+    count: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.keep:
+            received = Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content),
+                                tuple(envelope.mail_options))
+            with self._lock:
+                self.messages.append(received)
+        with self._lock:
+            self.count += 1
+        return "250 2.0.0 Accepted"
+
+
+class LoopbackController(Controller):
+    """An aiosmtpd Controller that can listen on port 0 and learns the port it got."""
+
+    def _create_server(self):  # noqa: ANN202
+        return self._bind()
+
+    async def _bind(self) -> asyncio.AbstractServer:
+        server = await self.loop.create_server(self._factory_invoker, host=self.hostname, port=self.port,
+                                               ssl=self.ssl_context)
+        self.port = server.sockets[0].getsockname()[1]
+        return server
+
+
+class Sink:
+    """A running loopback server; use as a context manager or call `stop()`."""
+
+    def __init__(self, controller: LoopbackController, handler: Any) -> None:
+        self.controller = controller
+        self.handler = handler
+
+    @property
+    def port(self) -> int:
+        return self.controller.port
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.handler.messages
+
+    def url(self, scheme: str = "smtp", userinfo: str = "", query: str = "") -> str:
+        who = f"{userinfo}@" if userinfo else ""
+        return f"{scheme}://{who}127.0.0.1:{self.port}" + (f"?{query}" if query else "")
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def __enter__(self) -> Sink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_sink(handler: Any = None, *, keep: bool = True, **smtp_options: Any) -> Sink:
+    """Start a server on 127.0.0.1:<ephemeral>; `smtp_options` go to aiosmtpd's SMTP (tls_context,
+    require_starttls, authenticator, decode_data, ...) or the Controller (ssl_context)."""
+    handler = handler if handler is not None else Recorder(keep=keep)
+    controller = LoopbackController(handler, hostname="127.0.0.1", port=0, **smtp_options)
+    controller.start()
+    return Sink(controller, handler)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m digest.smtpsink", description=__doc__)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--discard", action="store_true", help="count messages, keep none")
+    args = parser.parse_args(argv)
+    handler = Recorder(keep=not args.discard)
+    controller = LoopbackController(handler, hostname="127.0.0.1", port=args.port)
+    controller.start()
+    sys.stdout.write(f"PORT {controller.port}\n")
+    sys.stdout.flush()
+    try:
+        for line in sys.stdin:
+            if line.strip() == "count":
+                sys.stdout.write(f"COUNT {handler.count}\n")
+                sys.stdout.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()

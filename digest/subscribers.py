@@ -1,0 +1,445 @@
+"""The audience: subscribers, their statuses, suppressions, and CSV import and export.
+
+An address is checked for syntax only (email-validator, no network) and stored in its ASCII
+form; `email_key` (the address lowercased) is its identity, so `Ann@Example.com` and
+`ann@example.com` are one subscriber. Addresses with non-ASCII characters before the @ are
+refused: most mail servers cannot take them (they need SMTPUTF8).
+
+Statuses: pending (signed up on the web, not yet confirmed), active (gets issues),
+unsubscribed, bounced. Leaving (an unsubscribe link, `subscribers remove`, too many bounces)
+also writes a Suppression, and the suppression is what keeps an address out: an import skips
+it, `subscribers add` refuses it without `force`, and only the person themself lifts it by
+confirming a new web sign-up (`confirm_subscriber`). Every function here takes a session and
+leaves the transaction to the caller, so a refused command writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from digest.errors import NotFoundError, StateError, ValidationError
+from digest.models import Subscriber, SubscriberStatus, Suppression, utcnow
+
+_CHUNK = 500  # keys per IN (...) lookup: well under SQLite's variable limit
+_EMAIL_HEADERS = {"email", "e-mail", "email address", "e-mail address", "mail", "address", "emailaddress"}
+EXPORT_COLUMNS = ("email", "status", "source", "created_at", "confirmed_at", "unsubscribed_at",
+                  "bounce_count")
+
+
+@dataclass(frozen=True)
+class Address:
+    """A checked address: `email` as it is stored and mailed, `key` its identity."""
+
+    email: str
+    key: str
+
+
+def check_address(text: str) -> Address:
+    """The address in its stored form; ValidationError with the validator's reason otherwise."""
+    from email_validator import EmailNotValidError, validate_email
+
+    candidate = text.strip()
+    if not candidate:
+        raise ValidationError("empty address")
+    try:
+        checked = validate_email(candidate, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise ValidationError(f"{candidate!r} is not a valid address: {exc}") from None
+    email = checked.ascii_email or checked.normalized
+    return Address(email=email, key=email.lower())
+
+
+def subscriber_record(subscriber: Subscriber) -> dict[str, Any]:
+    """A subscriber as `--json` prints it."""
+    return {"id": subscriber.id, "email": subscriber.email, "status": subscriber.status,
+            "source": subscriber.source, "created_at": subscriber.created_at,
+            "confirmed_at": subscriber.confirmed_at, "unsubscribed_at": subscriber.unsubscribed_at,
+            "bounce_count": subscriber.bounce_count, "last_bounce": subscriber.last_bounce}
+
+
+def get_subscriber(session: Session, email: str) -> Subscriber:
+    """The subscriber with this address (any case); NotFoundError otherwise."""
+    key = email.strip().lower()
+    subscriber = session.exec(select(Subscriber).where(Subscriber.email_key == key)).first()
+    if subscriber is None:
+        raise NotFoundError(f"no subscriber {email.strip()!r}", hint="`digest subscribers list` shows them")
+    return subscriber
+
+
+def _lookup(session: Session, model: type, keys: Sequence[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for start in range(0, len(keys), _CHUNK):
+        chunk = keys[start:start + _CHUNK]
+        for row in session.exec(select(model).where(model.email_key.in_(chunk))):
+            found[row.email_key] = row
+    return found
+
+
+# --- adding -----------------------------------------------------------------------------------
+
+@dataclass
+class AddReport:
+    """What `add_subscribers` did; lists hold addresses as stored."""
+
+    added: list[str] = field(default_factory=list)
+    activated: list[str] = field(default_factory=list)  # were pending, now active
+    resubscribed: list[str] = field(default_factory=list)  # were suppressed, added with force
+    already_present: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"added": self.added, "activated": self.activated, "resubscribed": self.resubscribed,
+                "already_present": self.already_present}
+
+
+def add_subscribers(*, session: Session, emails: Iterable[str], pending: bool = False,
+                    force: bool = False, source: str = "cli") -> AddReport:
+    """Subscribe each address: active (the editor vouches for them) unless `pending`.
+
+    All or nothing: an invalid address raises ValidationError and a suppressed one (it left or
+    bounced) StateError unless `force`, before anything is written. A pending subscriber
+    added again becomes active; an active one is reported as already present.
+    """
+    addresses: dict[str, Address] = {}
+    for text in emails:
+        address = check_address(text)
+        addresses.setdefault(address.key, address)
+    if not addresses:
+        raise ValidationError("no address given")
+    keys = list(addresses)
+    existing: dict[str, Subscriber] = _lookup(session, Subscriber, keys)
+    suppressed: dict[str, Suppression] = _lookup(session, Suppression, keys)
+    blocked = [key for key in keys if key in suppressed
+               or (key in existing and existing[key].status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED))]
+    if blocked and not force:
+        first = addresses[blocked[0]].email
+        why = suppressed[blocked[0]].reason if blocked[0] in suppressed else existing[blocked[0]].status
+        more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
+        raise StateError(f"{first} is suppressed ({why}){more}; it is not subscribed again without consent",
+                         hint="add --force if the person asked to come back")
+    status = SubscriberStatus.PENDING if pending else SubscriberStatus.ACTIVE
+    now = utcnow()
+    report = AddReport()
+    for key, address in addresses.items():
+        subscriber = existing.get(key)
+        if key in blocked:
+            if key in suppressed:
+                session.delete(suppressed[key])
+            if subscriber is None:
+                subscriber = Subscriber(email=address.email, email_key=key, source=source, created_at=now)
+            subscriber.status = status
+            subscriber.unsubscribed_at = None
+            subscriber.confirmed_at = None if pending else now
+            subscriber.bounce_count = 0
+            session.add(subscriber)
+            report.resubscribed.append(address.email)
+        elif subscriber is None:
+            session.add(Subscriber(email=address.email, email_key=key, status=status, source=source,
+                                   created_at=now, confirmed_at=None if pending else now))
+            report.added.append(address.email)
+        elif subscriber.status == SubscriberStatus.PENDING and not pending:
+            subscriber.status = SubscriberStatus.ACTIVE
+            subscriber.confirmed_at = now
+            session.add(subscriber)
+            report.activated.append(subscriber.email)
+        else:
+            report.already_present.append(subscriber.email)
+    session.flush()
+    return report
+
+
+# --- leaving and coming back ------------------------------------------------------------------
+
+def _suppress(session: Session, key: str, reason: str) -> None:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert(Suppression).values(email_key=key, reason=reason, created_at=utcnow())
+                    .on_conflict_do_nothing(index_elements=["email_key"]))
+
+
+def unsubscribe(*, session: Session, subscriber: Subscriber, reason: str = "unsubscribed") -> bool:
+    """Stop all mail to `subscriber` and suppress the address; False if it had already left.
+
+    `reason` is recorded on the suppression: unsubscribed (a link), removed (the editor),
+    bounced. Queued deliveries of a sending issue are skipped at send time, never mailed.
+    """
+    _suppress(session, subscriber.email_key, reason)
+    if subscriber.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED):
+        return False
+    subscriber.status = SubscriberStatus.UNSUBSCRIBED if reason != "bounced" else SubscriberStatus.BOUNCED
+    subscriber.unsubscribed_at = utcnow()
+    session.add(subscriber)
+    session.flush()
+    return True
+
+
+def remove_subscriber(*, session: Session, email: str) -> Subscriber:
+    """`subscribers remove`: unsubscribe the address and keep a suppression (reason removed).
+
+    The row stays (status unsubscribed) so past votes and the delivery history still count;
+    a later import reports the address as suppressed. NotFoundError for an unknown address.
+    """
+    subscriber = get_subscriber(session, email)
+    unsubscribe(session=session, subscriber=subscriber, reason="removed")
+    return subscriber
+
+
+def request_subscription(*, session: Session, email: str, source: str = "web") -> Subscriber:
+    """A web sign-up: a pending subscriber (or the existing one), to be confirmed by link.
+
+    An active subscriber is returned unchanged; one who left goes back to pending, and its
+    suppression stays until `confirm_subscriber`: only the confirmation proves consent.
+    """
+    address = check_address(email)
+    subscriber = session.exec(select(Subscriber).where(Subscriber.email_key == address.key)).first()
+    if subscriber is None:
+        subscriber = Subscriber(email=address.email, email_key=address.key, source=source)
+    elif subscriber.status != SubscriberStatus.ACTIVE:
+        subscriber.status = SubscriberStatus.PENDING
+    session.add(subscriber)
+    session.flush()
+    return subscriber
+
+
+def confirm_subscriber(*, session: Session, subscriber: Subscriber) -> Subscriber:
+    """The double opt-in's second step: active, confirmed now, and any suppression lifted."""
+    suppression = session.exec(select(Suppression).where(Suppression.email_key == subscriber.email_key)).first()
+    if suppression is not None:
+        session.delete(suppression)
+    if subscriber.status != SubscriberStatus.ACTIVE:
+        subscriber.status = SubscriberStatus.ACTIVE
+        subscriber.confirmed_at = utcnow()
+        subscriber.unsubscribed_at = None
+        subscriber.bounce_count = 0
+    session.add(subscriber)
+    session.flush()
+    return subscriber
+
+
+def record_bounce(*, session: Session, subscriber_id: int, reply: str, bounce_after: int) -> bool:
+    """Count one permanent failure; at `bounce_after` the subscriber is bounced and suppressed.
+
+    Returns True when this bounce made the subscriber bounced.
+    """
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        return False
+    subscriber.bounce_count += 1
+    subscriber.last_bounce = reply[:1000]
+    session.add(subscriber)
+    if subscriber.bounce_count >= max(bounce_after, 1) and subscriber.status == SubscriberStatus.ACTIVE:
+        unsubscribe(session=session, subscriber=subscriber, reason="bounced")
+        return True
+    session.flush()
+    return False
+
+
+# --- listing and export -----------------------------------------------------------------------
+
+def check_status(status: str | None) -> str | None:
+    if status is None:
+        return None
+    try:
+        return SubscriberStatus(status.strip().lower()).value
+    except ValueError:
+        choices = ", ".join(s.value for s in SubscriberStatus)
+        raise ValidationError(f"{status!r} is not a subscriber status (one of {choices})") from None
+
+
+def list_subscribers(*, session: Session, status: str | None = None, limit: int | None = None) -> list[Subscriber]:
+    """Subscribers by id, optionally of one status and at most `limit` of them."""
+    query = select(Subscriber).order_by(Subscriber.id)
+    status = check_status(status)
+    if status:
+        query = query.where(Subscriber.status == status)
+    if limit is not None:
+        if limit < 0:
+            raise ValidationError("--limit must not be negative")
+        query = query.limit(limit)
+    return list(session.exec(query))
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    counts = {s.value: 0 for s in SubscriberStatus}
+    for status, count in session.exec(select(Subscriber.status, func.count()).group_by(Subscriber.status)):
+        counts[status] = count
+    return counts
+
+
+def export_rows(*, session: Session, status: str | None = None) -> Iterator[list[str]]:
+    """CSV rows (a header first), streamed in id order; `import` reads them back."""
+    yield list(EXPORT_COLUMNS)
+    query = select(Subscriber).order_by(Subscriber.id).execution_options(yield_per=1000)
+    status = check_status(status)
+    if status:
+        query = query.where(Subscriber.status == status)
+    for subscriber in session.exec(query):
+        yield [subscriber.email, subscriber.status, subscriber.source, _iso(subscriber.created_at),
+               _iso(subscriber.confirmed_at), _iso(subscriber.unsubscribed_at), str(subscriber.bounce_count)]
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+# --- import -----------------------------------------------------------------------------------
+
+@dataclass
+class ImportReport:
+    """What an import found; `invalid` holds (line number, text, reason)."""
+
+    added: list[str] = field(default_factory=list)
+    already_present: list[str] = field(default_factory=list)
+    suppressed: list[str] = field(default_factory=list)
+    invalid: list[tuple[int, str, str]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    header: bool = False
+    encoding: str = "utf-8"
+    committed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"committed": self.committed, "added": self.added, "already_present": self.already_present,
+                "suppressed": self.suppressed,
+                "invalid": [{"line": line, "text": text, "reason": reason} for line, text, reason in self.invalid],
+                "header": self.header, "ignored_columns": self.ignored_columns, "encoding": self.encoding}
+
+
+def _read_text(path: Path) -> tuple[str, str]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ValidationError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        # Spreadsheets on Windows save CSV as cp1252; addresses are ASCII either way.
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    sample = text[:8192]
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def _email_column(first: list[str], second: list[str] | None) -> tuple[bool, int]:
+    """(has a header row, index of the address column)."""
+    names = [cell.strip().lower() for cell in first]
+    for index, name in enumerate(names):
+        if name in _EMAIL_HEADERS:
+            return True, index
+    header = not any("@" in cell for cell in first)
+    probe = second if header and second is not None else first
+    for index, cell in enumerate(probe):
+        if "@" in cell:
+            return header, index
+    return header, 0
+
+
+def parse_csv(path: Path) -> tuple[list[tuple[int, str]], ImportReport]:
+    """The (line number, address text) pairs of a CSV file, and a report of its shape.
+
+    Accepts a header row or none, a BOM, `,` `;` or tab as separator, and other columns
+    (a name, say), which are ignored and reported. Blank lines are skipped.
+    """
+    text, encoding = _read_text(path)
+    report = ImportReport(encoding=encoding)
+    try:
+        rows = [(reader_line, row) for reader_line, row in _numbered_rows(text)]
+    except csv.Error as exc:
+        raise ValidationError(f"{path}: not a readable CSV file: {exc}") from None
+    if not rows:
+        return [], report
+    second = rows[1][1] if len(rows) > 1 else None
+    report.header, column = _email_column(rows[0][1], second)
+    if report.header:
+        report.ignored_columns = [cell.strip() for i, cell in enumerate(rows[0][1]) if i != column and cell.strip()]
+        rows = rows[1:]
+    elif len(rows[0][1]) > 1:
+        report.ignored_columns = [f"column {i + 1}" for i in range(len(rows[0][1])) if i != column]
+    entries = [(line, row[column] if column < len(row) else "") for line, row in rows]
+    return entries, report
+
+
+def _numbered_rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
+    line = 1
+    for row in reader:
+        start = line
+        line = reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        yield start, row
+
+
+def import_subscribers(*, session: Session, path: Path, pending: bool = False,
+                       skip_invalid: bool = False, source: str = "import") -> ImportReport:
+    """Import a CSV file of addresses: all or nothing.
+
+    New addresses become active (or pending); existing subscribers, whatever their status,
+    are left as they are; suppressed addresses are skipped. Invalid rows refuse the whole
+    import (ValidationError naming the lines, nothing written) unless `skip_invalid`. The
+    caller commits; `report.committed` says whether rows were meant to be written.
+    """
+    entries, report = parse_csv(path)
+    wanted: dict[str, Address] = {}
+    for line, text in entries:
+        try:
+            address = check_address(text)
+        except ValidationError as exc:
+            report.invalid.append((line, text.strip(), exc.message))
+            continue
+        if address.key in wanted:
+            report.already_present.append(address.email)
+        else:
+            wanted[address.key] = address
+    if report.invalid and not skip_invalid:
+        shown = "; ".join(f"line {line}: {reason}" for line, _text, reason in report.invalid[:3])
+        more = f" (and {len(report.invalid) - 3} more)" if len(report.invalid) > 3 else ""
+        raise ValidationError(f"{path.name}: {len(report.invalid)} invalid row(s), nothing imported: {shown}{more}",
+                              hint="fix the rows, or add --skip-invalid to import the valid ones")
+    keys = list(wanted)
+    existing = _lookup(session, Subscriber, keys)
+    suppressed = _lookup(session, Suppression, keys)
+    status = SubscriberStatus.PENDING if pending else SubscriberStatus.ACTIVE
+    now = utcnow()
+    new_rows: list[dict[str, Any]] = []
+    for key, address in wanted.items():
+        if key in existing:
+            report.already_present.append(existing[key].email)
+        elif key in suppressed:
+            report.suppressed.append(address.email)
+        else:
+            new_rows.append({"email": address.email, "email_key": key, "status": status.value,
+                             "source": source, "created_at": now, "confirmed_at": None if pending else now,
+                             "bounce_count": 0})
+            report.added.append(address.email)
+    _insert_new(session, new_rows)
+    report.committed = True
+    return report
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Bulk insert; a row that appeared meanwhile (a concurrent sign-up) is left alone."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Subscriber).on_conflict_do_nothing(index_elements=["email_key"])
+    for start in range(0, len(rows), 5000):
+        session.execute(statement, rows[start:start + 5000])
