@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from digest.errors import StateError
 from digest.models import (Delivery, DeliveryStatus, Issue, IssueStatus, Lease, Subscriber, SubscriberStatus,
@@ -99,10 +99,25 @@ class DeliveryStore:
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self._after: dict[int, int] = {}  # keyset position per issue within one pass
-        self._sent = (update(D).where(D.c.id == bindparam("d_id"))
-                      .values(status=DeliveryStatus.SENT.value, attempts=D.c.attempts + 1, sent_at=bindparam("at"),
-                              message_id=bindparam("mid"), last_error=None, claimed_by=None, lease_until=None,
-                              next_attempt_at=None))
+        self.completed: list[int] = []  # issues this store marked sent
+        self._conn: Connection | None = None
+        style = "%({})s" if engine.dialect.paramstyle == "pyformat" else ":{}"
+        self._sent_sql = ("UPDATE delivery SET status = 'sent', attempts = attempts + 1, sent_at = {at}, "
+                          "message_id = {mid}, last_error = NULL, claimed_by = NULL, lease_until = NULL, "
+                          "next_attempt_at = NULL WHERE id = {id}").format(at=style.format("at"),
+                                                                          mid=style.format("mid"), id=style.format("id"))
+
+    def _begin(self):  # noqa: ANN202
+        """A transaction on the store's own connection (BEGIN IMMEDIATE on SQLite); hold the lock."""
+        if self._conn is None or self._conn.closed:
+            self._conn = self._writer.connect()
+        return self._conn.begin()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
     # --- the sender lease (SQLite) ---------------------------------------------------------
 
@@ -111,7 +126,8 @@ class DeliveryStore:
         if not self.sqlite:
             return
         now = utcnow()
-        with self._writer.begin() as conn:
+        with self._lock, self._begin():
+            conn = self._conn
             row = conn.execute(select(L.c.holder, L.c.expires_at).where(L.c.name == SENDER_LEASE)).first()
             if row is not None and row.holder != self.holder and _aware(row.expires_at) > now \
                     and _holder_alive(row.holder):
@@ -129,8 +145,8 @@ class DeliveryStore:
         """Extend the lease; StateError if another sender has taken it over meanwhile."""
         if not self.sqlite:
             return
-        with self._lock, self._writer.begin() as conn:
-            changed = conn.execute(update(L).where(L.c.name == SENDER_LEASE, L.c.holder == self.holder)
+        with self._lock, self._begin():
+            changed = self._conn.execute(update(L).where(L.c.name == SENDER_LEASE, L.c.holder == self.holder)
                                    .values(expires_at=utcnow() + self.lease)).rowcount
         if not changed:
             raise StateError("this sender lost its lease to another sender; stopping")
@@ -138,8 +154,8 @@ class DeliveryStore:
     def release_sender_lease(self) -> None:
         if not self.sqlite:
             return
-        with self._lock, self._writer.begin() as conn:
-            conn.execute(delete(L).where(L.c.name == SENDER_LEASE, L.c.holder == self.holder))
+        with self._lock, self._begin():
+            self._conn.execute(delete(L).where(L.c.name == SENDER_LEASE, L.c.holder == self.holder))
 
     # --- what there is to send --------------------------------------------------------------
 
@@ -192,10 +208,10 @@ class DeliveryStore:
                  .order_by(D.c.id).limit(limit))
         if not self.sqlite:
             query = query.with_for_update(of=D, skip_locked=True)
-        with self._lock, self._writer.begin() as conn:
-            rows = conn.execute(query).all()
+        with self._lock, self._begin():
+            rows = self._conn.execute(query).all()
             if rows:
-                conn.execute(update(D).where(D.c.id.in_([r.id for r in rows]))
+                self._conn.execute(update(D).where(D.c.id.in_([r.id for r in rows]))
                              .values(claimed_by=self.holder, lease_until=now + self.lease))
         if rows:
             self._after[issue_id] = rows[-1].id
@@ -206,20 +222,38 @@ class DeliveryStore:
         """Give claimed, unsent deliveries back to the queue untouched (a stop or a fatal error)."""
         if not jobs:
             return
-        with self._lock, self._writer.begin() as conn:
-            conn.execute(update(D).where(D.c.id.in_([j.delivery_id for j in jobs]), D.c.claimed_by == self.holder,
+        with self._lock, self._begin():
+            self._conn.execute(update(D).where(D.c.id.in_([j.delivery_id for j in jobs]), D.c.claimed_by == self.holder,
                                          D.c.status == DeliveryStatus.QUEUED.value)
                          .values(claimed_by=None, lease_until=None))
 
     # --- outcomes ------------------------------------------------------------------------
 
     def record_sent(self, job: Job, message_id: str) -> None:
-        with self._lock, self._writer.begin() as conn:
-            conn.execute(self._sent, {"d_id": job.delivery_id, "at": utcnow(), "mid": message_id})
+        """The hot path: one UPDATE and a commit on the raw driver connection (~60 µs on SQLite)."""
+        now = utcnow()
+        at = now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else now
+        params = {"at": at, "mid": message_id, "id": job.delivery_id}
+        with self._lock:
+            if self._conn is None or self._conn.closed:
+                self._conn = self._writer.connect()
+            raw = self._conn.connection.driver_connection
+            if self.sqlite:
+                raw.execute("BEGIN IMMEDIATE")
+                try:
+                    raw.execute(self._sent_sql, params)
+                except BaseException:
+                    raw.execute("ROLLBACK")
+                    raise
+                raw.execute("COMMIT")
+            else:
+                with raw.cursor() as cursor:
+                    cursor.execute(self._sent_sql, params)
+                raw.commit()
 
     def record_skipped(self, job: Job, reason: str) -> None:
-        with self._lock, self._writer.begin() as conn:
-            conn.execute(update(D).where(D.c.id == job.delivery_id)
+        with self._lock, self._begin():
+            self._conn.execute(update(D).where(D.c.id == job.delivery_id)
                          .values(status=DeliveryStatus.SKIPPED.value, last_error=reason, claimed_by=None,
                                  lease_until=None))
 
@@ -235,8 +269,8 @@ class DeliveryStore:
         else:
             retry_at = now + timedelta(seconds=backoff(attempts, self.retry_delay, rng=self._rng))
             values.update(last_error=reply[:2000], next_attempt_at=retry_at)
-        with self._lock, self._writer.begin() as conn:
-            conn.execute(update(D).where(D.c.id == job.delivery_id).values(**values))
+        with self._lock, self._begin():
+            self._conn.execute(update(D).where(D.c.id == job.delivery_id).values(**values))
         return retry_at
 
     def record_permanent(self, job: Job, reply: str) -> bool:
@@ -248,20 +282,15 @@ class DeliveryStore:
 
         from digest.subscribers import record_bounce
 
-        with self._lock, self._writer.begin() as conn:
-            conn.execute(update(D).where(D.c.id == job.delivery_id)
-                         .values(status=DeliveryStatus.FAILED.value, attempts=job.attempts + 1,
-                                 last_error=reply[:2000], claimed_by=None, lease_until=None))
-            with Session(bind=conn) as session:
+        with self._lock, self._begin():
+            self._conn.execute(update(D).where(D.c.id == job.delivery_id)
+                               .values(status=DeliveryStatus.FAILED.value, attempts=job.attempts + 1,
+                                       last_error=reply[:2000], claimed_by=None, lease_until=None))
+            with Session(bind=self._conn) as session:
                 bounced = record_bounce(session=session, subscriber_id=job.subscriber_id, reply=reply,
                                         bounce_after=self.bounce_after)
                 session.flush()
         return bounced
-
-    def is_active(self, subscriber_id: int) -> bool:
-        with self.engine.connect() as conn:
-            status = conn.execute(select(S.c.status).where(S.c.id == subscriber_id)).scalar()
-        return status == SubscriberStatus.ACTIVE.value
 
     # --- issues ----------------------------------------------------------------------------
 
@@ -269,11 +298,12 @@ class DeliveryStore:
         """Mark `sent` every sending issue of this run with nothing left queued; their numbers."""
         now = utcnow()
         pending = select(D.c.id).where(D.c.issue_id == I.c.id, D.c.status == DeliveryStatus.QUEUED.value).exists()
-        with self._lock, self._writer.begin() as conn:
-            numbers = [r.number for r in conn.execute(select(I.c.number).where(self._issue_filter(), ~pending))]
+        with self._lock, self._begin():
+            numbers = [r.number for r in self._conn.execute(select(I.c.number).where(self._issue_filter(), ~pending))]
             if numbers:
-                conn.execute(update(I).where(I.c.number.in_(numbers), I.c.status == IssueStatus.SENDING.value)
+                self._conn.execute(update(I).where(I.c.number.in_(numbers), I.c.status == IssueStatus.SENDING.value)
                              .values(status=IssueStatus.SENT.value, sent_at=now, updated_at=now))
+        self.completed.extend(numbers)
         return numbers
 
 

@@ -224,6 +224,7 @@ class _Pool:
         self.stop = stop
         self.fatal: DeliveryError | None = None
         self.returned: list[Job] = []
+        self.connected = threading.Event()  # a connection worked once: later drops are worth retrying
         self._jobs: queue.Queue[Job | None] = queue.Queue(maxsize=workers * 2)
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -301,12 +302,13 @@ class _Pool:
         for attempt in range(RECONNECT_TRIES + 1):
             try:
                 transport.open()
+                self.connected.set()
                 raw = composer.compose(subscriber_id=job.subscriber_id, email=job.email, message_id=message_id,
                                        seven_bit=not transport.eight_bit_mime)
                 transport.send(sender=self.sender, recipient=job.email, message=raw, issue=composer.number,
                                delivery=job.delivery_id)
             except Unreachable:
-                if attempt == RECONNECT_TRIES or self.stop.wait(0.5 * 2 ** attempt):
+                if not self.connected.is_set() or attempt == RECONNECT_TRIES or self.stop.wait(0.5 * 2 ** attempt):
                     raise
                 continue
             except TransientFailure as failure:
@@ -383,7 +385,7 @@ def send_queued(*, settings: Settings, engine: Engine, issue_number: int | None 
     ConfigError for bad settings, DeliveryError when the server cannot be used at all (the
     deliveries not yet tried stay queued, uncharged).
     """
-    workers = workers or settings.send.workers
+    workers = settings.send.workers if workers is None else workers
     if workers < 1:
         raise ConfigError("must be at least 1", key="--workers")
     rate = settings.send.rate if rate is None else rate
@@ -429,8 +431,10 @@ def send_queued(*, settings: Settings, engine: Engine, issue_number: int | None 
         pool.shutdown()
         if not dry_run:
             store.release(pool.returned)
-            report.completed = store.complete_issues()
+            store.complete_issues()
+            report.completed = list(store.completed)
             store.release_sender_lease()
+        store.close()
         report.elapsed = time.monotonic() - started
     if pool.fatal is not None:
         raise pool.fatal

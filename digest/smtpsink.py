@@ -35,17 +35,25 @@ class Recorder:
     keep: bool = True
     messages: list[Received] = field(default_factory=list)
     count: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _arrived: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.keep:
-            received = Received(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content),
-                                tuple(envelope.mail_options))
-            with self._lock:
-                self.messages.append(received)
-        with self._lock:
-            self.count += 1
+        self.record(envelope)
         return "250 2.0.0 Accepted"
+
+    def record(self, envelope: Any) -> None:
+        with self._arrived:
+            if self.keep:
+                self.messages.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos),
+                                              bytes(envelope.original_content or envelope.content),
+                                              tuple(envelope.mail_options)))
+            self.count += 1
+            self._arrived.notify_all()
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Block until `count` messages have arrived (True) or `timeout` seconds passed (False)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self.count >= count, timeout)
 
 
 class LoopbackController(Controller):
@@ -75,6 +83,9 @@ class Sink:
     @property
     def messages(self) -> list[Received]:
         return self.handler.messages
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> bool:
+        return self.handler.wait_for(count, timeout)
 
     def url(self, scheme: str = "smtp", userinfo: str = "", query: str = "") -> str:
         who = f"{userinfo}@" if userinfo else ""

@@ -418,10 +418,10 @@ def import_subscribers(*, session: Session, path: Path, pending: bool = False,
     now = utcnow()
     new_rows: list[dict[str, Any]] = []
     for key, address in wanted.items():
-        if key in existing:
+        if key in suppressed:
+            report.suppressed.append(existing[key].email if key in existing else address.email)
+        elif key in existing:
             report.already_present.append(existing[key].email)
-        elif key in suppressed:
-            report.suppressed.append(address.email)
         else:
             new_rows.append({"email": address.email, "email_key": key, "status": status.value,
                              "source": source, "created_at": now, "confirmed_at": None if pending else now,

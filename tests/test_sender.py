@@ -1,0 +1,306 @@
+"""`digest send` against real SMTP servers on 127.0.0.1 (aiosmtpd): what arrives, and every way
+a server can say no."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from delivery_helpers import add_subscribers, make_ready_issue, parse, write_parts
+from digest.config import load_settings
+from digest.db import session_scope
+from digest.errors import StateError, TokenError
+from digest.models import Delivery, Issue, Lease, Subscriber, Suppression
+from digest.outbox import queue_issue
+from digest.sender import TokenBucket, send_queued
+from digest.smtpsink import Recorder, start_sink
+from digest.subscribers import unsubscribe
+from digest.tokens import Purpose, Signer
+
+HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe",
+           "List-Unsubscribe-Post", "MIME-Version", "Content-Type")
+
+
+@pytest.fixture
+def sink():
+    server = start_sink()
+    yield server
+    server.stop()
+
+
+def configure(home, text: str) -> None:
+    with (home / "digest.toml").open("a", encoding="utf-8") as handle:
+        handle.write("\n" + text + "\n")
+
+
+def queued_issue(engine, settings, emails: list[str], *, comparisons: int = 2) -> list[int]:
+    write_parts(settings, 1, make_ready_issue(engine, settings, comparisons=comparisons))
+    ids = add_subscribers(engine, emails)
+    queue_issue(engine=engine, settings=settings, number=1)
+    return ids
+
+
+def rows(engine) -> dict[str, Delivery]:
+    with session_scope(engine) as session:
+        found = session.exec(select(Delivery, Subscriber).join(Subscriber, Subscriber.id == Delivery.subscriber_id))
+        return {subscriber.email: delivery for delivery, subscriber in found}
+
+
+def links(text: str, kind: str) -> list[str]:
+    return [word.rstrip('">') for word in text.replace('"', " ").split() if f"/{kind}/" in word]
+
+
+def test_every_active_subscriber_gets_one_standard_message(cli, home, engine, settings, sink) -> None:
+    emails = [f"reader{i}@example.com" for i in range(12)]
+    ids = dict(zip(emails, queued_issue(engine, settings, emails)))
+    result = cli("send", "--workers", "3", "--json", env={"DIGEST_SMTP_URL": sink.url()})
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["sent"], report["failed"], report["skipped"], report["completed_issues"]) == (12, 0, 0, [1])
+    assert sorted(m.recipients[0] for m in sink.messages) == sorted(emails)
+    signer = Signer(settings.secret_key)
+    recorded = rows(engine)
+    for received in sink.messages:
+        message = parse(received.data)
+        for header in HEADERS:
+            assert message[header], header
+        to = received.recipients[0]
+        assert message["To"] == to and received.mail_from == "verdicts@digest.invalid"
+        assert message["Subject"] == "Patchwise vs Lintern — who ships?"
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "mailto:verdicts@digest.invalid" in message["List-Unsubscribe"]
+        assert message["Message-ID"] == f"<{recorded[to].message_id}>"
+        assert message.get_content_type() == "multipart/alternative"
+        text, html = (part.get_content() for part in message.iter_parts())
+        unsubscribe_link = message["List-Unsubscribe"].split("<")[1].split(">")[0]
+        token = unsubscribe_link.rsplit("/", 1)[1]
+        assert signer.verify(token, purpose=Purpose.UNSUBSCRIBE).subscriber_id == ids[to]
+        votes = links(html, "vote")
+        assert len(votes) == 4 and links(text, "vote") == votes
+        assert {signer.verify_vote(v.rsplit("/", 1)[1]).subscriber_id for v in votes} == {ids[to]}
+        assert f"Sent to {to}" in text and "__digest_" not in html + text
+        assert b"BODY=8BITMIME" in [o.encode() for o in received.mail_options]
+    assert all(d.status == "sent" and d.sent_at and d.attempts == 1 for d in recorded.values())
+    with session_scope(engine) as session:
+        issue = session.exec(select(Issue)).one()
+        assert issue.status == "sent" and issue.sent_at is not None
+
+
+def test_forged_or_altered_links_from_a_received_message_are_refused(cli, engine, settings, sink) -> None:
+    queued_issue(engine, settings, ["ann@example.com"])
+    assert cli("send", env={"DIGEST_SMTP_URL": sink.url()}).exit_code == 0
+    html = parse(sink.messages[0].data).get_body(("html",)).get_content()
+    vote = links(html, "vote")[0].rsplit("/", 1)[1]
+    signed, target = vote.split(".")
+    signer = Signer(settings.secret_key)
+    altered = signed[:-3] + ("A" if signed[-3] != "A" else "B") + signed[-2:]
+    for bad in (altered + "." + target, signed[:20] + "." + target, signed + ".999"):
+        with pytest.raises(TokenError):
+            signer.verify_vote(bad)
+    with pytest.raises(TokenError):
+        Signer("another secret").verify_vote(vote)
+    with pytest.raises(TokenError):  # a vote token is no unsubscribe token
+        signer.verify(signed, purpose=Purpose.UNSUBSCRIBE)
+
+
+class Difficult(Recorder):
+    """Greylists grey* once (451), always defers busy* (452), rejects unknown* (550), rejects
+    spam* at DATA (554), and drops the connection after the data of drop* once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802, ANN001
+        if address.startswith("grey") and address not in self.seen:
+            self.seen.add(address)
+            return "451 4.7.1 Greylisted, try again later"
+        if address.startswith("busy"):
+            return "452 4.2.2 Mailbox full"
+        if address.startswith("unknown"):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001
+        recipient = envelope.rcpt_tos[0]
+        if recipient.startswith("spam"):
+            return "554 5.7.1 Message rejected as spam"
+        if recipient.startswith("drop") and recipient not in self.seen:
+            self.seen.add(recipient)
+            server.transport.close()
+            return "250 never heard"
+        self.record(envelope)
+        return "250 OK"
+
+
+def test_transient_failures_retry_and_permanent_ones_fail_and_bounce(cli, home, engine, settings) -> None:
+    configure(home, '[send]\nretries = 2\nretry_delay = "0.02s"\nbounce_after = 1')
+    emails = ["fine@example.com", "grey@example.com", "busy@example.com", "unknown@example.com",
+              "drop@example.com", "spam@example.com", "after@example.com"]
+    queued_issue(engine, settings, emails)
+    with start_sink(Difficult()) as server:
+        result = cli("send", "--json", env={"DIGEST_SMTP_URL": server.url()})
+        received = Counter(m.recipients[0] for m in server.messages)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert received == Counter({"fine@example.com": 1, "grey@example.com": 1, "drop@example.com": 1,
+                                "after@example.com": 1})
+    assert (report["sent"], report["failed"], report["bounced"]) == (4, 3, 2)
+    assert report["retried"] == 4  # grey once, drop once, busy twice before giving up
+    recorded = rows(engine)
+    assert recorded["grey@example.com"].attempts == 2 and recorded["grey@example.com"].status == "sent"
+    busy = recorded["busy@example.com"]
+    assert busy.status == "failed" and busy.attempts == 3 and "gave up after 3 attempts: 452" in busy.last_error
+    assert recorded["unknown@example.com"].last_error == "550 5.1.1 No such user here"
+    assert recorded["spam@example.com"].last_error.startswith("554 5.7.1")
+    with session_scope(engine) as session:
+        statuses = {s.email: s.status for s in session.exec(select(Subscriber))}
+        assert statuses["unknown@example.com"] == statuses["spam@example.com"] == "bounced"
+        assert statuses["busy@example.com"] == "active"  # deferrals are not bounces
+        assert {s.reason for s in session.exec(select(Suppression))} == {"bounced"}
+        assert session.exec(select(Issue)).one().status == "sent"
+
+
+def test_retries_wait_for_a_later_run_with_no_wait(cli, home, engine, settings) -> None:
+    configure(home, '[send]\nretry_delay = "1h"')
+    queued_issue(engine, settings, ["grey@example.com", "fine@example.com"])
+    with start_sink(Difficult()) as server:
+        first = cli("send", "--no-wait", env={"DIGEST_SMTP_URL": server.url()})
+        assert first.exit_code == 0, first.output
+        assert "1 delivery waits for a retry" in first.stdout
+        with session_scope(engine, write=True) as session:  # the hour passes
+            delivery = session.exec(select(Delivery).where(Delivery.status == "queued")).one()
+            delivery.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
+            session.add(delivery)
+        second = cli("send", "--no-wait", env={"DIGEST_SMTP_URL": server.url()})
+        assert "sent 1," in second.stdout and "issue 1 is sent" in second.stdout
+        assert sorted(m.recipients[0] for m in server.messages) == ["fine@example.com", "grey@example.com"]
+
+
+def test_unsubscribed_after_queueing_is_skipped(cli, engine, settings, sink) -> None:
+    queued_issue(engine, settings, ["stay@example.com", "leave@example.com"])
+    with session_scope(engine, write=True) as session:
+        leaver = session.exec(select(Subscriber).where(Subscriber.email == "leave@example.com")).one()
+        unsubscribe(session=session, subscriber=leaver)
+    result = cli("send", env={"DIGEST_SMTP_URL": sink.url()})
+    assert "sent 1, failed 0, retried 0, skipped 1" in result.stdout
+    assert [m.recipients[0] for m in sink.messages] == ["stay@example.com"]
+    assert rows(engine)["leave@example.com"].status == "skipped"
+
+
+def test_rate_is_honoured(engine, settings, sink) -> None:
+    queued_issue(engine, settings, [f"r{i}@example.com" for i in range(30)])
+    settings = load_settings(settings.home, {"DIGEST_SMTP_URL": sink.url()})
+    bucket = TokenBucket(40)
+    started = time.monotonic()
+    report = send_queued(settings=settings, engine=engine, workers=3, rate=40, bucket=bucket)
+    elapsed = time.monotonic() - started
+    assert report.sent == 30 and bucket.granted == 30
+    # A token bucket cannot hand out more than its capacity plus rate * time, however fast the machine.
+    assert elapsed >= (30 - bucket.capacity) / 40
+
+
+def test_dry_run_writes_eml_files_and_leaves_the_queue(cli, home, engine, settings, sink) -> None:
+    queued_issue(engine, settings, ["a@example.com", "b@example.com"])
+    result = cli("send", "--dry-run", env={"DIGEST_SMTP_URL": sink.url()})
+    assert result.exit_code == 0, result.output
+    assert "wrote 2 message(s)" in result.stdout and "every delivery stays queued" in result.stdout
+    files = sorted((home / "outbox" / "1" / "messages").glob("*.eml"))
+    assert [f.name.split("-", 1)[1] for f in files] == ["a@example.com.eml", "b@example.com.eml"]
+    assert parse(files[0].read_bytes())["To"] == "a@example.com"
+    assert sink.messages == []
+    assert {d.status for d in rows(engine).values()} == {"queued"}
+    assert cli("send", env={"DIGEST_SMTP_URL": sink.url()}).exit_code == 0
+    assert len(sink.messages) == 2
+
+
+def test_a_server_without_8bitmime_gets_quoted_printable(engine, settings) -> None:
+    queued_issue(engine, settings, ["ann@example.com"])
+    with start_sink(decode_data=True) as server:  # aiosmtpd offers no 8BITMIME when decoding
+        send_queued(settings=load_settings(settings.home, {"DIGEST_SMTP_URL": server.url()}), engine=engine)
+        received = server.messages[0]
+    assert received.data.isascii() and "BODY=8BITMIME" not in received.mail_options
+    text = parse(received.data).get_body(("plain",))
+    assert text["Content-Transfer-Encoding"] == "quoted-printable"
+    assert "Weekly AI Tool Verdicts — issue 1" in text.get_content()
+
+
+def test_unreachable_server_fails_the_run_and_charges_nothing(cli, engine, settings) -> None:
+    queued_issue(engine, settings, ["a@example.com"])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    for _ in range(2):  # the lease is released: the second run fails the same way
+        result = cli("send", env={"DIGEST_SMTP_URL": f"smtp://127.0.0.1:{port}"})
+        assert result.exit_code == 1 and "cannot reach the SMTP server" in result.stderr
+    delivery = rows(engine)["a@example.com"]
+    assert (delivery.status, delivery.attempts, delivery.claimed_by) == ("queued", 0, None)
+
+
+def test_send_names_a_missing_or_unqueued_issue(cli, engine, settings, sink) -> None:
+    assert "nothing to send" in cli("send", env={"DIGEST_SMTP_URL": sink.url()}).stdout
+    make_ready_issue(engine, settings)
+    draft = cli("send", "--issue", "1", env={"DIGEST_SMTP_URL": sink.url()})
+    assert draft.exit_code == 1 and "not queued" in draft.stderr
+    assert cli("send", "--issue", "5").exit_code == 2
+    assert cli("send", "--workers", "0").exit_code == 2
+
+
+def test_a_second_sender_on_sqlite_is_refused_and_a_dead_ones_lease_taken_over(engine, settings, sink) -> None:
+    queued_issue(engine, settings, ["a@example.com"])
+    settings = load_settings(settings.home, {"DIGEST_SMTP_URL": sink.url()})
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    with session_scope(engine, write=True) as session:
+        session.add(Lease(name="sender", holder=f"{socket.gethostname()}:{os.getpid()}:othertag", expires_at=later))
+    with pytest.raises(StateError, match="another sender is running"):
+        send_queued(settings=settings, engine=engine)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    holder = f"{socket.gethostname()}:{dead.stdout.strip()}:deadbeef"
+    with session_scope(engine, write=True) as session:
+        session.get(Lease, "sender").holder = holder
+        delivery = session.exec(select(Delivery)).one()
+        delivery.claimed_by, delivery.lease_until = holder, later  # claimed by the dead sender
+        session.add(delivery)
+    assert send_queued(settings=settings, engine=engine).sent == 1
+    with session_scope(engine) as session:
+        assert session.get(Lease, "sender") is None
+
+
+def test_kill_9_mid_send_loses_nothing_and_duplicates_at_most_one_per_worker(home, engine, settings, sink) -> None:
+    total, workers = 2000, 2
+    write_parts(settings, 1, make_ready_issue(engine, settings), filler=1)
+    with engine.begin() as conn:
+        conn.execute(Subscriber.__table__.insert(), [{"email": f"r{i}@example.com", "email_key": f"r{i}@example.com",
+                                                      "status": "active", "source": "cli", "bounce_count": 0,
+                                                      "created_at": datetime.now(UTC)} for i in range(total)])
+    queue_issue(engine=engine, settings=settings, number=1)
+    env = {**os.environ, "DIGEST_SMTP_URL": sink.url()}
+    command = [sys.executable, "-m", "digest", "--home", str(home), "send", "--workers", str(workers), "--json"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert sink.wait_for(total // 4, timeout=60), process.stderr.read() if process.poll() is not None else ""
+        process.kill()
+    finally:
+        process.wait(timeout=30)
+    received_at_crash = sink.handler.count
+    recorded = Counter(d.status for d in rows(engine).values())
+    assert process.returncode == -9 and recorded["queued"] > 0  # killed partway
+    assert recorded["sent"] <= received_at_crash <= recorded["sent"] + workers
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    copies = Counter(m.recipients[0] for m in sink.messages)
+    assert set(copies) == {f"r{i}@example.com" for i in range(total)}
+    assert sum(copies.values()) - total <= workers
+    assert {d.status for d in rows(engine).values()} == {"sent"}
+    with session_scope(engine) as session:
+        assert session.exec(select(Issue)).one().status == "sent"

@@ -1,0 +1,156 @@
+"""The audience through the real CLI on a real SQLite file: add, import, list, remove, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from sqlmodel import select
+
+from digest.db import session_scope
+from digest.models import Subscriber, Suppression
+from digest.subscribers import confirm_subscriber, get_subscriber, request_subscription
+
+
+def listed(cli, *args: str) -> list[dict]:
+    result = cli("subscribers", "list", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_add_is_active_and_deduplicated_case_insensitively(cli) -> None:
+    result = cli("subscribers", "add", "Ann@Example.COM", "bob@example.org")
+    assert result.exit_code == 0, result.output
+    assert "added: Ann@example.com (active)" in result.stdout
+    again = cli("subscribers", "add", "ann@example.com")
+    assert again.exit_code == 0 and "already present: Ann@example.com" in again.stdout
+    records = listed(cli)
+    assert [(r["email"], r["status"]) for r in records] == [("Ann@example.com", "active"), ("bob@example.org", "active")]
+    assert all(isinstance(r["id"], int) for r in records)
+
+
+def test_add_with_one_invalid_address_adds_nothing(cli) -> None:
+    result = cli("subscribers", "add", "good@example.com", "not-an-address")
+    assert result.exit_code == 2
+    assert "not-an-address" in result.stderr and "Traceback" not in result.output
+    assert listed(cli) == []
+
+
+def test_pending_then_add_again_activates(cli) -> None:
+    assert cli("subscribers", "add", "--pending", "pat@example.com").exit_code == 0
+    assert listed(cli, "--status", "pending")[0]["email"] == "pat@example.com"
+    result = cli("subscribers", "add", "pat@example.com")
+    assert "activated: pat@example.com" in result.stdout
+    assert listed(cli, "--status", "active")[0]["confirmed_at"]
+
+
+def test_list_filters_limits_and_rejects_unknown_status(cli) -> None:
+    cli("subscribers", "add", *[f"r{i}@example.com" for i in range(5)])
+    assert len(listed(cli, "--limit", "2")) == 2
+    assert listed(cli, "--status", "bounced") == []
+    bad = cli("subscribers", "list", "--status", "sleeping")
+    assert bad.exit_code == 2 and "not a subscriber status" in bad.stderr
+    human = cli("subscribers", "list")
+    assert "r4@example.com" in human.stdout and "5 active" in human.stdout
+
+
+def test_remove_suppresses_and_add_needs_force(cli, engine) -> None:
+    cli("subscribers", "add", "leaver@example.com")
+    result = cli("subscribers", "remove", "LEAVER@example.com")
+    assert result.exit_code == 0, result.output
+    assert listed(cli)[0]["status"] == "unsubscribed"
+    with session_scope(engine) as session:
+        assert session.exec(select(Suppression)).one().reason == "removed"
+    refused = cli("subscribers", "add", "leaver@example.com")
+    assert refused.exit_code == 1 and "suppressed" in refused.stderr and "--force" in refused.stderr
+    assert listed(cli)[0]["status"] == "unsubscribed"
+    forced = cli("subscribers", "add", "--force", "leaver@example.com")
+    assert forced.exit_code == 0 and "subscribed again" in forced.stdout
+    assert listed(cli)[0]["status"] == "active"
+    with session_scope(engine) as session:
+        assert session.exec(select(Suppression)).all() == []
+
+
+def test_remove_unknown_address_is_a_usage_error(cli) -> None:
+    result = cli("subscribers", "remove", "nobody@example.com")
+    assert result.exit_code == 2 and "no subscriber" in result.stderr
+
+
+def test_import_reports_each_kind_and_handles_bom_header_and_names(cli, tmp_path) -> None:
+    cli("subscribers", "add", "old@example.com", "gone@example.com")
+    cli("subscribers", "remove", "gone@example.com")
+    path = tmp_path / "readers.csv"
+    path.write_bytes("\ufeffName,Email\nAnn Lee,ann@example.com\n\"Lee, Bo\",BO@example.com\n"
+                     "Old,OLD@example.com\nGone,gone@example.com\nAnn again,ANN@example.com\n".encode("utf-8"))
+    result = cli("subscribers", "import", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["added"] == ["ann@example.com", "BO@example.com"]
+    assert sorted(report["already_present"]) == ["ANN@example.com", "old@example.com"]  # as written
+    assert report["suppressed"] == ["gone@example.com"]
+    assert report["invalid"] == [] and report["header"] is True and report["ignored_columns"] == ["Name"]
+    statuses = {r["email"]: r["status"] for r in listed(cli)}
+    assert statuses == {"old@example.com": "active", "gone@example.com": "unsubscribed",
+                        "ann@example.com": "active", "BO@example.com": "active"}
+
+
+def test_import_with_bad_rows_changes_nothing_and_names_the_lines(cli, tmp_path) -> None:
+    cli("subscribers", "add", "keep@example.com")
+    path = tmp_path / "mixed.csv"
+    path.write_text("email\nfine@example.com\nbroken@\n\nalso fine@example.com\nlast@example.com\n", encoding="utf-8")
+    result = cli("subscribers", "import", str(path))
+    assert result.exit_code == 2
+    assert "2 invalid row(s), nothing imported" in result.stderr
+    assert "line 3:" in result.stderr and "line 5:" in result.stderr
+    assert [r["email"] for r in listed(cli)] == ["keep@example.com"]
+    skipped = cli("subscribers", "import", str(path), "--skip-invalid")
+    assert skipped.exit_code == 0, skipped.output
+    assert "added 2" in skipped.stdout and "skipped line 3" in skipped.stdout
+    assert [r["email"] for r in listed(cli)] == ["keep@example.com", "fine@example.com", "last@example.com"]
+
+
+def test_import_without_header_with_semicolons_and_cp1252(cli, tmp_path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("zoë@example.com;Zoë\nyan@example.com;Yan\n".replace("zoë@", "zoe@").encode("cp1252"))
+    result = cli("subscribers", "import", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["added"] == ["zoe@example.com", "yan@example.com"] and report["header"] is False
+    assert report["encoding"] == "cp1252"
+
+
+def test_import_missing_file(cli, tmp_path) -> None:
+    result = cli("subscribers", "import", str(tmp_path / "nope.csv"))
+    assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_export_round_trips_through_import(cli, make_cli, tmp_path) -> None:
+    cli("subscribers", "add", "a@example.com", "b@example.com", "c@example.com")
+    cli("subscribers", "remove", "b@example.com")
+    exported = cli("subscribers", "export")
+    assert exported.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert [(r["email"], r["status"]) for r in rows] == [("a@example.com", "active"), ("b@example.com", "unsubscribed"),
+                                                         ("c@example.com", "active")]
+    active_only = cli("subscribers", "export", "--status", "active")
+    path = tmp_path / "export.csv"
+    path.write_text(active_only.stdout, encoding="utf-8")
+    other = make_cli(tmp_path / "other")
+    assert other("init").exit_code == 0
+    result = other("subscribers", "import", str(path), "--json")
+    assert json.loads(result.stdout)["added"] == ["a@example.com", "c@example.com"]
+
+
+def test_web_double_opt_in_lifts_a_suppression(cli, engine) -> None:
+    cli("subscribers", "add", "back@example.com")
+    cli("subscribers", "remove", "back@example.com")
+    with session_scope(engine, write=True) as session:
+        subscriber = request_subscription(session=session, email="Back@example.com")
+        assert subscriber.status == "pending"
+        assert session.exec(select(Suppression)).first() is not None  # not lifted before confirming
+    with session_scope(engine, write=True) as session:
+        confirm_subscriber(session=session, subscriber=get_subscriber(session, "back@example.com"))
+    with session_scope(engine) as session:
+        assert session.exec(select(Suppression)).all() == []
+        assert session.exec(select(Subscriber)).one().status == "active"
