@@ -196,7 +196,7 @@ class SmtpTransport:
                 raise smtplib.SMTPNotSupportedError(
                     "the server does not offer AUTH on this connection (it may require TLS first: "
                     "use smtp+starttls:// or smtps://)")
-            smtp.login(target.user, target.password or "")
+            _login(smtp, target.user, target.password or "")
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -260,6 +260,8 @@ class SmtpTransport:
         reply = _reply(code, text)
         if code == 421 or code < 400:
             self._drop()  # 421: the server is closing the connection
+            if code == 421 and stage == "MAIL" and self._used:
+                raise _Stale(reply)  # e.g. "too many messages on one connection": reconnect
         else:
             self._rset()
         self._used = True
@@ -280,6 +282,18 @@ class SmtpTransport:
                 self._drop()
         except (smtplib.SMTPException, OSError):
             self._drop()
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """AUTH PLAIN, else LOGIN: one mechanism, no fallback after a refusal (a wrong password
+    stays wrong, and smtplib's fallback to LOGIN hangs on some servers)."""
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    smtp.user, smtp.password = user, password
+    for name, method in (("PLAIN", smtp.auth_plain), ("LOGIN", smtp.auth_login)):
+        if name in offered:
+            smtp.auth(name, method, initial_response_ok=True)
+            return
+    raise smtplib.SMTPNotSupportedError(f"the server offers no AUTH mechanism digest speaks (PLAIN, LOGIN): {' '.join(offered)}")
 
 
 class _Stale(Exception):

@@ -304,3 +304,73 @@ def test_kill_9_mid_send_loses_nothing_and_duplicates_at_most_one_per_worker(hom
     assert {d.status for d in rows(engine).values()} == {"sent"}
     with session_scope(engine) as session:
         assert session.exec(select(Issue)).one().status == "sent"
+
+
+def test_dkim_signed_when_configured(cli, home, engine, settings, sink) -> None:
+    import base64
+
+    import dkim
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    (home / "dkim.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                      serialization.PrivateFormat.TraditionalOpenSSL,
+                                                      serialization.NoEncryption()))
+    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+    configure(home, '[send]\ndkim_domain = "digest.invalid"\ndkim_selector = "news"\ndkim_key_file = "dkim.pem"')
+    queued_issue(engine, settings, ["ann@example.com"])
+    assert cli("send", env={"DIGEST_SMTP_URL": sink.url()}).exit_code == 0
+    raw = sink.messages[0].data
+    assert raw.startswith(b"DKIM-Signature:") and parse(raw)["DKIM-Signature"]
+    lookup = lambda name, timeout=5: record if name == b"news._domainkey.digest.invalid." else None  # noqa: E731
+    assert dkim.verify(raw, dnsfunc=lookup)
+    assert not dkim.verify(raw.replace(b"The panel weighed", b"The panel welded"), dnsfunc=lookup)
+
+
+def test_half_configured_dkim_is_a_config_error(cli, home, engine, settings, sink) -> None:
+    configure(home, '[send]\ndkim_domain = "digest.invalid"')
+    queued_issue(engine, settings, ["ann@example.com"])
+    result = cli("send", env={"DIGEST_SMTP_URL": sink.url()})
+    assert result.exit_code == 2 and "go together" in result.stderr
+    assert sink.messages == []
+
+
+def test_proof_is_the_issue_as_readers_get_it_and_touches_nothing(cli, engine, settings, sink) -> None:
+    ids = make_ready_issue(engine, settings, comparisons=2)
+    write_parts(settings, 1, ids)
+    add_subscribers(engine, ["reader@example.com"])
+    result = cli("issue", "proof", "1", "--to", "ed@example.com", "--to", "Second@Example.org",
+                 env={"DIGEST_SMTP_URL": sink.url()})
+    assert result.exit_code == 0, result.output
+    assert sorted(m.recipients[0] for m in sink.messages) == ["Second@example.org", "ed@example.com"]
+    signer = Signer(settings.secret_key)
+    for received in sink.messages:
+        message = parse(received.data)
+        assert message["Subject"] == "[Proof] Patchwise vs Lintern — who ships?"
+        for header in HEADERS:
+            assert message[header], header
+        html = message.get_body(("html",)).get_content()
+        votes = links(html, "vote")
+        assert len(votes) == 4 and {signer.verify_vote(v.rsplit("/", 1)[1]).subscriber_id for v in votes} == {0}
+    with session_scope(engine) as session:
+        assert session.exec(select(Delivery)).all() == []
+        assert session.exec(select(Issue)).one().status == "draft"
+    # once queued, a proof shows the frozen parts
+    queue_issue(engine=engine, settings=settings, number=1)
+    proof = cli("issue", "proof", "1", "--to", "ed@example.com", "--json", env={"DIGEST_SMTP_URL": sink.url()})
+    assert json.loads(proof.stdout)["frozen"] is True
+    assert {d.status for d in rows(engine).values()} == {"queued"}
+
+
+def test_proof_failures_and_bad_addresses(cli, engine, settings) -> None:
+    write_parts(settings, 1, make_ready_issue(engine, settings))
+    assert cli("issue", "proof", "1", "--to", "not-an-address").exit_code == 2
+    assert cli("issue", "proof", "1").exit_code == 2  # no --to and no `editor` setting
+    with start_sink(Difficult()) as server:
+        result = cli("issue", "proof", "1", "--to", "unknown@example.com", "--to", "fine@example.com",
+                     env={"DIGEST_SMTP_URL": server.url()})
+        assert [m.recipients[0] for m in server.messages] == ["fine@example.com"]
+    assert result.exit_code == 1
+    assert "not accepted for unknown@example.com: 550 5.1.1" in result.stderr and "sent to fine@example.com" in result.stderr
