@@ -18,13 +18,13 @@ import os
 import random
 import socket
 import threading
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
+from digest.db import write_engine
 from digest.errors import StateError
 from digest.models import (Delivery, DeliveryStatus, Issue, IssueStatus, Lease, Subscriber, SubscriberStatus,
                            utcnow)
@@ -63,15 +63,21 @@ def backoff(attempt: int, base: float, *, rng: random.Random | None = None) -> f
 
 
 def new_holder() -> str:
-    """This process's name in claims and leases: host, pid and a random tag."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """This process's name in claims and leases: role, host, pid and a random tag."""
+    from digest.leases import holder_id
+
+    return holder_id("sender")
 
 
-def _holder_alive(holder: str) -> bool:
-    host, _, rest = holder.partition(":")
+def holder_alive(holder: str) -> bool:
+    """False only when `holder` names a process on this machine that no longer exists.
+
+    A holder on another machine is presumed alive: its lease and claims expire by time.
+    """
+    host, _, rest = holder.rpartition("@")[2].partition(":")
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit():
-        return True  # another machine: trust the lease's expiry
+        return True
     try:
         os.kill(int(pid_text), 0)
     except ProcessLookupError:
@@ -89,7 +95,7 @@ class DeliveryStore:
                  issue_number: int | None = None, rng: random.Random | None = None) -> None:
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
-        self._writer = engine.execution_options(sqlite_begin="IMMEDIATE") if self.sqlite else engine
+        self._writer = write_engine(engine)
         self.holder = holder or new_holder()
         self.lease = timedelta(seconds=lease)
         self.retries = retries
@@ -122,40 +128,57 @@ class DeliveryStore:
     # --- the sender lease (SQLite) ---------------------------------------------------------
 
     def acquire_sender_lease(self) -> None:
-        """Become the one sender on SQLite; StateError naming the other sender if one runs."""
+        """Become the one sender on SQLite; StateError naming the other sender if one runs.
+
+        On both backends, claims left by a sender that died on this machine go back to the
+        queue first (claims of live senders, or of other machines, wait for their lease).
+        """
+        from digest import leases
+
+        self.reap_dead_claims()
         if not self.sqlite:
             return
-        now = utcnow()
-        with self._lock, self._begin():
-            conn = self._conn
-            row = conn.execute(select(L.c.holder, L.c.expires_at).where(L.c.name == SENDER_LEASE)).first()
-            if row is not None and row.holder != self.holder and _aware(row.expires_at) > now \
-                    and _holder_alive(row.holder):
-                host, _, rest = row.holder.partition(":")
-                raise StateError(f"another sender is running (pid {rest.partition(':')[0]} on {host}, "
-                                 f"lease until {_aware(row.expires_at):%H:%M:%S} UTC)",
+        if not leases.acquire(self.engine, SENDER_LEASE, self.holder, ttl=self.lease):
+            other = leases.current_holder(self.engine, SENDER_LEASE)
+            if other and holder_alive(other):
+                host, _, rest = other.rpartition("@")[2].partition(":")
+                raise StateError(f"another sender is running (pid {rest.partition(':')[0]} on {host})",
                                  hint="wait for it to finish; on SQLite one sender runs at a time")
-            conn.execute(delete(L).where(L.c.name == SENDER_LEASE))
-            conn.execute(insert(L).values(name=SENDER_LEASE, holder=self.holder, expires_at=now + self.lease))
-            # We are the only sender: claims left by one that died go back to the queue.
-            conn.execute(update(D).where(D.c.status == DeliveryStatus.QUEUED.value, D.c.claimed_by.is_not(None))
-                         .values(claimed_by=None, lease_until=None))
+            with self._lock, self._begin():  # the holder died: take its lease over, compare-and-set
+                taken = self._conn.execute(update(L).where(L.c.name == SENDER_LEASE, L.c.holder == (other or ""))
+                                           .values(holder=self.holder, expires_at=utcnow() + self.lease)).rowcount
+            if not taken and not leases.acquire(self.engine, SENDER_LEASE, self.holder, ttl=self.lease):
+                raise StateError("another sender took the lease just now", hint="try again when it is done")
+        # We are the only sender on SQLite: any claim left is a dead sender's.
+        with self._lock, self._begin():
+            self._conn.execute(update(D).where(D.c.status == DeliveryStatus.QUEUED.value, D.c.claimed_by.is_not(None))
+                               .values(claimed_by=None, lease_until=None))
+
+    def reap_dead_claims(self) -> int:
+        """Return to the queue the claims of senders on this machine whose process is gone."""
+        with self.engine.connect() as conn:
+            holders = [r[0] for r in conn.execute(select(D.c.claimed_by).distinct().where(
+                D.c.status == DeliveryStatus.QUEUED.value, D.c.claimed_by.is_not(None)))]
+        dead = [h for h in holders if h != self.holder and not holder_alive(h)]
+        if not dead:
+            return 0
+        with self._lock, self._begin():
+            return self._conn.execute(update(D).where(D.c.status == DeliveryStatus.QUEUED.value,
+                                                      D.c.claimed_by.in_(dead))
+                                      .values(claimed_by=None, lease_until=None)).rowcount
 
     def renew(self) -> None:
         """Extend the lease; StateError if another sender has taken it over meanwhile."""
-        if not self.sqlite:
-            return
-        with self._lock, self._begin():
-            changed = self._conn.execute(update(L).where(L.c.name == SENDER_LEASE, L.c.holder == self.holder)
-                                   .values(expires_at=utcnow() + self.lease)).rowcount
-        if not changed:
+        from digest import leases
+
+        if self.sqlite and not leases.acquire(self.engine, SENDER_LEASE, self.holder, ttl=self.lease):
             raise StateError("this sender lost its lease to another sender; stopping")
 
     def release_sender_lease(self) -> None:
-        if not self.sqlite:
-            return
-        with self._lock, self._begin():
-            self._conn.execute(delete(L).where(L.c.name == SENDER_LEASE, L.c.holder == self.holder))
+        from digest import leases
+
+        if self.sqlite:
+            leases.release(self.engine, SENDER_LEASE, self.holder)
 
     # --- what there is to send --------------------------------------------------------------
 
@@ -308,8 +331,6 @@ class DeliveryStore:
 
 
 def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 

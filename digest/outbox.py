@@ -226,17 +226,15 @@ def insert_deliveries(session: Session, issue_id: int) -> int:
     constraint, not a prior check, is what rules out twins.
     """
     from sqlalchemy import literal, select
-    from sqlalchemy.dialects import postgresql, sqlite
 
-    table = Delivery.__table__
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    rows = select(literal(issue_id), Subscriber.id, literal(DeliveryStatus.QUEUED.value), literal(0),
-                  literal(utcnow(), table.c.queued_at.type)).where(Subscriber.status == SubscriberStatus.ACTIVE.value)
-    statement = (insert(table)
-                 .from_select(["issue_id", "subscriber_id", "status", "attempts", "queued_at"], rows)
-                 .on_conflict_do_nothing(index_elements=["issue_id", "subscriber_id"]))
-    return session.execute(statement).rowcount or 0
+    from digest.db import insert_ignore
+
+    queued_at = Delivery.__table__.c.queued_at.type
+    rows = select(literal(issue_id).label("issue_id"), Subscriber.id.label("subscriber_id"),
+                  literal(DeliveryStatus.QUEUED.value).label("status"), literal(0).label("attempts"),
+                  literal(utcnow(), queued_at).label("queued_at")).where(Subscriber.status == SubscriberStatus.ACTIVE.value)
+    result = insert_ignore(session.connection(), Delivery, rows, conflict=["issue_id", "subscriber_id"])
+    return result.rowcount or 0
 
 
 def queue_issue(*, engine: Engine, settings: Settings, number: int) -> QueueReport:

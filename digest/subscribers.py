@@ -158,12 +158,10 @@ def add_subscribers(*, session: Session, emails: Iterable[str], pending: bool = 
 # --- leaving and coming back ------------------------------------------------------------------
 
 def _suppress(session: Session, key: str, reason: str) -> None:
-    from sqlalchemy.dialects import postgresql, sqlite
+    from digest.db import insert_ignore
 
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(Suppression).values(email_key=key, reason=reason, created_at=utcnow())
-                    .on_conflict_do_nothing(index_elements=["email_key"]))
+    insert_ignore(session.connection(), Suppression, {"email_key": key, "reason": reason, "created_at": utcnow()},
+                  conflict=["email_key"])
 
 
 def unsubscribe(*, session: Session, subscriber: Subscriber, reason: str = "unsubscribed") -> bool:
@@ -434,12 +432,7 @@ def import_subscribers(*, session: Session, path: Path, pending: bool = False,
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
     """Bulk insert; a row that appeared meanwhile (a concurrent sign-up) is left alone."""
-    from sqlalchemy.dialects import postgresql, sqlite
+    from digest.db import insert_ignore
 
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Subscriber).on_conflict_do_nothing(index_elements=["email_key"])
     for start in range(0, len(rows), 5000):
-        session.execute(statement, rows[start:start + 5000])
+        insert_ignore(session.connection(), Subscriber, rows[start:start + 5000], conflict=["email_key"])
