@@ -233,7 +233,8 @@ def insert_deliveries(session: Session, issue_id: int) -> int:
     rows = select(literal(issue_id).label("issue_id"), Subscriber.id.label("subscriber_id"),
                   literal(DeliveryStatus.QUEUED.value).label("status"), literal(0).label("attempts"),
                   literal(utcnow(), queued_at).label("queued_at")).where(Subscriber.status == SubscriberStatus.ACTIVE.value)
-    result = insert_ignore(session.connection(), Delivery, rows, conflict=["issue_id", "subscriber_id"])
+    connection = session.connection().execution_options(preserve_rowcount=True)  # PostgreSQL needs it asked
+    result = insert_ignore(connection, Delivery, rows, conflict=["issue_id", "subscriber_id"])
     return result.rowcount or 0
 
 
