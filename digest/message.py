@@ -188,26 +188,29 @@ class MessageTemplate:
             head.append(_CRLF)
         head.append(self._static_headers)
         head.append(_CRLF)
-        escaped: dict[str, str] = {}
         segments = self._segments
         if seven_bit and self.eight_bit:
             if self._segments_7bit is None:
                 self._segments_7bit = self._encode_body(self._parts, seven_bit=True)[0]
             segments = self._segments_7bit
+        encoded: dict[tuple[str, bool], bytes] = {}  # each value escaped and encoded once per message
+        append = head.append
         for segment in segments:
-            if isinstance(segment, bytes):
-                head.append(segment)
+            if segment.__class__ is bytes:
+                append(segment)
                 continue
-            name, escape = segment
-            if name.startswith("\x00slow:"):
-                head.append(self._slow_part(name[6:], values))
-            elif escape:
-                value = escaped.get(name)
-                if value is None:
-                    value = escaped[name] = html.escape(values[name], quote=True)
-                head.append(value.encode("utf-8"))
-            else:
-                head.append(values[name].encode("utf-8"))
+            chunk = encoded.get(segment)
+            if chunk is None:
+                name, escape = segment
+                if name.startswith("\x00slow:"):
+                    chunk = self._slow_part(name[6:], values)
+                else:
+                    value = values[name]
+                    if escape and ("&" in value or "<" in value or ">" in value or '"' in value or "'" in value):
+                        value = html.escape(value, quote=True)  # links rarely need it: checking is cheaper
+                    chunk = value.encode("utf-8")
+                encoded[segment] = chunk
+            append(chunk)
         return b"".join(head)
 
     def _slow_part(self, slot: str, values: Mapping[str, str]) -> bytes:

@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""Benchmark: queueing, message assembly and SMTP delivery against plain smtplib, same run.
+
+    .venv/bin/python bench/send.py [--deliver 2000] [--database sqlite|postgresql]
+
+What it does, all on loopback:
+* queueing: a newsletter folder with 100,000 active subscribers and a ready three-comparison
+  issue; times `queue_issue` (freeze the parts, one INSERT ... SELECT of 100,000 deliveries);
+* assembly: builds 20,000 personalised messages from the frozen ~100 KB issue (two signed
+  tokens, the vote, unsubscribe and web links, every header) on one core, no SMTP; then
+  DKIM-signed assembly (rsa-sha256, 2048-bit key) over fewer messages;
+* delivery: a folder with 20,000 subscribers queued; an aiosmtpd sink that discards, in its
+  own process (python -m digest.smtpsink --discard) so it does not share our GIL; times
+  `send_queued` with 1 and 4 connections over the first `--deliver` deliveries each, and,
+  interleaved in the same run, plain smtplib sending the same bytes to the same sink over the
+  same number of connections (a thread per connection, `sendmail` in a loop). Prints the ratio;
+* peak RSS of this process (ru_maxrss) and of the sink.
+
+The messages are the rendered output of `digest issue render` when that exists, else a
+synthetic ~100 KB MJML-like HTML with the same placeholders. Targets (issue 5): queue 100,000
+in <= 5 s; assembly >= 20,000 messages/s; delivery >= 70% of the raw smtplib rate; peak RSS
+<= 300 MB. Exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import smtplib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {"queue": 5.0, "assembly": 20_000.0, "ratio": 0.70, "rss_mb": 300.0}
+QUOTE = ("It does one job and does it without ceremony: the defaults are sane, the docs answer the "
+         "question you actually have, and the pricing page does not need a lawyer.")
+
+
+# --- the issue ----------------------------------------------------------------------------------
+
+def synthetic_parts(comparison_ids: list[int]) -> tuple[str, str]:
+    """An MJML-like email (inline styles, nested tables) of about 100 KB, and its text part."""
+    from digest.links import placeholder, vote_placeholder
+
+    cell = ('<td align="left" style="font-size:0px;padding:10px 25px;word-break:break-word;">'
+            '<div style="font-family:Helvetica,Arial,sans-serif;font-size:15px;line-height:1.5;'
+            'text-align:left;color:#1f2937;">{}</div></td>')
+    row = '<tr>{}</tr>'
+    table = ('<table border="0" cellpadding="0" cellspacing="0" role="presentation" '
+             'style="border-collapse:collapse;border-spacing:0;width:100%;" width="100%"><tbody>{}</tbody></table>')
+    section = ('<div style="background:#ffffff;background-color:#ffffff;margin:0px auto;max-width:600px;">'
+               + table + '</div>')
+    html = ['<!doctype html><html lang="en" xmlns="http://www.w3.org/1999/xhtml"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Weekly AI Tool Verdicts</title>'
+            '<style type="text/css">#outlook a{padding:0;}body{margin:0;padding:0;-webkit-text-size-adjust:100%;}'
+            'table,td{border-collapse:collapse;mso-table-lspace:0pt;mso-table-rspace:0pt;}</style></head>'
+            '<body style="word-spacing:normal;background-color:#f3f4f6;">']
+    html.append(section.format(row.format(cell.format(
+        f'<a href="{placeholder("web")}" style="color:#6b7280;">View this issue in your browser</a>'))))
+    text = ["Weekly AI Tool Verdicts — issue 1", "", f"Read on the web: {placeholder('web')}", ""]
+    for cid in comparison_ids:
+        for side in "ab":
+            tool = f"Tool {cid}{side.upper()}"
+            rows = [cell.format(f"<h2 style=\"margin:0;font-size:22px;\">{tool}</h2><p>An assistant that "
+                                f"turns meeting notes into tickets, with a free tier and a paid team plan.</p>")]
+            for reviewer in ("The Builder", "The Skeptic", "The Buyer", "The Futurist"):
+                for _ in range(7):
+                    rows.append(cell.format(f"<p style=\"margin:0 0 8px;\"><strong>{reviewer}</strong> &mdash; "
+                                            f"<span style=\"color:#047857;\">SHIP</span></p><p style=\"margin:0;"
+                                            f"font-style:italic;\">&ldquo;{QUOTE}&rdquo;</p>"))
+                text.append(f"{reviewer} on {tool}: SHIP — {QUOTE}")
+            html.append(section.format("".join(row.format(r) for r in rows)))
+        buttons = "".join(
+            f'<a href="{vote_placeholder(cid, side)}" style="display:inline-block;background:#111827;color:#ffffff;'
+            f'font-family:Helvetica,Arial,sans-serif;font-size:15px;font-weight:bold;line-height:120%;margin:0;'
+            f'text-decoration:none;text-transform:none;padding:12px 24px;border-radius:6px;">Vote for {side.upper()}'
+            f'</a> ' for side in "ab")
+        html.append(section.format(row.format(cell.format(f"<p>Who ships?</p>{buttons}"))))
+        text += [f"Vote A: {vote_placeholder(cid, 'a')}", f"Vote B: {vote_placeholder(cid, 'b')}", ""]
+    html.append(section.format(row.format(cell.format(
+        f'<p style="font-size:12px;color:#6b7280;">Sent to {placeholder("email")}. '
+        f'<a href="{placeholder("unsubscribe")}" style="color:#6b7280;">Unsubscribe</a> in one click.</p>'))))
+    html.append("</body></html>\n")
+    text += [f"Sent to {placeholder('email')}", f"Unsubscribe: {placeholder('unsubscribe')}", ""]
+    return "".join(html), "\n".join(text)
+
+
+def make_folder(base: Path, name: str, subscribers: int, database: str) -> tuple[object, object, list[int]]:
+    """An initialised folder with a ready issue 1 (three comparisons) and `subscribers` active ones."""
+    from digest.config import load_settings
+    from digest.db import open_database, session_scope
+    from digest.folder import init_folder
+    from digest.models import Comparison, Issue, IssueComparison, Review, Subscriber, Tool
+
+    home = base / name
+    home.mkdir(parents=True)
+    if database != "sqlite":
+        (home / "digest.toml").write_text(f'[database]\nurl = "{database}"\n', encoding="utf-8")
+    init_folder(home)
+    settings = load_settings(home, environ={})
+    engine = open_database(settings)
+    ids: list[int] = []
+    with session_scope(engine, write=True) as session:
+        issue = Issue(number=1, subject="Three launches, one panel: who ships this week?")
+        session.add(issue)
+        session.flush()
+        for index in range(3):
+            tools = [Tool(slug=f"bench-{index}-{side}", name=f"Tool {index}{side}") for side in "ab"]
+            session.add_all(tools)
+            session.flush()
+            comparison = Comparison(tool_a_id=tools[0].id, tool_b_id=tools[1].id, title=f"Pair {index}")
+            session.add(comparison)
+            session.flush()
+            session.add_all(Review(comparison_id=comparison.id, tool_id=tool.id, reviewer=reviewer.key,
+                                   verdict="ship", quote=QUOTE) for reviewer in settings.panel for tool in tools)
+            session.add(IssueComparison(issue_id=issue.id, comparison_id=comparison.id, position=index))
+            ids.append(comparison.id)
+    now = datetime.now(UTC)
+    table = Subscriber.__table__
+    with engine.begin() as conn:
+        for start in range(0, subscribers, 20_000):
+            conn.execute(table.insert(), [{"email": f"reader{i}@example.com", "email_key": f"reader{i}@example.com",
+                                           "status": "active", "source": "import", "bounce_count": 0,
+                                           "created_at": now, "confirmed_at": now}
+                                          for i in range(start, min(subscribers, start + 20_000))])
+    folder = settings.outbox_dir / "1"
+    folder.mkdir(parents=True, exist_ok=True)
+    html, text = synthetic_parts(ids)
+    (folder / "email.html").write_text(html, encoding="utf-8")
+    (folder / "email.txt").write_text(text, encoding="utf-8")
+    return settings, engine, ids
+
+
+# --- measurements -------------------------------------------------------------------------------
+
+def measure_queue(base: Path, database: str) -> float:
+    from digest.outbox import queue_issue
+
+    settings, engine, _ids = make_folder(base, "queue", 100_000, database)
+    started = time.perf_counter()
+    report = queue_issue(engine=engine, settings=settings, number=1)
+    elapsed = time.perf_counter() - started
+    if report.added != 100_000:
+        raise SystemExit(f"queued {report.added}, expected 100000")
+    engine.dispose()
+    return elapsed
+
+
+def measure_assembly(settings, count: int, *, dkim: bool) -> tuple[float, int]:
+    from digest.message import DkimSigner
+    from digest.outbox import load_frozen
+    from digest.sender import Composer, make_signer
+
+    signer = None
+    if dkim:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption())
+        signer = DkimSigner(domain="digest.invalid", selector="bench", private_key=pem)
+    composer = Composer(settings=settings, frozen=load_frozen(settings, 1), signer=make_signer(settings), dkim=signer)
+    size = 0
+    started, cpu = time.perf_counter(), time.process_time()
+    for n in range(1, count + 1):
+        raw = composer.compose(subscriber_id=n, email=f"reader{n}@example.com", message_id=composer.message_id(n))
+        size = len(raw)
+    # one thread does the work: CPU time is its time on one core, whatever else the machine runs
+    return count / (time.process_time() - cpu), count / (time.perf_counter() - started), size
+
+
+class _StopAfter:
+    """A Progress that stops the run after `limit` settled deliveries."""
+
+    def __init__(self, limit: int, stop: threading.Event) -> None:
+        self.limit, self.stop, self.done = limit, stop, 0
+        self.lock = threading.Lock()
+
+    def start(self, total: int) -> None:
+        return None
+
+    def advance(self, outcome: str) -> None:
+        with self.lock:
+            self.done += 1
+            if self.done >= self.limit:
+                self.stop.set()
+
+
+def measure_ours(settings, engine, workers: int, count: int) -> float:
+    from digest.sender import send_queued
+
+    stop = threading.Event()
+    progress = _StopAfter(count, stop)
+    started = time.perf_counter()
+    report = send_queued(settings=settings, engine=engine, workers=workers, rate=0, stop=stop, progress=progress,
+                         wait=False)
+    elapsed = time.perf_counter() - started
+    if report.failed:
+        raise SystemExit(f"{report.failed} deliveries failed")
+    return report.sent / elapsed
+
+
+def measure_raw(port: int, message: bytes, workers: int, count: int) -> float:
+    per = count // workers
+
+    def loop() -> None:
+        client = smtplib.SMTP("127.0.0.1", port)
+        for n in range(per):
+            client.sendmail("verdicts@digest.invalid", [f"reader{n}@example.com"], message)
+        client.quit()
+
+    threads = [threading.Thread(target=loop) for _ in range(workers)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return per * workers / (time.perf_counter() - started)
+
+
+def start_sink() -> tuple[subprocess.Popen, int]:
+    sink = subprocess.Popen([sys.executable, "-m", "digest.smtpsink", "--discard"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    line = sink.stdout.readline()
+    if not line.startswith("PORT "):
+        raise SystemExit("the sink did not start")
+    return sink, int(line.split()[1])
+
+
+def sink_rss_mb(sink: subprocess.Popen) -> float:
+    try:
+        with open(f"/proc/{sink.pid}/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def postgres_database(admin_url: str) -> tuple[str, object]:
+    import psycopg
+
+    name = f"digest_bench_{os.getpid()}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+
+    def drop() -> None:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    netloc = admin_url.split("://", 1)[1].rsplit("/", 1)[0]
+    return f"postgresql+psycopg://{netloc}/{name}", drop
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deliver", type=int, default=2000, help="deliveries timed per configuration")
+    parser.add_argument("--subscribers", type=int, default=20_000)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--postgres-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    for name in list(os.environ):
+        if name.startswith("DIGEST_"):
+            del os.environ[name]
+    base = Path(tempfile.mkdtemp(prefix="digest-bench-send-"))
+    cleanups = [lambda: shutil.rmtree(base, ignore_errors=True)]
+    sink = None
+    try:
+        def database() -> str:
+            if args.database == "sqlite":
+                return "sqlite"
+            url, drop = postgres_database(args.postgres_admin)
+            cleanups.append(drop)
+            return url
+
+        print(f"bench/send.py: database {args.database}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+        queue_seconds = measure_queue(base, database())
+        print(f"queue 100,000 subscribers:        {queue_seconds:6.2f} s   (target <= {TARGETS['queue']:.0f} s)")
+
+        import dataclasses
+
+        from digest.outbox import queue_issue
+
+        settings, engine, _ids = make_folder(base, "send", args.subscribers, database())
+        queue_issue(engine=engine, settings=settings, number=1)
+        assembly, wall, size = measure_assembly(settings, 20_000, dkim=False)
+        print(f"assembly, signed links + headers: {assembly:9,.0f} messages/s per CPU second on one core "
+              f"({wall:,.0f}/s wall; {size / 1024:.0f} KB each; target >= {TARGETS['assembly']:,.0f})")
+        dkim_rate, dkim_wall, _ = measure_assembly(settings, 300, dkim=True)
+        print(f"assembly + DKIM (rsa-sha256 2048): {dkim_rate:8,.0f} messages/s per CPU second ({dkim_wall:,.0f}/s wall)")
+
+        sink, port = start_sink()
+        settings = dataclasses.replace(settings, smtp=dataclasses.replace(settings.smtp, url=f"smtp://127.0.0.1:{port}"))
+        from digest.outbox import load_frozen
+        from digest.sender import Composer, make_signer
+
+        composer = Composer(settings=settings, frozen=load_frozen(settings, 1), signer=make_signer(settings))
+        sample = composer.compose(subscriber_id=1, email="reader1@example.com", message_id=composer.message_id(1))
+        measure_raw(port, sample, 1, 50)  # warm the sink up
+        ratios = []
+        for workers in (1, 4):
+            raw = measure_raw(port, sample, workers, args.deliver)
+            ours = measure_ours(settings, engine, workers, args.deliver)
+            ratios.append(ours / raw)
+            print(f"delivery, {workers} connection{'s' if workers > 1 else ' '}:          {ours:7,.0f} messages/s; "
+                  f"plain smtplib {raw:7,.0f} messages/s; ratio {ours / raw:5.0%} (target >= {TARGETS['ratio']:.0%})")
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS: this process {rss:.0f} MB (target <= {TARGETS['rss_mb']:.0f}), sink {sink_rss_mb(sink):.0f} MB")
+        engine.dispose()
+        missed = [name for name, ok in (("queue", queue_seconds <= TARGETS["queue"]),
+                                        ("assembly", assembly >= TARGETS["assembly"]),
+                                        ("ratio", min(ratios) >= TARGETS["ratio"]),
+                                        ("rss", rss <= TARGETS["rss_mb"])) if not ok]
+        print("all targets met" if not missed else f"missed: {', '.join(missed)}")
+        return 1 if missed else 0
+    finally:
+        if sink is not None:
+            sink.stdin.close()
+            sink.wait(timeout=10)
+        for cleanup in reversed(cleanups):
+            cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
