@@ -81,6 +81,8 @@ class SendReport:
     elapsed: float = 0.0
     dry_run: bool = False
     folders: list[str] = field(default_factory=list)
+    stopped: bool = False  # ended early on request (SIGTERM), the rest left queued
+    note: str = ""
 
     @property
     def rate(self) -> float:
@@ -92,7 +94,7 @@ class SendReport:
                 "bounced": self.bounced, "written": self.written, "waiting": self.waiting,
                 "next_retry_at": self.next_retry_at, "completed_issues": self.completed, "issues": self.issues,
                 "elapsed": round(self.elapsed, 3), "rate": round(self.rate, 1), "dry_run": self.dry_run,
-                "folders": self.folders}
+                "folders": self.folders, "stopped": self.stopped, "note": self.note}
 
 
 class TokenBucket:
@@ -355,21 +357,25 @@ class _DryRunStore:
 
 # --- the run ------------------------------------------------------------------------------------
 
-def _issues(store: DeliveryStore, engine: Engine, issue_number: int | None) -> list[tuple[int, int]]:
+def _issues(store: DeliveryStore, engine: Engine, issue_number: int | None) -> tuple[list[tuple[int, int]], str]:
+    """The (id, number) of the issues to send, and a note when there is nothing to do."""
     issues = store.sending_issues()
-    if issue_number is not None and not issues:
-        from sqlalchemy import select
+    if issues:
+        return issues, ""
+    if issue_number is None:
+        return [], "nothing to send: no issue is queued (queue one with `digest issue queue N`)"
+    from sqlalchemy import select
 
-        from digest.models import Issue
+    from digest.models import Issue
 
-        with engine.connect() as conn:
-            row = conn.execute(select(Issue.__table__.c.status).where(Issue.__table__.c.number == issue_number)).first()
-        if row is None:
-            raise NotFoundError(f"no issue {issue_number}")
-        if row.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
-            raise StateError(f"issue {issue_number} is not queued (it is {row.status})",
-                             hint=f"queue it with `digest issue queue {issue_number}`")
-    return issues
+    with engine.connect() as conn:
+        row = conn.execute(select(Issue.__table__.c.status).where(Issue.__table__.c.number == issue_number)).first()
+    if row is None:
+        raise NotFoundError(f"no issue {issue_number}")
+    if row.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
+        raise StateError(f"issue {issue_number} is not queued (it is {row.status})",
+                         hint=f"queue it with `digest issue queue {issue_number}`")
+    return [], f"nothing to send: issue {issue_number} is already sent"
 
 
 def send_queued(*, settings: Settings, engine: Engine, issue_number: int | None = None,
@@ -395,13 +401,14 @@ def send_queued(*, settings: Settings, engine: Engine, issue_number: int | None 
     stop = stop or threading.Event()
     progress = progress or _NoProgress()
     report = SendReport(dry_run=dry_run)
+    stop_requested = False
     sender = envelope_sender(settings)
     signer = make_signer(settings)
     dkim = make_dkim(settings)
     store = DeliveryStore(engine, lease=settings.send.lease, retries=settings.send.retries,
                           retry_delay=settings.send.retry_delay, bounce_after=settings.send.bounce_after,
                           issue_number=issue_number)
-    issues = _issues(store, engine, issue_number)
+    issues, report.note = _issues(store, engine, issue_number)
     report.issues = [number for _id, number in issues]
     composers = {issue_id: Composer(settings=settings, frozen=load_frozen(settings, number), signer=signer, dkim=dkim)
                  for issue_id, number in issues}
@@ -426,6 +433,7 @@ def send_queued(*, settings: Settings, engine: Engine, issue_number: int | None 
     try:
         _run(store=store, work_store=work_store, pool=pool, issues=issues, batch=batch, wait=wait and not dry_run,
              stop=stop)
+        stop_requested = stop.is_set() and pool.fatal is None
     finally:
         stop.set()
         pool.shutdown()
@@ -438,6 +446,7 @@ def send_queued(*, settings: Settings, engine: Engine, issue_number: int | None 
         report.elapsed = time.monotonic() - started
     if pool.fatal is not None:
         raise pool.fatal
+    report.stopped = stop_requested
     if not dry_run:
         report.waiting = store.count_queued()[1]
         report.next_retry_at = store.next_retry_at() if report.waiting else None

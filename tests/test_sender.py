@@ -93,6 +93,7 @@ def test_every_active_subscriber_gets_one_standard_message(cli, home, engine, se
     with session_scope(engine) as session:
         issue = session.exec(select(Issue)).one()
         assert issue.status == "sent" and issue.sent_at is not None
+    assert "issue 1 is already sent" in cli("send", "--issue", "1", env={"DIGEST_SMTP_URL": sink.url()}).stdout
 
 
 def test_forged_or_altered_links_from_a_received_message_are_refused(cli, engine, settings, sink) -> None:
@@ -375,3 +376,62 @@ def test_proof_failures_and_bad_addresses(cli, engine, settings) -> None:
         assert [m.recipients[0] for m in server.messages] == ["fine@example.com"]
     assert result.exit_code == 1
     assert "not accepted for unknown@example.com: 550 5.1.1" in result.stderr and "sent to fine@example.com" in result.stderr
+
+
+def test_sigterm_stops_gracefully_with_every_accepted_message_recorded(home, engine, settings, sink) -> None:
+    import signal
+
+    write_parts(settings, 1, make_ready_issue(engine, settings), filler=1)
+    add_subscribers(engine, [f"r{i}@example.com" for i in range(300)])
+    queue_issue(engine=engine, settings=settings, number=1)
+    env = {**os.environ, "DIGEST_SMTP_URL": sink.url()}
+    command = [sys.executable, "-m", "digest", "--home", str(home), "send", "--workers", "2", "--rate", "200", "--json"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert sink.wait_for(40, timeout=60)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    report = json.loads(out)
+    recorded = rows(engine)
+    sent = [email for email, d in recorded.items() if d.status == "sent"]
+    assert report["stopped"] is True and 40 <= report["sent"] < 300
+    assert sorted(sent) == sorted(m.recipients[0] for m in sink.messages)  # nothing accepted goes unrecorded
+    assert all(d.claimed_by is None for d in recorded.values())  # the rest is back in the queue
+
+
+def test_claims_are_exclusive_between_senders(engine, settings) -> None:
+    from digest.deliveries import DeliveryStore
+
+    queued_issue(engine, settings, [f"r{i}@example.com" for i in range(10)])
+    with session_scope(engine) as session:
+        issue_id = session.exec(select(Issue)).one().id
+    first, second = DeliveryStore(engine), DeliveryStore(engine)
+    try:
+        mine = first.claim(issue_id, 6)
+        theirs = second.claim(issue_id, 6)
+        assert len(mine) == 6 and len(theirs) == 4
+        assert not {j.delivery_id for j in mine} & {j.delivery_id for j in theirs}
+        assert second.claim(issue_id, 6) == []
+        first.release(mine)
+        second.new_pass()
+        assert len(second.claim(issue_id, 10)) == 6
+    finally:
+        first.close()
+        second.close()
+
+
+def test_progress_bar_shows_count_rate_and_eta() -> None:
+    import io
+
+    from rich.console import Console
+
+    from digest.cli.send import _Bar
+
+    out = io.StringIO()
+    bar = _Bar(console=Console(file=out, force_terminal=True, width=120))
+    bar.start(10)
+    for _ in range(10):
+        bar.advance("sent")
+    bar.stop()
+    text = out.getvalue()
+    assert "10/10" in text and "msg/s" in text and "ETA" in text

@@ -19,7 +19,7 @@ def _say(ctx: typer.Context, text: str) -> None:
 class _Bar:
     """A rich progress bar on stderr: settled deliveries, messages per second, ETA."""
 
-    def __init__(self) -> None:
+    def __init__(self, console=None) -> None:  # noqa: ANN001
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
                                    TimeElapsedColumn, TimeRemainingColumn)
         from rich.text import Text
@@ -33,7 +33,7 @@ class _Bar:
 
         self.progress = Progress(TextColumn("sending"), BarColumn(), MofNCompleteColumn(), Rate(),
                                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                                 console=error_console(), transient=False)
+                                 console=console or error_console(), transient=False)
         self.task: Any = None
 
     def start(self, total: int) -> None:
@@ -65,21 +65,31 @@ def send(
 
     Example: digest send --workers 4 --rate 50
     """
+    import signal
+    import threading
+
     from digest.sender import send_queued
 
     state = app_context(ctx)
     bar = _Bar() if sys.stderr.isatty() and not state.quiet and not json_output else None
+    stop = threading.Event()
+    # SIGTERM (systemd, docker stop) ends the run gracefully: messages in flight finish and are
+    # recorded, the rest stay queued. kill -9 is safe too, see README "Delivery guarantees".
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) \
+        if threading.current_thread() is threading.main_thread() else None
     try:
         report = send_queued(settings=state.settings, engine=state.engine, issue_number=issue, workers=workers,
-                             rate=rate, dry_run=dry_run, wait=not no_wait, progress=bar)
+                             rate=rate, dry_run=dry_run, wait=not no_wait, progress=bar, stop=stop)
     finally:
         if bar is not None:
             bar.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     if json_output:
         print_json(report.to_json())
         return
     if not report.issues:
-        _say(ctx, "nothing to send: no issue is queued (queue one with `digest issue queue N`)")
+        _say(ctx, report.note)
         return
     if report.dry_run:
         where = ", ".join(report.folders)
@@ -92,6 +102,8 @@ def send(
               f"skipped {report.skipped} in {report.elapsed:.1f} s ({report.rate:,.0f} messages/s)")
     for number in report.completed:
         _say(ctx, f"issue {number} is sent")
+    if report.stopped:
+        _say(ctx, "stopped on request; the rest stays queued for the next `digest send`")
     if report.waiting:
         when = f" (next at {report.next_retry_at:%Y-%m-%d %H:%M:%S} UTC)" if report.next_retry_at else ""
         _say(ctx, f"{report.waiting} deliver{'y waits' if report.waiting == 1 else 'ies wait'} for a retry{when}: "
