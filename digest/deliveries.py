@@ -109,7 +109,7 @@ class DeliveryStore:
         self._conn: Connection | None = None
         style = "%({})s" if engine.dialect.paramstyle == "pyformat" else ":{}"
         self._sent_sql = ("UPDATE delivery SET status = 'sent', attempts = attempts + 1, sent_at = {at}, "
-                          "message_id = {mid}, last_error = NULL, claimed_by = NULL, lease_until = NULL, "
+                          "message_id = {mid}, claimed_by = NULL, lease_until = NULL, "
                           "next_attempt_at = NULL WHERE id = {id}").format(at=style.format("at"),
                                                                           mid=style.format("mid"), id=style.format("id"))
 

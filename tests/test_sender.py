@@ -435,3 +435,47 @@ def test_progress_bar_shows_count_rate_and_eta() -> None:
     bar.stop()
     text = out.getvalue()
     assert "10/10" in text and "msg/s" in text and "ETA" in text
+
+
+class Stalling(Recorder):
+    """Answers the first DATA of slow* only after the client has given up; refuses bad senders."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stalled = False
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802, ANN001
+        if address.startswith("rejected"):
+            return "550 5.7.1 Sender not allowed"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001
+        import asyncio
+
+        if envelope.rcpt_tos[0].startswith("slow") and not self.stalled:
+            self.stalled = True
+            await asyncio.sleep(1.0)
+            return "250 too late"
+        self.record(envelope)
+        return "250 OK"
+
+
+def test_a_timeout_is_retried(cli, home, engine, settings) -> None:
+    configure(home, '[smtp]\ntimeout = "0.3s"\n[send]\nretry_delay = "0.01s"')
+    queued_issue(engine, settings, ["slow@example.com", "fine@example.com"])
+    with start_sink(Stalling()) as server:
+        result = cli("send", "--json", env={"DIGEST_SMTP_URL": server.url()})
+        assert sorted(m.recipients[0] for m in server.messages) == ["fine@example.com", "slow@example.com"]
+    report = json.loads(result.stdout)
+    assert (report["sent"], report["retried"]) == (2, 1)
+    slow = rows(engine)["slow@example.com"]
+    assert slow.attempts == 2 and "timed out" in slow.last_error  # the last error stays on record
+
+
+def test_a_refused_sender_address_stops_the_run_and_charges_nothing(cli, home, engine, settings) -> None:
+    queued_issue(engine, settings, ["a@example.com", "b@example.com"])
+    with start_sink(Stalling()) as server:
+        result = cli("send", env={"DIGEST_SMTP_URL": server.url(), "DIGEST_SENDER": "Verdicts <rejected@digest.invalid>"})
+    assert result.exit_code == 1 and "refused the sender address" in result.stderr and "550 5.7.1" in result.stderr
+    assert [(d.status, d.attempts) for d in rows(engine).values()] == [("queued", 0), ("queued", 0)]
