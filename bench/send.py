@@ -158,7 +158,7 @@ def measure_queue(base: Path, database: str) -> float:
 def measure_assembly(settings, count: int, *, dkim: bool) -> tuple[float, int]:
     from digest.message import DkimSigner
     from digest.outbox import load_frozen
-    from digest.sender import Composer, make_signer
+    from digest.composer import Composer, make_signer
 
     signer = None
     if dkim:
@@ -304,7 +304,7 @@ def main() -> int:
         sink, port = start_sink()
         settings = dataclasses.replace(settings, smtp=dataclasses.replace(settings.smtp, url=f"smtp://127.0.0.1:{port}"))
         from digest.outbox import load_frozen
-        from digest.sender import Composer, make_signer
+        from digest.composer import Composer, make_signer
 
         composer = Composer(settings=settings, frozen=load_frozen(settings, 1), signer=make_signer(settings))
         sample = composer.compose(subscriber_id=1, email="reader1@example.com", message_id=composer.message_id(1))

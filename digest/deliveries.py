@@ -26,8 +26,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from digest.db import write_engine
 from digest.errors import StateError
-from digest.models import (Delivery, DeliveryStatus, Issue, IssueStatus, Lease, Subscriber, SubscriberStatus,
-                           utcnow)
+from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus, Lease, Subscriber, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine

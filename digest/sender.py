@@ -27,18 +27,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import format_datetime, parseaddr
 from typing import TYPE_CHECKING, Any, Protocol
 
+from digest.composer import Composer, envelope_sender, make_dkim, make_signer, smtp_transport_factory
 from digest.deliveries import DeliveryStore, Job, queued_jobs
 from digest.errors import ConfigError, DeliveryError, NotFoundError, StateError
-from digest.links import Personaliser
-from digest.message import DkimSigner, MessageTemplate, issue_template, message_id_for, sender_domain
 from digest.models import IssueStatus, SubscriberStatus
-from digest.outbox import FrozenIssue, load_frozen
-from digest.tokens import Signer
-from digest.transport import (EmlWriter, PermanentFailure, SmtpTransport, TransientFailure, Transport, Unreachable,
-                              parse_smtp_url)
+from digest.outbox import load_frozen
+from digest.transport import EmlWriter, PermanentFailure, TransientFailure, Transport, Unreachable
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -135,78 +131,6 @@ class TokenBucket:
                     return False
             else:
                 time.sleep(wait)
-
-
-# --- building messages --------------------------------------------------------------------------
-
-def make_signer(settings: Settings) -> Signer:
-    if not settings.secret_key:
-        raise ConfigError("no secret key to sign links with", key="secret_key",
-                          hint="run `digest init` (it creates .digest-secret) or set DIGEST_SECRET_KEY")
-    return Signer(settings.secret_key)
-
-
-def make_dkim(settings: Settings) -> DkimSigner | None:
-    """The DKIM signer when send.dkim_domain, dkim_selector and dkim_key_file are all set."""
-    send = settings.send
-    given = [bool(send.dkim_domain), bool(send.dkim_selector), bool(send.dkim_key_file)]
-    if not any(given):
-        return None
-    if not all(given):
-        raise ConfigError("dkim_domain, dkim_selector and dkim_key_file go together", key="send.dkim_*")
-    path = settings.home / send.dkim_key_file
-    try:
-        key = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the DKIM key: {exc.strerror}", key="send.dkim_key_file") from None
-    return DkimSigner(domain=send.dkim_domain, selector=send.dkim_selector, private_key=key)
-
-
-class Composer:
-    """One issue's messages: the template encoded once, then per subscriber links and headers."""
-
-    def __init__(self, *, settings: Settings, frozen: FrozenIssue, signer: Signer,
-                 dkim: DkimSigner | None = None, subject_prefix: str = "") -> None:
-        self.number = frozen.number
-        self.template: MessageTemplate = issue_template(settings, subject=subject_prefix + frozen.subject,
-                                                        html_body=frozen.html, text_body=frozen.text)
-        self.personaliser = Personaliser(base_url=settings.base_url, signer=signer, issue_number=frozen.number,
-                                         comparison_ids=frozen.comparison_ids)
-        self.dkim = dkim
-        self.domain = sender_domain(settings.sender)
-        self._salt = settings.secret_key
-        self._date = ("", 0)
-
-    def message_id(self, delivery_id: int) -> str:
-        return message_id_for(issue_number=self.number, delivery_id=delivery_id, domain=self.domain, salt=self._salt)
-
-    def _now(self) -> str:
-        second = int(time.time())
-        if self._date[1] != second:
-            self._date = (format_datetime(datetime.fromtimestamp(second, UTC)), second)
-        return self._date[0]
-
-    def compose(self, *, subscriber_id: int, email: str, message_id: str, seven_bit: bool = False) -> bytes:
-        raw = self.template.personalise(to=email, values=self.personaliser.values(subscriber_id, email),
-                                        message_id=message_id, date=self._now(), seven_bit=seven_bit)
-        return self.dkim.sign(raw) if self.dkim is not None else raw
-
-
-def smtp_transport_factory(settings: Settings) -> Callable[[], Transport]:
-    """A factory of SMTP transports per `smtp.url` (the EHLO name is resolved once)."""
-    import socket
-
-    target = parse_smtp_url(settings.smtp.url, timeout=settings.smtp.timeout,
-                            helo=settings.smtp.helo or socket.getfqdn())
-    return lambda: SmtpTransport(target)
-
-
-def envelope_sender(settings: Settings) -> str:
-    """The MAIL FROM address (where bounces go): the address part of `sender`."""
-    address = parseaddr(settings.sender)[1]
-    if not address or "@" not in address:
-        raise ConfigError(f"{settings.sender!r} has no usable address", key="sender")
-    return address
 
 
 # --- the worker pool ----------------------------------------------------------------------------
@@ -487,96 +411,3 @@ def _run(*, store: DeliveryStore, work_store: Any, pool: _Pool, issues: list[tup
             stop.wait(min(remaining, 30.0))
             store.renew()
         store.new_pass()
-
-
-# --- proofs -------------------------------------------------------------------------------------
-
-PROOF_SUBSCRIBER_ID = 0  # links in a proof are signed for this id: they verify, and act on no one
-
-
-@dataclass
-class ProofReport:
-    number: int
-    subject: str
-    sent: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    frozen: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {"issue": self.number, "subject": self.subject, "sent": self.sent, "failed": self.failed,
-                "frozen": self.frozen}
-
-
-def proof_parts(*, settings: Settings, engine: Engine, number: int) -> tuple[FrozenIssue, bool]:
-    """The parts a proof shows: the frozen ones once queued, else the last render in the outbox."""
-    from sqlmodel import select
-
-    from digest.db import session_scope
-    from digest.models import Issue, IssueComparison
-    from digest.outbox import HTML_PART, MANIFEST, TEXT_PART, issue_folder
-
-    folder = issue_folder(settings, number)
-    if (folder / MANIFEST).exists():
-        return load_frozen(settings, number), True
-    with session_scope(engine) as session:
-        issue = session.exec(select(Issue).where(Issue.number == number)).first()
-        if issue is None:
-            raise NotFoundError(f"no issue {number}")
-        ids = tuple(row.comparison_id for row in session.exec(
-            select(IssueComparison).where(IssueComparison.issue_id == issue.id)
-            .order_by(IssueComparison.position, IssueComparison.id)))
-        subject = issue.subject
-    texts = {}
-    for part in (HTML_PART, TEXT_PART):
-        path = folder / part
-        if not path.is_file():
-            raise StateError(f"issue {number} has not been rendered: {path} is missing",
-                             hint=f"run `digest issue render {number}`")
-        texts[part] = path.read_text(encoding="utf-8")
-    return FrozenIssue(number=number, subject=subject, comparison_ids=ids, html=texts[HTML_PART],
-                       text=texts[TEXT_PART], folder=folder, manifest={}), False
-
-
-def send_proof(*, settings: Settings, engine: Engine, number: int, to: list[str],
-               transport: Transport | None = None) -> ProofReport:
-    """Send issue `number` as readers get it, subject prefixed "[Proof] ", to `to`.
-
-    Links are signed for subscriber id 0 (PROOF_SUBSCRIBER_ID): they verify, so the web app
-    shows what a reader would see, but they belong to nobody and act on no one. Touches no
-    delivery and no subscriber. Raises ValidationError for a bad address and DeliveryError if
-    any proof was not accepted (the report of the others is in the message).
-    """
-    import uuid
-
-    from digest.subscribers import check_address
-
-    addresses = [check_address(text).email for text in to]
-    if not addresses:
-        from digest.errors import ValidationError
-
-        raise ValidationError("no address to send the proof to", hint="give --to ADDRESS (or set `editor`)")
-    frozen, is_frozen = proof_parts(settings=settings, engine=engine, number=number)
-    composer = Composer(settings=settings, frozen=frozen, signer=make_signer(settings), dkim=make_dkim(settings),
-                        subject_prefix="[Proof] ")
-    report = ProofReport(number=number, subject=composer.template.subject, frozen=is_frozen)
-    transport = transport or smtp_transport_factory(settings)()
-    sender = envelope_sender(settings)
-    try:
-        transport.open()
-        for address in addresses:
-            message_id = f"proof.{number}.{uuid.uuid4().hex[:16]}@{composer.domain}"
-            raw = composer.compose(subscriber_id=PROOF_SUBSCRIBER_ID, email=address, message_id=message_id,
-                                   seven_bit=not transport.eight_bit_mime)
-            try:
-                transport.send(sender=sender, recipient=address, message=raw, issue=number)
-            except (TransientFailure, PermanentFailure) as failure:
-                report.failed[address] = failure.reply
-            else:
-                report.sent.append(address)
-    finally:
-        transport.close()
-    if report.failed:
-        details = "; ".join(f"{address}: {reply}" for address, reply in report.failed.items())
-        sent = f" (sent to {', '.join(report.sent)})" if report.sent else ""
-        raise DeliveryError(f"the proof was not accepted for {details}{sent}")
-    return report

@@ -147,7 +147,7 @@ def proof(
 
     Example: digest issue proof 12 --to editor@example.org
     """
-    from digest.sender import send_proof
+    from digest.proof import send_proof
 
     state = app_context(ctx)
     addresses = [part.strip() for value in to for part in value.split(",") if part.strip()]

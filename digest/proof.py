@@ -1,0 +1,109 @@
+"""`digest issue proof`: the issue exactly as readers get it, to the editor's own inboxes.
+
+Links in a proof are signed for subscriber id 0 (`PROOF_SUBSCRIBER_ID`): they verify, so the
+web app shows what a reader would see, but they belong to nobody and act on no one. A proof
+touches no delivery and no subscriber.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from digest.composer import Composer, envelope_sender, make_dkim, make_signer, smtp_transport_factory
+from digest.errors import DeliveryError, NotFoundError, StateError, ValidationError
+from digest.outbox import FrozenIssue, load_frozen
+from digest.transport import PermanentFailure, TransientFailure, Transport
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from digest.config import Settings
+
+
+PROOF_SUBSCRIBER_ID = 0  # links in a proof are signed for this id: they verify, and act on no one
+
+
+@dataclass
+class ProofReport:
+    number: int
+    subject: str
+    sent: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    frozen: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"issue": self.number, "subject": self.subject, "sent": self.sent, "failed": self.failed,
+                "frozen": self.frozen}
+
+
+def proof_parts(*, settings: Settings, engine: Engine, number: int) -> tuple[FrozenIssue, bool]:
+    """The parts a proof shows: the frozen ones once queued, else the last render in the outbox."""
+    from sqlmodel import select
+
+    from digest.db import session_scope
+    from digest.models import Issue, IssueComparison
+    from digest.outbox import HTML_PART, MANIFEST, TEXT_PART, issue_folder
+
+    folder = issue_folder(settings, number)
+    if (folder / MANIFEST).exists():
+        return load_frozen(settings, number), True
+    with session_scope(engine) as session:
+        issue = session.exec(select(Issue).where(Issue.number == number)).first()
+        if issue is None:
+            raise NotFoundError(f"no issue {number}")
+        ids = tuple(row.comparison_id for row in session.exec(
+            select(IssueComparison).where(IssueComparison.issue_id == issue.id)
+            .order_by(IssueComparison.position, IssueComparison.id)))
+        subject = issue.subject
+    texts = {}
+    for part in (HTML_PART, TEXT_PART):
+        path = folder / part
+        if not path.is_file():
+            raise StateError(f"issue {number} has not been rendered: {path} is missing",
+                             hint=f"run `digest issue render {number}`")
+        texts[part] = path.read_text(encoding="utf-8")
+    return FrozenIssue(number=number, subject=subject, comparison_ids=ids, html=texts[HTML_PART],
+                       text=texts[TEXT_PART], folder=folder, manifest={}), False
+
+
+def send_proof(*, settings: Settings, engine: Engine, number: int, to: list[str],
+               transport: Transport | None = None) -> ProofReport:
+    """Send issue `number` as readers get it, subject prefixed "[Proof] ", to `to`.
+
+    Links are signed for subscriber id 0 (PROOF_SUBSCRIBER_ID): they verify, so the web app
+    shows what a reader would see, but they belong to nobody and act on no one. Touches no
+    delivery and no subscriber. Raises ValidationError for a bad address and DeliveryError if
+    any proof was not accepted (the report of the others is in the message).
+    """
+    from digest.subscribers import check_address
+
+    addresses = [check_address(text).email for text in to]
+    if not addresses:
+        raise ValidationError("no address to send the proof to", hint="give --to ADDRESS (or set `editor`)")
+    frozen, is_frozen = proof_parts(settings=settings, engine=engine, number=number)
+    composer = Composer(settings=settings, frozen=frozen, signer=make_signer(settings), dkim=make_dkim(settings),
+                        subject_prefix="[Proof] ")
+    report = ProofReport(number=number, subject=composer.template.subject, frozen=is_frozen)
+    transport = transport or smtp_transport_factory(settings)()
+    sender = envelope_sender(settings)
+    try:
+        transport.open()
+        for address in addresses:
+            message_id = f"proof.{number}.{uuid.uuid4().hex[:16]}@{composer.domain}"
+            raw = composer.compose(subscriber_id=PROOF_SUBSCRIBER_ID, email=address, message_id=message_id,
+                                   seven_bit=not transport.eight_bit_mime)
+            try:
+                transport.send(sender=sender, recipient=address, message=raw, issue=number)
+            except (TransientFailure, PermanentFailure) as failure:
+                report.failed[address] = failure.reply
+            else:
+                report.sent.append(address)
+    finally:
+        transport.close()
+    if report.failed:
+        details = "; ".join(f"{address}: {reply}" for address, reply in report.failed.items())
+        sent = f" (sent to {', '.join(report.sent)})" if report.sent else ""
+        raise DeliveryError(f"the proof was not accepted for {details}{sent}")
+    return report
