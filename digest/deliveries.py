@@ -14,10 +14,12 @@ queue.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -102,27 +104,42 @@ class DeliveryStore:
         self.bounce_after = bounce_after
         self.issue_number = issue_number
         self._rng = rng or random.Random()
-        self._lock = threading.Lock()
+        # SQLite has one writer: serialise our writes. PostgreSQL commits in parallel (each
+        # worker on its own connection), which lets the server group the commits.
+        self._lock = threading.Lock() if self.sqlite else contextlib.nullcontext()
+        self._local = threading.local()
+        self._registry = threading.Lock()
+        self._connections: list[Connection] = []
         self._after: dict[int, int] = {}  # keyset position per issue within one pass
         self.completed: list[int] = []  # issues this store marked sent
-        self._conn: Connection | None = None
         style = "%({})s" if engine.dialect.paramstyle == "pyformat" else ":{}"
         self._sent_sql = ("UPDATE delivery SET status = 'sent', attempts = attempts + 1, sent_at = {at}, "
                           "message_id = {mid}, claimed_by = NULL, lease_until = NULL, "
                           "next_attempt_at = NULL WHERE id = {id}").format(at=style.format("at"),
                                                                           mid=style.format("mid"), id=style.format("id"))
 
-    def _begin(self):  # noqa: ANN202
-        """A transaction on the store's own connection (BEGIN IMMEDIATE on SQLite); hold the lock."""
-        if self._conn is None or self._conn.closed:
-            self._conn = self._writer.connect()
-        return self._conn.begin()
+    def _connection(self) -> Connection:
+        """This thread's own connection (made on first use, closed by `close`)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = self._local.conn = self._writer.connect()
+            with self._registry:
+                self._connections.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A transaction on this thread's connection (BEGIN IMMEDIATE on SQLite), committed on exit."""
+        with self._lock:
+            conn = self._connection()
+            with conn.begin():
+                yield conn
 
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        with self._registry:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
 
     # --- the sender lease (SQLite) ---------------------------------------------------------
 
@@ -143,15 +160,15 @@ class DeliveryStore:
                 host, _, rest = other.rpartition("@")[2].partition(":")
                 raise StateError(f"another sender is running (pid {rest.partition(':')[0]} on {host})",
                                  hint="wait for it to finish; on SQLite one sender runs at a time")
-            with self._lock, self._begin():  # the holder died: take its lease over, compare-and-set
-                taken = self._conn.execute(update(L).where(L.c.name == SENDER_LEASE, L.c.holder == (other or ""))
-                                           .values(holder=self.holder, expires_at=utcnow() + self.lease)).rowcount
+            with self._transaction() as conn:  # the holder died: take its lease over, compare-and-set
+                taken = conn.execute(update(L).where(L.c.name == SENDER_LEASE, L.c.holder == (other or ""))
+                                     .values(holder=self.holder, expires_at=utcnow() + self.lease)).rowcount
             if not taken and not leases.acquire(self.engine, SENDER_LEASE, self.holder, ttl=self.lease):
                 raise StateError("another sender took the lease just now", hint="try again when it is done")
         # We are the only sender on SQLite: any claim left is a dead sender's.
-        with self._lock, self._begin():
-            self._conn.execute(update(D).where(D.c.status == DeliveryStatus.QUEUED.value, D.c.claimed_by.is_not(None))
-                               .values(claimed_by=None, lease_until=None))
+        with self._transaction() as conn:
+            conn.execute(update(D).where(D.c.status == DeliveryStatus.QUEUED.value, D.c.claimed_by.is_not(None))
+                         .values(claimed_by=None, lease_until=None))
 
     def reap_dead_claims(self) -> int:
         """Return to the queue the claims of senders on this machine whose process is gone."""
@@ -161,8 +178,8 @@ class DeliveryStore:
         dead = [h for h in holders if h != self.holder and not holder_alive(h)]
         if not dead:
             return 0
-        with self._lock, self._begin():
-            return self._conn.execute(update(D).where(D.c.status == DeliveryStatus.QUEUED.value,
+        with self._transaction() as conn:
+            return conn.execute(update(D).where(D.c.status == DeliveryStatus.QUEUED.value,
                                                       D.c.claimed_by.in_(dead))
                                       .values(claimed_by=None, lease_until=None)).rowcount
 
@@ -230,10 +247,10 @@ class DeliveryStore:
                  .order_by(D.c.id).limit(limit))
         if not self.sqlite:
             query = query.with_for_update(of=D, skip_locked=True)
-        with self._lock, self._begin():
-            rows = self._conn.execute(query).all()
+        with self._transaction() as conn:
+            rows = conn.execute(query).all()
             if rows:
-                self._conn.execute(update(D).where(D.c.id.in_([r.id for r in rows]))
+                conn.execute(update(D).where(D.c.id.in_([r.id for r in rows]))
                              .values(claimed_by=self.holder, lease_until=now + self.lease))
         if rows:
             self._after[issue_id] = rows[-1].id
@@ -244,8 +261,8 @@ class DeliveryStore:
         """Give claimed, unsent deliveries back to the queue untouched (a stop or a fatal error)."""
         if not jobs:
             return
-        with self._lock, self._begin():
-            self._conn.execute(update(D).where(D.c.id.in_([j.delivery_id for j in jobs]), D.c.claimed_by == self.holder,
+        with self._transaction() as conn:
+            conn.execute(update(D).where(D.c.id.in_([j.delivery_id for j in jobs]), D.c.claimed_by == self.holder,
                                          D.c.status == DeliveryStatus.QUEUED.value)
                          .values(claimed_by=None, lease_until=None))
 
@@ -257,9 +274,7 @@ class DeliveryStore:
         at = now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else now
         params = {"at": at, "mid": message_id, "id": job.delivery_id}
         with self._lock:
-            if self._conn is None or self._conn.closed:
-                self._conn = self._writer.connect()
-            raw = self._conn.connection.driver_connection
+            raw = self._connection().connection.driver_connection
             if self.sqlite:
                 raw.execute("BEGIN IMMEDIATE")
                 try:
@@ -274,8 +289,8 @@ class DeliveryStore:
                 raw.commit()
 
     def record_skipped(self, job: Job, reason: str) -> None:
-        with self._lock, self._begin():
-            self._conn.execute(update(D).where(D.c.id == job.delivery_id)
+        with self._transaction() as conn:
+            conn.execute(update(D).where(D.c.id == job.delivery_id)
                          .values(status=DeliveryStatus.SKIPPED.value, last_error=reason, claimed_by=None,
                                  lease_until=None))
 
@@ -291,8 +306,8 @@ class DeliveryStore:
         else:
             retry_at = now + timedelta(seconds=backoff(attempts, self.retry_delay, rng=self._rng))
             values.update(last_error=reply[:2000], next_attempt_at=retry_at)
-        with self._lock, self._begin():
-            self._conn.execute(update(D).where(D.c.id == job.delivery_id).values(**values))
+        with self._transaction() as conn:
+            conn.execute(update(D).where(D.c.id == job.delivery_id).values(**values))
         return retry_at
 
     def record_permanent(self, job: Job, reply: str) -> bool:
@@ -304,11 +319,11 @@ class DeliveryStore:
 
         from digest.subscribers import record_bounce
 
-        with self._lock, self._begin():
-            self._conn.execute(update(D).where(D.c.id == job.delivery_id)
+        with self._transaction() as conn:
+            conn.execute(update(D).where(D.c.id == job.delivery_id)
                                .values(status=DeliveryStatus.FAILED.value, attempts=job.attempts + 1,
                                        last_error=reply[:2000], claimed_by=None, lease_until=None))
-            with Session(bind=self._conn) as session:
+            with Session(bind=conn) as session:
                 bounced = record_bounce(session=session, subscriber_id=job.subscriber_id, reply=reply,
                                         bounce_after=self.bounce_after)
                 session.flush()
@@ -320,10 +335,10 @@ class DeliveryStore:
         """Mark `sent` every sending issue of this run with nothing left queued; their numbers."""
         now = utcnow()
         pending = select(D.c.id).where(D.c.issue_id == I.c.id, D.c.status == DeliveryStatus.QUEUED.value).exists()
-        with self._lock, self._begin():
-            numbers = [r.number for r in self._conn.execute(select(I.c.number).where(self._issue_filter(), ~pending))]
+        with self._transaction() as conn:
+            numbers = [r.number for r in conn.execute(select(I.c.number).where(self._issue_filter(), ~pending))]
             if numbers:
-                self._conn.execute(update(I).where(I.c.number.in_(numbers), I.c.status == IssueStatus.SENDING.value)
+                conn.execute(update(I).where(I.c.number.in_(numbers), I.c.status == IssueStatus.SENDING.value)
                              .values(status=IssueStatus.SENT.value, sent_at=now, updated_at=now))
         self.completed.extend(numbers)
         return numbers
@@ -331,6 +346,16 @@ class DeliveryStore:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def engine_for_workers(engine: Engine, workers: int) -> tuple[Engine, bool]:
+    """An engine whose pool has a connection for each worker plus the claimer (PostgreSQL), and
+    whether it is new (the caller disposes of it). SQLite needs none: it has one writer."""
+    if engine.dialect.name != "postgresql":
+        return engine, False
+    from digest.db import make_engine
+
+    return make_engine(engine.url.render_as_string(hide_password=False), pool_size=workers + 2, max_overflow=2), True
 
 
 def queued_jobs(conn: Connection, *, issue_id: int, after: int, limit: int) -> list[Job]:

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from digest.composer import Composer, envelope_sender, make_dkim, make_signer, smtp_transport_factory
-from digest.deliveries import DeliveryStore, Job, queued_jobs
+from digest.deliveries import DeliveryStore, Job, engine_for_workers, queued_jobs
 from digest.errors import ConfigError, DeliveryError, NotFoundError, StateError
 from digest.models import IssueStatus, SubscriberStatus
 from digest.outbox import load_frozen
@@ -325,56 +325,72 @@ def send_queued(*, settings: Settings, engine: Engine, issue_number: int | None 
     stop = stop or threading.Event()
     progress = progress or _NoProgress()
     report = SendReport(dry_run=dry_run)
-    stop_requested = False
     sender = envelope_sender(settings)
     signer = make_signer(settings)
     dkim = make_dkim(settings)
+    engine, own_engine = engine_for_workers(engine, workers)
+    try:
+        return _send(settings=settings, engine=engine, issue_number=issue_number, workers=workers, rate=rate,
+                     dry_run=dry_run, wait=wait, transport_factory=transport_factory, progress=progress, stop=stop,
+                     bucket=bucket, started=started, report=report, sender=sender, signer=signer, dkim=dkim)
+    finally:
+        if own_engine:
+            engine.dispose()
+
+
+def _send(*, settings: Settings, engine: Engine, issue_number: int | None, workers: int, rate: float, dry_run: bool,
+          wait: bool, transport_factory: Callable[[], Transport] | None, progress: Progress, stop: threading.Event,
+          bucket: TokenBucket | None, started: float, report: SendReport, sender: str, signer: Any,
+          dkim: Any) -> SendReport:
     store = DeliveryStore(engine, lease=settings.send.lease, retries=settings.send.retries,
                           retry_delay=settings.send.retry_delay, bounce_after=settings.send.bounce_after,
                           issue_number=issue_number)
-    issues, report.note = _issues(store, engine, issue_number)
-    report.issues = [number for _id, number in issues]
-    composers = {issue_id: Composer(settings=settings, frozen=load_frozen(settings, number), signer=signer, dkim=dkim)
-                 for issue_id, number in issues}
-    batch = max(1, settings.send.batch)
-    if rate > 0:  # a claim should not outlive its lease
-        batch = max(1, min(batch, int(rate * settings.send.lease / 2)))
-    if dry_run:
-        writer = EmlWriter(settings.outbox_dir)
-        report.folders = [str(writer.folder(number)) for _id, number in issues]
-        work_store: Any = _DryRunStore(engine, store)
-        factory = transport_factory or (lambda: writer)
-        wait = False
-    else:
-        store.acquire_sender_lease()
-        work_store = store
-        factory = transport_factory or smtp_transport_factory(settings)
-    due, waiting = store.count_queued()
-    progress.start(due if dry_run else due + waiting)
-    pool = _Pool(workers=workers, factory=factory, store=work_store, composers=composers,
-                 bucket=bucket or TokenBucket(0 if dry_run else rate), sender=sender, report=report,
-                 progress=progress, stop=stop)
+    leased = False
     try:
-        _run(store=store, work_store=work_store, pool=pool, issues=issues, batch=batch, wait=wait and not dry_run,
-             stop=stop)
-        stop_requested = stop.is_set() and pool.fatal is None
-    finally:
-        stop.set()
-        pool.shutdown()
+        issues, report.note = _issues(store, engine, issue_number)
+        report.issues = [number for _id, number in issues]
+        composers = {issue_id: Composer(settings=settings, frozen=load_frozen(settings, number), signer=signer,
+                                        dkim=dkim) for issue_id, number in issues}
+        batch = max(1, settings.send.batch)
+        if rate > 0:  # a claim should not outlive its lease
+            batch = max(1, min(batch, int(rate * settings.send.lease / 2)))
+        if dry_run:
+            writer = EmlWriter(settings.outbox_dir)
+            report.folders = [str(writer.folder(number)) for _id, number in issues]
+            work_store: Any = _DryRunStore(engine, store)
+            factory = transport_factory or (lambda: writer)
+        else:
+            store.acquire_sender_lease()
+            leased = True
+            work_store = store
+            factory = transport_factory or smtp_transport_factory(settings)
+        due, waiting = store.count_queued()
+        progress.start(due if dry_run else due + waiting)
+        pool = _Pool(workers=workers, factory=factory, store=work_store, composers=composers,
+                     bucket=bucket or TokenBucket(0 if dry_run else rate), sender=sender, report=report,
+                     progress=progress, stop=stop)
+        try:
+            _run(store=store, work_store=work_store, pool=pool, issues=issues, batch=batch,
+                 wait=wait and not dry_run, stop=stop)
+            report.stopped = stop.is_set() and pool.fatal is None
+        finally:
+            stop.set()
+            pool.shutdown()
+            if not dry_run:
+                store.release(pool.returned)
+                store.complete_issues()
+                report.completed = list(store.completed)
+        if pool.fatal is not None:
+            raise pool.fatal
         if not dry_run:
-            store.release(pool.returned)
-            store.complete_issues()
-            report.completed = list(store.completed)
+            report.waiting = store.count_queued()[1]
+            report.next_retry_at = store.next_retry_at() if report.waiting else None
+        return report
+    finally:
+        if leased:
             store.release_sender_lease()
         store.close()
         report.elapsed = time.monotonic() - started
-    if pool.fatal is not None:
-        raise pool.fatal
-    report.stopped = stop_requested
-    if not dry_run:
-        report.waiting = store.count_queued()[1]
-        report.next_retry_at = store.next_retry_at() if report.waiting else None
-    return report
 
 
 def _run(*, store: DeliveryStore, work_store: Any, pool: _Pool, issues: list[tuple[int, int]], batch: int,
