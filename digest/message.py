@@ -274,10 +274,10 @@ class DkimSigner:
 
 
 def list_id_for(name: str, sender: str) -> str:
-    """The List-Id (RFC 2919) of a newsletter: its name and a dotted id under the sender's domain."""
-    slug = "-".join("".join(c if c.isalnum() else " " for c in name.lower()).split()) or "newsletter"
+    """The List-Id (RFC 2919): the newsletter's name and `<sender local part>.<sender domain>`."""
+    local = parseaddr(sender)[1].partition("@")[0] or "digest"
     label = name.replace('"', "").replace("<", "").replace(">", "").strip()
-    return f"{label} <{slug[:60].strip('-')}.{sender_domain(sender)}>"
+    return f"{label} <{local}.{sender_domain(sender)}>"
 
 
 def issue_template(settings, *, subject: str, html_body: str, text_body: str) -> MessageTemplate:  # noqa: ANN001
