@@ -161,4 +161,8 @@ def proof(
 
 
 def register(app: typer.Typer) -> None:
+    from digest.cli.issue import issue_app
+
+    issue_app.command("queue")(queue)
+    issue_app.command("proof")(proof)
     app.command("send")(send)
