@@ -109,8 +109,9 @@ class MessageTemplate:
         self._static_headers = self._encode_static_headers(subject=subject, sender=sender, list_id=list_id,
                                                            reply_to=reply_to, extra=tuple(extra_headers))
         self._parts = parts
-        self._segments, self.eight_bit = self._encode_body(parts, seven_bit=False)
-        self._segments_7bit: list[bytes | tuple[str, bool]] | None = None
+        segments, self.eight_bit = self._encode_body(parts, seven_bit=False)
+        self._plan = _plan(segments)
+        self._plan_7bit: tuple[list[bytes | int], list[tuple[str, bool]]] | None = None
 
     # --- build time ---------------------------------------------------------------------
 
@@ -188,29 +189,22 @@ class MessageTemplate:
             head.append(_CRLF)
         head.append(self._static_headers)
         head.append(_CRLF)
-        segments = self._segments
+        plan = self._plan
         if seven_bit and self.eight_bit:
-            if self._segments_7bit is None:
-                self._segments_7bit = self._encode_body(self._parts, seven_bit=True)[0]
-            segments = self._segments_7bit
-        encoded: dict[tuple[str, bool], bytes] = {}  # each value escaped and encoded once per message
-        append = head.append
-        for segment in segments:
-            if segment.__class__ is bytes:
-                append(segment)
+            if self._plan_7bit is None:
+                self._plan_7bit = _plan(self._encode_body(self._parts, seven_bit=True)[0])
+            plan = self._plan_7bit
+        segments, slots = plan
+        chunks: list[bytes] = []  # each (value, escaping) encoded once per message
+        for name, escape in slots:
+            if name.startswith("\x00slow:"):
+                chunks.append(self._slow_part(name[6:], values))
                 continue
-            chunk = encoded.get(segment)
-            if chunk is None:
-                name, escape = segment
-                if name.startswith("\x00slow:"):
-                    chunk = self._slow_part(name[6:], values)
-                else:
-                    value = values[name]
-                    if escape and ("&" in value or "<" in value or ">" in value or '"' in value or "'" in value):
-                        value = html.escape(value, quote=True)  # links rarely need it: checking is cheaper
-                    chunk = value.encode("utf-8")
-                encoded[segment] = chunk
-            append(chunk)
+            value = values[name]
+            if escape and ("&" in value or "<" in value or ">" in value or '"' in value or "'" in value):
+                value = html.escape(value, quote=True)  # links rarely need it: checking is cheaper
+            chunks.append(value.encode("utf-8"))
+        head.extend([segment if segment.__class__ is bytes else chunks[segment] for segment in segments])
         return b"".join(head)
 
     def _slow_part(self, slot: str, values: Mapping[str, str]) -> bytes:
@@ -226,6 +220,21 @@ class MessageTemplate:
         else:
             encoded = base64.encodebytes(text.encode("utf-8")).replace(b"\n", _CRLF)
         return f"Content-Transfer-Encoding: {encoding}\r\n\r\n".encode("ascii") + encoded
+
+
+def _plan(segments: list[bytes | tuple[str, bool]]) -> tuple[list[bytes | int], list[tuple[str, bool]]]:
+    """Segments with each slot replaced by the index of its (name, escape) in the slot list."""
+    slots: list[tuple[str, bool]] = []
+    index: dict[tuple[str, bool], int] = {}
+    planned: list[bytes | int] = []
+    for segment in segments:
+        if isinstance(segment, bytes):
+            planned.append(segment)
+        else:
+            planned.append(index.setdefault(segment, len(slots)))
+            if len(slots) < len(index):
+                slots.append(segment)
+    return planned, slots
 
 
 def _to_header(address: str) -> bytes:

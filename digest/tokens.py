@@ -20,6 +20,7 @@ import enum
 import hashlib
 import hmac
 import struct
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,6 +31,7 @@ _LAYOUT = struct.Struct(">BBIIIB")  # version, purpose, subscriber, subject, exp
 _TAG_BYTES = 12
 _CHOICES = {"": 0, "a": 1, "b": 2}
 _CHOICE_NAMES = {v: k for k, v in _CHOICES.items()}
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 class Purpose(enum.IntEnum):
@@ -91,10 +93,13 @@ class Signer:
             ttl = DEFAULT_TTL[purpose]
         expiry = 0
         if ttl:
-            moment = (now or datetime.now(UTC)) + ttl
-            expiry = int(moment.timestamp() // 60) + 1
+            moment = now.timestamp() if now is not None else time.time()
+            expiry = int((moment + ttl.total_seconds()) // 60) + 1
         payload = _LAYOUT.pack(_VERSION, purpose, subscriber_id, subject_id, expiry, _CHOICES[choice])
-        return base64.urlsafe_b64encode(payload + self._tag(payload)).rstrip(b"=").decode("ascii")
+        mac = self._base.copy()
+        mac.update(payload)
+        # 27 bytes make 36 base64 characters exactly: no padding to strip
+        return binascii.b2a_base64(payload + mac.digest()[:_TAG_BYTES], newline=False).translate(_URLSAFE).decode("ascii")
 
     def vote_token(self, subscriber_id: int, issue_number: int, *, now: datetime | None = None) -> str:
         """The signed part of a subscriber's vote links for one issue (see `vote_link`)."""
