@@ -7,8 +7,9 @@ What it does, all on loopback:
 * queueing: a newsletter folder with 100,000 active subscribers and a ready three-comparison
   issue; times `queue_issue` (freeze the parts, one INSERT ... SELECT of 100,000 deliveries);
 * assembly: builds 20,000 personalised messages from the frozen ~100 KB issue (two signed
-  tokens, the vote, unsubscribe and web links, every header) on one core, no SMTP; then
-  DKIM-signed assembly (rsa-sha256, 2048-bit key) over fewer messages;
+  tokens, the vote, unsubscribe and web links, every header) on one core, no SMTP, best of
+  three rounds, as messages per CPU second (and per wall second); then DKIM-signed assembly
+  (rsa-sha256, 2048-bit key) over 300 messages a round;
 * delivery: a folder with 20,000 subscribers queued; an aiosmtpd sink that discards, in its
   own process (python -m digest.smtpsink --discard) so it does not share our GIL; times
   `send_queued` with 1 and 4 connections over the first `--deliver` deliveries each, and,
@@ -171,12 +172,16 @@ def measure_assembly(settings, count: int, *, dkim: bool) -> tuple[float, int]:
         signer = DkimSigner(domain="digest.invalid", selector="bench", private_key=pem)
     composer = Composer(settings=settings, frozen=load_frozen(settings, 1), signer=make_signer(settings), dkim=signer)
     size = 0
-    started, cpu = time.perf_counter(), time.process_time()
-    for n in range(1, count + 1):
-        raw = composer.compose(subscriber_id=n, email=f"reader{n}@example.com", message_id=composer.message_id(n))
-        size = len(raw)
-    # one thread does the work: CPU time is its time on one core, whatever else the machine runs
-    return count / (time.process_time() - cpu), count / (time.perf_counter() - started), size
+    best_cpu = best_wall = 0.0
+    for round_ in range(3):  # best of three: other processes on the machine only ever slow a round down
+        started, cpu = time.perf_counter(), time.process_time()
+        for n in range(round_ * count + 1, (round_ + 1) * count + 1):
+            raw = composer.compose(subscriber_id=n, email=f"reader{n}@example.com", message_id=composer.message_id(n))
+            size = len(raw)
+        # one thread does the work: CPU time is its time on one core
+        best_cpu = max(best_cpu, count / (time.process_time() - cpu))
+        best_wall = max(best_wall, count / (time.perf_counter() - started))
+    return best_cpu, best_wall, size
 
 
 class _StopAfter:
@@ -296,7 +301,7 @@ def main() -> int:
         settings, engine, _ids = make_folder(base, "send", args.subscribers, database())
         queue_issue(engine=engine, settings=settings, number=1)
         assembly, wall, size = measure_assembly(settings, 20_000, dkim=False)
-        print(f"assembly, signed links + headers: {assembly:9,.0f} messages/s per CPU second on one core "
+        print(f"assembly, signed links + headers: {assembly:9,.0f} messages/s per CPU second, one core, best of 3 "
               f"({wall:,.0f}/s wall; {size / 1024:.0f} KB each; target >= {TARGETS['assembly']:,.0f})")
         dkim_rate, dkim_wall, _ = measure_assembly(settings, 300, dkim=True)
         print(f"assembly + DKIM (rsa-sha256 2048): {dkim_rate:8,.0f} messages/s per CPU second ({dkim_wall:,.0f}/s wall)")

@@ -63,6 +63,10 @@ class Composer:
         self._salt = settings.secret_key
         self._date = ("", 0)
 
+    def dot_safe(self, seven_bit: bool = False) -> bool:
+        """No line of a composed message starts with "." (the 7bit re-encoding is not checked)."""
+        return self.template.dot_safe and not (seven_bit and self.template.eight_bit)
+
     def message_id(self, delivery_id: int) -> str:
         return message_id_for(issue_number=self.number, delivery_id=delivery_id, domain=self.domain, salt=self._salt)
 

@@ -112,6 +112,7 @@ class MessageTemplate:
         segments, self.eight_bit = self._encode_body(parts, seven_bit=False)
         self._plan = _plan(segments)
         self._plan_7bit: tuple[list[bytes | int], list[tuple[str, bool]]] | None = None
+        self.dot_safe, self._line_start_names = _dot_safety(segments)
 
     # --- build time ---------------------------------------------------------------------
 
@@ -176,6 +177,9 @@ class MessageTemplate:
         missing = self.placeholders - values.keys()
         if missing:
             raise DeliveryError(f"no value for link placeholder(s): {', '.join(sorted(missing))}")
+        for name in self._line_start_names:  # keeps `dot_safe` true: see _dot_safety
+            if values[name].startswith("."):
+                raise DeliveryError(f"the value of {name} would start a line with a dot")
         unsubscribe = values.get(UNSUBSCRIBE, "")
         head = [
             b"Date: ", (date or formatdate()).encode("ascii"), _CRLF,
@@ -220,6 +224,29 @@ class MessageTemplate:
         else:
             encoded = base64.encodebytes(text.encode("utf-8")).replace(b"\n", _CRLF)
         return f"Content-Transfer-Encoding: {encoding}\r\n\r\n".encode("ascii") + encoded
+
+
+def _dot_safety(segments: list[bytes | tuple[str, bool]]) -> tuple[bool, tuple[str, ...]]:
+    """Whether no line of the body can start with "." (so SMTP needs no dot-stuffing), and the
+    placeholders that start a line (`personalise` refuses a value there that starts with ".").
+
+    Headers never start a line with a dot; base64 and quoted-printable parts (the slow path)
+    are left to the transport to stuff.
+    """
+    line_start = True
+    names: list[str] = []
+    for segment in segments:
+        if isinstance(segment, bytes):
+            if (line_start and segment.startswith(b".")) or b"\n." in segment:
+                return False, ()
+            line_start = segment.endswith(b"\n")
+        else:
+            if segment[0].startswith("\x00slow:"):
+                return False, ()
+            if line_start:
+                names.append(segment[0])
+            line_start = False
+    return True, tuple(dict.fromkeys(names))
 
 
 def _plan(segments: list[bytes | tuple[str, bool]]) -> tuple[list[bytes | int], list[tuple[str, bool]]]:

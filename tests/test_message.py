@@ -111,3 +111,12 @@ def test_dkim_signature_verifies() -> None:
     signed = DkimSigner(domain="example.org", selector="news", private_key=private).sign(raw)
     assert signed.startswith(b"DKIM-Signature:")
     assert dkim.verify(signed, dnsfunc=lambda name, timeout=5: record if name == b"news._domainkey.example.org." else None)
+
+
+def test_dot_safety_is_known_at_build_time() -> None:
+    assert template(HTML, TEXT).dot_safe
+    assert not template(HTML, TEXT + ".a line that starts with a dot\n").dot_safe
+    starts_with_link = template(HTML, f"{placeholder('web')}\n{placeholder('unsubscribe')}\n")
+    assert starts_with_link.dot_safe
+    with pytest.raises(DeliveryError, match="start a line with a dot"):
+        starts_with_link.personalise(to="a@example.com", values={**values(), "web": ".odd"}, message_id="1@x")

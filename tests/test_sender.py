@@ -479,3 +479,14 @@ def test_a_refused_sender_address_stops_the_run_and_charges_nothing(cli, home, e
         result = cli("send", env={"DIGEST_SMTP_URL": server.url(), "DIGEST_SENDER": "Verdicts <rejected@digest.invalid>"})
     assert result.exit_code == 1 and "refused the sender address" in result.stderr and "550 5.7.1" in result.stderr
     assert [(d.status, d.attempts) for d in rows(engine).values()] == [("queued", 0), ("queued", 0)]
+
+
+def test_lines_starting_with_a_dot_arrive_intact(engine, settings, sink) -> None:
+    folder = write_parts(settings, 1, make_ready_issue(engine, settings))
+    text = (folder / "email.txt").read_text(encoding="utf-8")
+    (folder / "email.txt").write_text(".well-known lines start with a dot\n..and two\n" + text, encoding="utf-8")
+    add_subscribers(engine, ["ann@example.com"])
+    queue_issue(engine=engine, settings=settings, number=1)
+    send_queued(settings=load_settings(settings.home, {"DIGEST_SMTP_URL": sink.url()}), engine=engine)
+    body = parse(sink.messages[0].data).get_body(("plain",)).get_content()
+    assert body.startswith(".well-known lines start with a dot\n..and two\n")
