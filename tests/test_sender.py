@@ -489,4 +489,4 @@ def test_lines_starting_with_a_dot_arrive_intact(engine, settings, sink) -> None
     queue_issue(engine=engine, settings=settings, number=1)
     send_queued(settings=load_settings(settings.home, {"DIGEST_SMTP_URL": sink.url()}), engine=engine)
     body = parse(sink.messages[0].data).get_body(("plain",)).get_content()
-    assert body.startswith(".well-known lines start with a dot\n..and two\n")
+    assert body.replace("\r\n", "\n").startswith(".well-known lines start with a dot\n..and two\n")
