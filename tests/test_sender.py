@@ -490,3 +490,17 @@ def test_lines_starting_with_a_dot_arrive_intact(engine, settings, sink) -> None
     send_queued(settings=load_settings(settings.home, {"DIGEST_SMTP_URL": sink.url()}), engine=engine)
     body = parse(sink.messages[0].data).get_body(("plain",)).get_content()
     assert body.replace("\r\n", "\n").startswith(".well-known lines start with a dot\n..and two\n")
+
+
+def test_backoff_doubles_with_jitter_and_a_cap() -> None:
+    import random
+
+    from digest.deliveries import MAX_BACKOFF, backoff
+
+    rng = random.Random(7)
+    for attempt in range(1, 8):
+        delays = [backoff(attempt, 30, rng=rng) for _ in range(200)]
+        nominal = min(30 * 2 ** (attempt - 1), MAX_BACKOFF)
+        assert nominal * 0.5 <= min(delays) and max(delays) <= nominal * 1.5
+        assert len(set(delays)) > 100  # spread out, not all at once
+    assert backoff(40, 30, rng=rng) <= MAX_BACKOFF * 1.5
