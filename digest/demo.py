@@ -47,6 +47,7 @@ class DemoRun:
     tools: list[dict[str, Any]] = field(default_factory=list)
     comparisons: list[int] = field(default_factory=list)  # ids, in the order the stages made them
     issues: list[int] = field(default_factory=list)  # issue numbers, likewise
+    inbox: list[Any] = field(default_factory=list)  # messages the demo SMTP server received
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def on_exit(self, cleanup: Callable[[], None]) -> None:
