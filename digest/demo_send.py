@@ -1,8 +1,8 @@
 """The demo's delivery stage: sample readers, `issue queue`, and `send` to a loopback SMTP server.
 
 `stage_send(run)` follows the demo's stage contract (a `run` with `home`, `settings`, `say`
-and `on_exit`): it adds a few sample subscribers, queues issue `run.issue_number` (1 by
-default, which the earlier stages created and rendered), starts an aiosmtpd server on
+and `on_exit`): it adds a few sample subscribers, queues the issue the editorial stage made
+(`run.issues`, issue 1 by default) once the render stage has rendered it, starts an aiosmtpd server on
 127.0.0.1 in this process, sends the issue to it and shows what arrived. What arrived is left
 on `run.inbox` for the stages after it (clicking a vote link, say).
 """
@@ -26,7 +26,7 @@ def stage_send(run: Any) -> None:
     from digest.subscribers import add_subscribers
 
     settings = run.settings
-    number = getattr(run, "issue_number", None) or 1
+    number = run.issues[0] if run.issues else 1
     engine = open_database(settings)
     run.on_exit(engine.dispose)
     with session_scope(engine, write=True) as session:

@@ -22,16 +22,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from digest.errors import DeliveryError, NotFoundError, StateError
+from digest.editorial import get_issue, require_ready
+from digest.editorial.issues import entries
+from digest.errors import DeliveryError, StateError
 from digest.links import PLACEHOLDER, vote_name
-from digest.models import (Comparison, Delivery, DeliveryStatus, Issue, IssueComparison, IssueStatus,
-                           Review, Subscriber, SubscriberStatus, Tool, utcnow)
+from digest.models import Delivery, DeliveryStatus, IssueStatus, Subscriber, SubscriberStatus, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
-    from digest.config import Reviewer, Settings
+    from digest.config import Settings
 
 MANIFEST = "manifest.json"
 HTML_PART = "email.html"
@@ -163,44 +164,6 @@ def load_frozen(settings: Settings, number: int) -> FrozenIssue:
                        folder=folder, manifest=manifest)
 
 
-# --- readiness (until the editorial stage's require_ready lands on main) ---------------------
-
-def _get_issue(session: Session, number: int) -> Issue:
-    from sqlmodel import select
-
-    issue = session.exec(select(Issue).where(Issue.number == number)).first()
-    if issue is None:
-        raise NotFoundError(f"no issue {number}")
-    return issue
-
-
-def _comparison_ids(session: Session, issue: Issue) -> list[int]:
-    from sqlmodel import select
-
-    rows = session.exec(select(IssueComparison).where(IssueComparison.issue_id == issue.id)
-                        .order_by(IssueComparison.position, IssueComparison.id))
-    return [row.comparison_id for row in rows]
-
-
-def _require_ready(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) -> None:
-    from sqlmodel import select
-
-    ids = _comparison_ids(session, issue)
-    if not ids:
-        raise StateError(f"issue {issue.number} is not ready: no comparisons yet",
-                         hint="add one with `digest issue add`")
-    for comparison_id in ids:
-        comparison = session.get(Comparison, comparison_id)
-        given = {(r.reviewer, r.tool_id) for r in session.exec(select(Review).where(Review.comparison_id == comparison_id))}
-        for reviewer in panel:
-            for tool_id in (comparison.tool_a_id, comparison.tool_b_id):
-                if (reviewer.key, tool_id) not in given:
-                    tool = session.get(Tool, tool_id)
-                    raise StateError(f"issue {issue.number} is not ready: comparison {comparison_id} "
-                                     f"({comparison.title}): {reviewer.key} has not reviewed {tool.slug}",
-                                     hint=f"`digest issue show {issue.number}` lists what is missing")
-
-
 # --- queueing ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -238,7 +201,7 @@ def insert_deliveries(session: Session, issue_id: int) -> int:
     return result.rowcount or 0
 
 
-def queue_issue(*, engine: Engine, settings: Settings, number: int) -> QueueReport:
+def queue_issue(*, engine: Engine, settings: Settings, number: int | str) -> QueueReport:
     """`digest issue queue`: check readiness, freeze the parts, create the deliveries.
 
     Only a ready issue queues (StateError naming what is missing). The issue goes to
@@ -251,13 +214,14 @@ def queue_issue(*, engine: Engine, settings: Settings, number: int) -> QueueRepo
     from digest.db import session_scope
 
     with session_scope(engine) as session:
-        issue = _get_issue(session, number)
-        _require_ready(session=session, issue=issue, panel=settings.panel)
-        comparison_ids = _comparison_ids(session, issue)
+        issue = get_issue(session, number)
+        number = issue.number
+        require_ready(session=session, issue=issue, panel=settings.panel)
+        comparison_ids = [row.comparison_id for row in entries(session, issue)]
         subject = issue.subject
     manifest = freeze(settings=settings, number=number, subject=subject, comparison_ids=comparison_ids)
     with session_scope(engine, write=True) as session:
-        issue = _get_issue(session, number)
+        issue = get_issue(session, number)
         added = insert_deliveries(session, issue.id)
         counts = dict(session.exec(select(Delivery.status, func.count()).where(Delivery.issue_id == issue.id)
                                    .group_by(Delivery.status)).all())

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from digest.composer import Composer, envelope_sender, make_dkim, make_signer, smtp_transport_factory
-from digest.errors import DeliveryError, NotFoundError, StateError, ValidationError
+from digest.errors import DeliveryError, StateError, ValidationError
 from digest.outbox import FrozenIssue, load_frozen
 from digest.transport import PermanentFailure, TransientFailure, Transport
 
@@ -38,25 +38,21 @@ class ProofReport:
                 "frozen": self.frozen}
 
 
-def proof_parts(*, settings: Settings, engine: Engine, number: int) -> tuple[FrozenIssue, bool]:
+def proof_parts(*, settings: Settings, engine: Engine, number: int | str) -> tuple[FrozenIssue, bool]:
     """The parts a proof shows: the frozen ones once queued, else the last render in the outbox."""
-    from sqlmodel import select
-
     from digest.db import session_scope
-    from digest.models import Issue, IssueComparison
+    from digest.editorial import get_issue
+    from digest.editorial.issues import entries
     from digest.outbox import HTML_PART, MANIFEST, TEXT_PART, issue_folder
 
+    with session_scope(engine) as session:
+        issue = get_issue(session, number)
+        number = issue.number
+        ids = tuple(row.comparison_id for row in entries(session, issue))
+        subject = issue.subject
     folder = issue_folder(settings, number)
     if (folder / MANIFEST).exists():
         return load_frozen(settings, number), True
-    with session_scope(engine) as session:
-        issue = session.exec(select(Issue).where(Issue.number == number)).first()
-        if issue is None:
-            raise NotFoundError(f"no issue {number}")
-        ids = tuple(row.comparison_id for row in session.exec(
-            select(IssueComparison).where(IssueComparison.issue_id == issue.id)
-            .order_by(IssueComparison.position, IssueComparison.id)))
-        subject = issue.subject
     texts = {}
     for part in (HTML_PART, TEXT_PART):
         path = folder / part
@@ -68,7 +64,7 @@ def proof_parts(*, settings: Settings, engine: Engine, number: int) -> tuple[Fro
                        text=texts[TEXT_PART], folder=folder, manifest={}), False
 
 
-def send_proof(*, settings: Settings, engine: Engine, number: int, to: list[str],
+def send_proof(*, settings: Settings, engine: Engine, number: int | str, to: list[str],
                transport: Transport | None = None) -> ProofReport:
     """Send issue `number` as readers get it, subject prefixed "[Proof] ", to `to`.
 
@@ -85,6 +81,7 @@ def send_proof(*, settings: Settings, engine: Engine, number: int, to: list[str]
     frozen, is_frozen = proof_parts(settings=settings, engine=engine, number=number)
     composer = Composer(settings=settings, frozen=frozen, signer=make_signer(settings), dkim=make_dkim(settings),
                         subject_prefix="[Proof] ")
+    number = frozen.number
     report = ProofReport(number=number, subject=composer.template.subject, frozen=is_frozen)
     transport = transport or smtp_transport_factory(settings)()
     sender = envelope_sender(settings)

@@ -112,7 +112,7 @@ def send(
 
 def queue(
     ctx: typer.Context,
-    issue: int = typer.Argument(..., metavar="ISSUE", help="The issue number."),
+    issue: str = typer.Argument(..., metavar="ISSUE", help="The issue's number."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Freeze a ready issue's rendered parts and queue one delivery per active subscriber.
@@ -136,7 +136,7 @@ def queue(
 
 def proof(
     ctx: typer.Context,
-    issue: int = typer.Argument(..., metavar="ISSUE", help="The issue number."),
+    issue: str = typer.Argument(..., metavar="ISSUE", help="The issue's number."),
     to: list[str] = typer.Option([], "--to", metavar="ADDRESS", help="Where to send it (repeat for more; default: `editor`)."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
@@ -157,7 +157,7 @@ def proof(
     if json_output:
         print_json(report.to_json())
         return
-    _say(ctx, f"proof of issue {issue} sent to {', '.join(report.sent)}: {report.subject}")
+    _say(ctx, f"proof of issue {report.number} sent to {', '.join(report.sent)}: {report.subject}")
 
 
 def register(app: typer.Typer) -> None:
