@@ -92,6 +92,8 @@ def test_unrendered_issue_and_unknown_issue(cli, engine, settings) -> None:
     assert result.exit_code == 1 and "has not been rendered" in result.stderr
     assert deliveries(engine) == []
     assert cli("issue", "queue", "7").exit_code == 2
+    bad = cli("issue", "queue", "seven")
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
 
 
 def test_frozen_parts_are_never_rewritten_and_tampering_is_refused(cli, engine, settings) -> None:
