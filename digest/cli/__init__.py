@@ -112,8 +112,6 @@ def root(
 def _register() -> None:
     from digest.cli import core, demo, editorial, issue, poll, render, send, subscribers, tools
 
-    from digest.cli import core, demo, editorial, issue, poll, render, send, subscribers, tools
-
     for module in (core, poll, tools, editorial, issue, render, subscribers, send, demo):
         module.register(app)
 
