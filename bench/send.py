@@ -5,7 +5,8 @@
 
 What it does, all on loopback:
 * queueing: a newsletter folder with 100,000 active subscribers and a ready three-comparison
-  issue; times `queue_issue` (freeze the parts, one INSERT ... SELECT of 100,000 deliveries);
+  issue, rendered beforehand; times `queue_issue` (freeze the parts, one INSERT ... SELECT of
+  100,000 deliveries);
 * assembly: builds 20,000 personalised messages from the frozen ~100 KB issue (two signed
   tokens, the vote, unsubscribe and web links, every header) on one core, no SMTP, best of
   three rounds, as messages per CPU second (and per wall second); then DKIM-signed assembly
@@ -17,8 +18,8 @@ What it does, all on loopback:
   same number of connections (a thread per connection, `sendmail` in a loop). Prints the ratio;
 * peak RSS of this process (ru_maxrss) and of the sink.
 
-The messages are the rendered output of `digest issue render` when that exists, else a
-synthetic ~100 KB MJML-like HTML with the same placeholders. Targets (issue 5): queue 100,000
+The issue is the bundled sample issue (`digest.sample`: three comparisons, four reviewers,
+long quotes) rendered by the render stage, as `digest issue queue` renders it. Targets (issue 5): queue 100,000
 in <= 5 s; assembly >= 20,000 messages/s; delivery >= 70% of the raw smtplib rate; peak RSS
 <= 300 MB. Exits 1 when a target is missed.
 """
@@ -42,65 +43,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TARGETS = {"queue": 5.0, "assembly": 20_000.0, "ratio": 0.70, "rss_mb": 300.0}
-QUOTE = ("It does one job and does it without ceremony: the defaults are sane, the docs answer the "
-         "question you actually have, and the pricing page does not need a lawyer.")
 
 
 # --- the issue ----------------------------------------------------------------------------------
 
-def synthetic_parts(comparison_ids: list[int]) -> tuple[str, str]:
-    """An MJML-like email (inline styles, nested tables) of about 100 KB, and its text part."""
-    from digest.links import placeholder, vote_placeholder
-
-    cell = ('<td align="left" style="font-size:0px;padding:10px 25px;word-break:break-word;">'
-            '<div style="font-family:Helvetica,Arial,sans-serif;font-size:15px;line-height:1.5;'
-            'text-align:left;color:#1f2937;">{}</div></td>')
-    row = '<tr>{}</tr>'
-    table = ('<table border="0" cellpadding="0" cellspacing="0" role="presentation" '
-             'style="border-collapse:collapse;border-spacing:0;width:100%;" width="100%"><tbody>{}</tbody></table>')
-    section = ('<div style="background:#ffffff;background-color:#ffffff;margin:0px auto;max-width:600px;">'
-               + table + '</div>')
-    html = ['<!doctype html><html lang="en" xmlns="http://www.w3.org/1999/xhtml"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Weekly AI Tool Verdicts</title>'
-            '<style type="text/css">#outlook a{padding:0;}body{margin:0;padding:0;-webkit-text-size-adjust:100%;}'
-            'table,td{border-collapse:collapse;mso-table-lspace:0pt;mso-table-rspace:0pt;}</style></head>'
-            '<body style="word-spacing:normal;background-color:#f3f4f6;">']
-    html.append(section.format(row.format(cell.format(
-        f'<a href="{placeholder("web")}" style="color:#6b7280;">View this issue in your browser</a>'))))
-    text = ["Weekly AI Tool Verdicts — issue 1", "", f"Read on the web: {placeholder('web')}", ""]
-    for cid in comparison_ids:
-        for side in "ab":
-            tool = f"Tool {cid}{side.upper()}"
-            rows = [cell.format(f"<h2 style=\"margin:0;font-size:22px;\">{tool}</h2><p>An assistant that "
-                                f"turns meeting notes into tickets, with a free tier and a paid team plan.</p>")]
-            for reviewer in ("The Builder", "The Skeptic", "The Buyer", "The Futurist"):
-                for _ in range(7):
-                    rows.append(cell.format(f"<p style=\"margin:0 0 8px;\"><strong>{reviewer}</strong> &mdash; "
-                                            f"<span style=\"color:#047857;\">SHIP</span></p><p style=\"margin:0;"
-                                            f"font-style:italic;\">&ldquo;{QUOTE}&rdquo;</p>"))
-                text.append(f"{reviewer} on {tool}: SHIP — {QUOTE}")
-            html.append(section.format("".join(row.format(r) for r in rows)))
-        buttons = "".join(
-            f'<a href="{vote_placeholder(cid, side)}" style="display:inline-block;background:#111827;color:#ffffff;'
-            f'font-family:Helvetica,Arial,sans-serif;font-size:15px;font-weight:bold;line-height:120%;margin:0;'
-            f'text-decoration:none;text-transform:none;padding:12px 24px;border-radius:6px;">Vote for {side.upper()}'
-            f'</a> ' for side in "ab")
-        html.append(section.format(row.format(cell.format(f"<p>Who ships?</p>{buttons}"))))
-        text += [f"Vote A: {vote_placeholder(cid, 'a')}", f"Vote B: {vote_placeholder(cid, 'b')}", ""]
-    html.append(section.format(row.format(cell.format(
-        f'<p style="font-size:12px;color:#6b7280;">Sent to {placeholder("email")}. '
-        f'<a href="{placeholder("unsubscribe")}" style="color:#6b7280;">Unsubscribe</a> in one click.</p>'))))
-    html.append("</body></html>\n")
-    text += [f"Sent to {placeholder('email')}", f"Unsubscribe: {placeholder('unsubscribe')}", ""]
-    return "".join(html), "\n".join(text)
-
-
-def make_folder(base: Path, name: str, subscribers: int, database: str) -> tuple[object, object, list[int]]:
-    """An initialised folder with a ready issue 1 (three comparisons) and `subscribers` active ones."""
+def make_folder(base: Path, name: str, subscribers: int, database: str) -> tuple[object, object]:
+    """An initialised folder with the sample three-comparison issue 1 (ready) and `subscribers`
+    active subscribers; the issue is rendered by `queue_issue`, as `digest issue queue` does."""
     from digest.config import load_settings
     from digest.db import open_database, session_scope
     from digest.folder import init_folder
-    from digest.models import Comparison, Issue, IssueComparison, Review, Subscriber, Tool
+    from digest.models import Subscriber
+    from digest.sample import add_sample_issue, sample_issue_data
 
     home = base / name
     home.mkdir(parents=True)
@@ -109,22 +63,8 @@ def make_folder(base: Path, name: str, subscribers: int, database: str) -> tuple
     init_folder(home)
     settings = load_settings(home, environ={})
     engine = open_database(settings)
-    ids: list[int] = []
     with session_scope(engine, write=True) as session:
-        issue = Issue(number=1, subject="Three launches, one panel: who ships this week?")
-        session.add(issue)
-        session.flush()
-        for index in range(3):
-            tools = [Tool(slug=f"bench-{index}-{side}", name=f"Tool {index}{side}") for side in "ab"]
-            session.add_all(tools)
-            session.flush()
-            comparison = Comparison(tool_a_id=tools[0].id, tool_b_id=tools[1].id, title=f"Pair {index}")
-            session.add(comparison)
-            session.flush()
-            session.add_all(Review(comparison_id=comparison.id, tool_id=tool.id, reviewer=reviewer.key,
-                                   verdict="ship", quote=QUOTE) for reviewer in settings.panel for tool in tools)
-            session.add(IssueComparison(issue_id=issue.id, comparison_id=comparison.id, position=index))
-            ids.append(comparison.id)
+        add_sample_issue(session=session, data=sample_issue_data(comparisons=3, votes=False))
     now = datetime.now(UTC)
     table = Subscriber.__table__
     with engine.begin() as conn:
@@ -133,12 +73,7 @@ def make_folder(base: Path, name: str, subscribers: int, database: str) -> tuple
                                            "status": "active", "source": "import", "bounce_count": 0,
                                            "created_at": now, "confirmed_at": now}
                                           for i in range(start, min(subscribers, start + 20_000))])
-    folder = settings.outbox_dir / "1"
-    folder.mkdir(parents=True, exist_ok=True)
-    html, text = synthetic_parts(ids)
-    (folder / "email.html").write_text(html, encoding="utf-8")
-    (folder / "email.txt").write_text(text, encoding="utf-8")
-    return settings, engine, ids
+    return settings, engine
 
 
 # --- measurements -------------------------------------------------------------------------------
@@ -146,9 +81,13 @@ def make_folder(base: Path, name: str, subscribers: int, database: str) -> tuple
 def measure_queue(base: Path, database: str) -> float:
     from digest.outbox import queue_issue
 
-    settings, engine, _ids = make_folder(base, "queue", 100_000, database)
+    settings, engine = make_folder(base, "queue", 100_000, database)
+    # rendered first and apart (bench/render.py times it): queueing is the freeze and the INSERT
+    from digest.render import render_to_outbox
+
+    render_to_outbox(engine=engine, settings=settings, issue_number=1)
     started = time.perf_counter()
-    report = queue_issue(engine=engine, settings=settings, number=1)
+    report = queue_issue(engine=engine, settings=settings, number=1, render=False)
     elapsed = time.perf_counter() - started
     if report.added != 100_000:
         raise SystemExit(f"queued {report.added}, expected 100000")
@@ -298,7 +237,7 @@ def main() -> int:
 
         from digest.outbox import queue_issue
 
-        settings, engine, _ids = make_folder(base, "send", args.subscribers, database())
+        settings, engine = make_folder(base, "send", args.subscribers, database())
         queue_issue(engine=engine, settings=settings, number=1)
         assembly, wall, size = measure_assembly(settings, 20_000, dkim=False)
         print(f"assembly, signed links + headers: {assembly:9,.0f} messages/s per CPU second, one core, best of 3 "

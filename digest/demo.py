@@ -164,8 +164,16 @@ def stage_render(run: DemoRun) -> None:
     demo_stage(run)
 
 
+def stage_send(run: DemoRun) -> None:
+    """Sample readers, queue issue 1, send it to an SMTP server on 127.0.0.1, show what arrived (delivery)."""
+    from digest.demo_send import stage_send as send
+
+    assert_settings(run)
+    send(run)
+
+
 STAGES: list[Callable[[DemoRun], None]] = [stage_serve_feeds, stage_init, stage_poll, stage_list_tools,
-                                           stage_first_issue, stage_render]
+                                           stage_first_issue, stage_render, stage_send]
 
 
 # --- running --------------------------------------------------------------------------------

@@ -33,7 +33,8 @@ def stage_send(run: Any) -> None:
         added = add_subscribers(session=session, emails=SAMPLE_READERS)
     run.say(f"digest subscribers add: {len(added.added)} sample readers ({', '.join(SAMPLE_READERS)})")
     queued = queue_issue(engine=engine, settings=settings, number=number)
-    run.say(f"digest issue queue {number}: parts frozen in {queued.folder}, {queued.added} deliveries queued")
+    run.say(f"digest issue queue {number}: rendered and frozen in {queued.folder / 'frozen'}/, "
+            f"{queued.added} deliveries queued")
     sink = start_sink()
     run.on_exit(sink.stop)
     local = dataclasses.replace(settings, smtp=dataclasses.replace(settings.smtp, url=sink.url()))

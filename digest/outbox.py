@@ -1,10 +1,12 @@
 """The outbox: an issue's frozen parts, its manifest, and queueing its deliveries.
 
-`outbox/<number>/` holds what render wrote (email.html, email.txt with link placeholders, and
-the preview files). Queueing freezes the mailed parts: `manifest.json` records the subject,
-the comparisons, and the SHA-256 of each mailed part, and from then on those bytes are what
-every subscriber gets. Queueing again never re-renders; the sender refuses parts whose hash no
-longer matches.
+`outbox/<number>/` holds what render writes (email.html and email.txt with link
+placeholders, the web page, the MJML source, sample.eml). Queueing renders the issue afresh
+(unless told to take the parts as they are) and freezes the mailed parts: copies in
+`outbox/<number>/frozen/`, and `manifest.json` with the subject, the comparisons and the
+SHA-256 of each frozen part. From then on those bytes are what every subscriber gets: queueing
+again never re-renders, a later `digest issue render` or `preview` only rewrites the preview
+files beside them, and the sender refuses frozen parts whose hash no longer matches.
 
 Deliveries are created by one INSERT ... SELECT over the active subscribers, guarded by the
 unique (issue, subscriber) constraint with ON CONFLICT DO NOTHING, so queueing twice, or
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from digest.config import Settings
 
 MANIFEST = "manifest.json"
+FROZEN_DIR = "frozen"
 HTML_PART = "email.html"
 TEXT_PART = "email.txt"
 MAILED_PARTS = (HTML_PART, TEXT_PART)
@@ -98,10 +101,12 @@ def _check_placeholders(folder: Path, texts: dict[str, str], comparison_ids: Seq
 
 def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Sequence[int],
            rendered_at: datetime | None = None) -> dict[str, Any]:
-    """Freeze the rendered parts of issue `number` and return the manifest.
+    """Freeze the rendered parts in outbox/<number>/ and return the manifest.
 
-    A folder that is already frozen is only checked (hashes must match), never rewritten.
-    Raises StateError when the parts are missing (not rendered) or changed since freezing.
+    The mailed parts are copied (read-only) into outbox/<number>/frozen/. A folder that is
+    already frozen is only checked (hashes must match), never rewritten. Raises StateError
+    when the parts are missing (not rendered), hold a placeholder the issue cannot fill, or
+    (frozen already) changed since.
     """
     folder = issue_folder(settings, number)
     manifest = read_manifest(folder)
@@ -120,6 +125,10 @@ def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Seq
         raise StateError(f"issue {number} has no unsubscribe link in its parts", hint="render the issue again")
     if rendered_at is None:
         rendered_at = datetime.fromtimestamp((folder / HTML_PART).stat().st_mtime, UTC)
+    frozen = folder / FROZEN_DIR
+    frozen.mkdir(exist_ok=True)
+    for part, text in texts.items():
+        _write_frozen(frozen / part, text.encode("utf-8"))
     manifest = {
         "format": MANIFEST_FORMAT,
         "issue": number,
@@ -127,8 +136,8 @@ def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Seq
         "comparison_ids": list(comparison_ids),
         "rendered_at": rendered_at.isoformat(),
         "frozen_at": utcnow().isoformat(),
-        "parts": {part: {"sha256": _sha256(folder / part), "bytes": (folder / part).stat().st_size}
-                  for part in MAILED_PARTS},
+        "parts": {part: {"path": f"{FROZEN_DIR}/{part}", "sha256": _sha256(frozen / part),
+                         "bytes": (frozen / part).stat().st_size} for part in MAILED_PARTS},
         "placeholders": placeholders,
         "counts": {"comparisons": len(comparison_ids), "deliveries": 0, "queue_runs": 0},
     }
@@ -136,15 +145,23 @@ def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Seq
     return manifest
 
 
+def _write_frozen(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.unlink(missing_ok=True)
+    temporary.write_bytes(data)
+    temporary.chmod(0o444)
+    os.replace(temporary, path)
+
+
 def verify_parts(folder: Path, manifest: dict[str, Any]) -> None:
-    """StateError when a mailed part is missing or differs from what the manifest froze."""
+    """StateError when a frozen part is missing or differs from what the manifest recorded."""
     for part in MAILED_PARTS:
-        path = folder / part
-        expected = manifest.get("parts", {}).get(part, {}).get("sha256")
+        entry = manifest.get("parts", {}).get(part, {})
+        path = folder / entry.get("path", f"{FROZEN_DIR}/{part}")
         if not path.is_file():
             raise StateError(f"{path} is missing, but issue {folder.name} was frozen with it",
                              hint="restore the file from a backup; readers must all get the same bytes")
-        if _sha256(path) != expected:
+        if _sha256(path) != entry.get("sha256"):
             raise StateError(f"{path} changed after issue {folder.name} was queued (its SHA-256 no longer "
                              "matches manifest.json)", hint="restore the frozen file; readers must all get the same bytes")
 
@@ -159,8 +176,8 @@ def load_frozen(settings: Settings, number: int) -> FrozenIssue:
     verify_parts(folder, manifest)
     return FrozenIssue(number=number, subject=manifest["subject"],
                        comparison_ids=tuple(manifest["comparison_ids"]),
-                       html=(folder / HTML_PART).read_text(encoding="utf-8"),
-                       text=(folder / TEXT_PART).read_text(encoding="utf-8"),
+                       html=(folder / FROZEN_DIR / HTML_PART).read_text(encoding="utf-8"),
+                       text=(folder / FROZEN_DIR / TEXT_PART).read_text(encoding="utf-8"),
                        folder=folder, manifest=manifest)
 
 
@@ -175,11 +192,13 @@ class QueueReport:
     status: str
     folder: Path
     manifest: dict[str, Any]
+    rendered: bool = False  # this run rendered and froze the parts
+    warnings: tuple[str, ...] = ()  # from the render
 
     def to_json(self) -> dict[str, Any]:
         return {"issue": self.number, "added": self.added, "total": self.total, "queued": self.queued,
                 "status": self.status, "folder": str(self.folder), "subject": self.manifest["subject"],
-                "parts": self.manifest["parts"]}
+                "parts": self.manifest["parts"], "rendered": self.rendered, "warnings": list(self.warnings)}
 
 
 def insert_deliveries(session: Session, issue_id: int) -> int:
@@ -201,12 +220,14 @@ def insert_deliveries(session: Session, issue_id: int) -> int:
     return result.rowcount or 0
 
 
-def queue_issue(*, engine: Engine, settings: Settings, number: int | str) -> QueueReport:
-    """`digest issue queue`: check readiness, freeze the parts, create the deliveries.
+def queue_issue(*, engine: Engine, settings: Settings, number: int | str, render: bool = True) -> QueueReport:
+    """`digest issue queue`: check readiness, render and freeze the parts, create the deliveries.
 
-    Only a ready issue queues (StateError naming what is missing). The issue goes to
-    `sending`; `digest send` (or the scheduler) delivers it. Safe to run again: it adds
-    deliveries only for subscribers who became active since.
+    Only a ready issue queues (StateError naming what is missing). The first queueing renders
+    the issue from the database as it is now (`render=False` freezes the parts already in
+    outbox/<number>/ instead, say after a hand edit) and freezes them; later runs use the
+    frozen parts. The issue goes to `sending`; `digest send` (or the scheduler) delivers it.
+    Safe to run again: it adds deliveries only for subscribers who became active since.
     """
     from sqlalchemy import func
     from sqlmodel import select
@@ -219,7 +240,16 @@ def queue_issue(*, engine: Engine, settings: Settings, number: int | str) -> Que
         require_ready(session=session, issue=issue, panel=settings.panel)
         comparison_ids = [row.comparison_id for row in entries(session, issue)]
         subject = issue.subject
-    manifest = freeze(settings=settings, number=number, subject=subject, comparison_ids=comparison_ids)
+    rendered_at, warnings = None, ()
+    fresh = render and read_manifest(issue_folder(settings, number)) is None
+    if fresh:
+        from digest.render import render_to_outbox
+
+        rendered_at = utcnow()
+        report = render_to_outbox(engine=engine, settings=settings, issue_number=number)
+        subject, warnings = report.rendered.subject, tuple(report.warnings)
+    manifest = freeze(settings=settings, number=number, subject=subject, comparison_ids=comparison_ids,
+                      rendered_at=rendered_at)
     with session_scope(engine, write=True) as session:
         issue = get_issue(session, number)
         added = insert_deliveries(session, issue.id)
@@ -238,4 +268,5 @@ def queue_issue(*, engine: Engine, settings: Settings, number: int | str) -> Que
                           "last_queued_at": utcnow().isoformat()}
     _write_json(issue_folder(settings, number) / MANIFEST, manifest)
     return QueueReport(number=number, added=added, total=total, queued=counts.get(DeliveryStatus.QUEUED.value, 0),
-                       status=status, folder=issue_folder(settings, number), manifest=manifest)
+                       status=status, folder=issue_folder(settings, number), manifest=manifest, rendered=fresh,
+                       warnings=warnings)

@@ -38,8 +38,10 @@ class ProofReport:
                 "frozen": self.frozen}
 
 
-def proof_parts(*, settings: Settings, engine: Engine, number: int | str) -> tuple[FrozenIssue, bool]:
-    """The parts a proof shows: the frozen ones once queued, else the last render in the outbox."""
+def proof_parts(*, settings: Settings, engine: Engine, number: int | str,
+                render: bool = True) -> tuple[FrozenIssue, bool]:
+    """The parts a proof shows, and whether they are frozen: the frozen ones once the issue is
+    queued, else the issue rendered now (or, with `render=False`, the parts in outbox/<number>/)."""
     from digest.db import session_scope
     from digest.editorial import get_issue
     from digest.editorial.issues import entries
@@ -53,6 +55,12 @@ def proof_parts(*, settings: Settings, engine: Engine, number: int | str) -> tup
     folder = issue_folder(settings, number)
     if (folder / MANIFEST).exists():
         return load_frozen(settings, number), True
+    if render:
+        from digest.render import render_to_outbox
+
+        rendered = render_to_outbox(engine=engine, settings=settings, issue_number=number).rendered
+        return FrozenIssue(number=number, subject=rendered.subject, comparison_ids=ids, html=rendered.html,
+                           text=rendered.text, folder=folder, manifest={}), False
     texts = {}
     for part in (HTML_PART, TEXT_PART):
         path = folder / part
@@ -65,7 +73,7 @@ def proof_parts(*, settings: Settings, engine: Engine, number: int | str) -> tup
 
 
 def send_proof(*, settings: Settings, engine: Engine, number: int | str, to: list[str],
-               transport: Transport | None = None) -> ProofReport:
+               transport: Transport | None = None, render: bool = True) -> ProofReport:
     """Send issue `number` as readers get it, subject prefixed "[Proof] ", to `to`.
 
     Links are signed for subscriber id 0 (PROOF_SUBSCRIBER_ID): they verify, so the web app
@@ -78,7 +86,7 @@ def send_proof(*, settings: Settings, engine: Engine, number: int | str, to: lis
     addresses = [check_address(text).email for text in to]
     if not addresses:
         raise ValidationError("no address to send the proof to", hint="give --to ADDRESS (or set `editor`)")
-    frozen, is_frozen = proof_parts(settings=settings, engine=engine, number=number)
+    frozen, is_frozen = proof_parts(settings=settings, engine=engine, number=number, render=render)
     composer = Composer(settings=settings, frozen=frozen, signer=make_signer(settings), dkim=make_dkim(settings),
                         subject_prefix="[Proof] ")
     number = frozen.number

@@ -372,10 +372,9 @@ def list_id(settings: Settings) -> str:
 
 def message_template(*, settings: Settings, rendered: RenderedIssue) -> MessageTemplate:
     """The issue's message, encoded once: what the sender, proofs and sample.eml all use."""
-    from digest.message import MessageTemplate
+    from digest.message import issue_template
 
-    return MessageTemplate(subject=rendered.subject, sender=settings.sender, html_body=rendered.html,
-                           text_body=rendered.text, list_id=list_id(settings), reply_to=settings.reply_to)
+    return issue_template(settings, subject=rendered.subject, html_body=rendered.html, text_body=rendered.text)
 
 
 def sample_message(*, settings: Settings, rendered: RenderedIssue, template: MessageTemplate | None = None) -> bytes:

@@ -73,7 +73,7 @@ def test_a_similarity_based_pair_suggester_would_pair_the_reviewers_then_the_not
 
 def test_demo_is_a_sequence_of_stages_that_later_issues_extend() -> None:
     assert [stage.__name__ for stage in STAGES] == ["stage_serve_feeds", "stage_init", "stage_poll", "stage_list_tools",
-                                                    "stage_first_issue", "stage_render"]
+                                                    "stage_first_issue", "stage_render", "stage_send"]
 
 
 def test_demo_renders_issue_one_and_says_where_the_files_are(demo) -> None:
@@ -83,6 +83,23 @@ def test_demo_renders_issue_one_and_says_where_the_files_are(demo) -> None:
     for name in ("email.mjml", "email.html", "email.txt", "web.html", "sample.eml"):
         assert (folder / name).is_file() and any(line.endswith(str(folder / name)) for line in lines)
     assert not any(line.strip().startswith("warning:") for line in lines)
+
+
+def test_demo_sends_issue_one_to_the_sample_readers(demo) -> None:
+    import email
+    import email.policy
+
+    from digest.demo_send import SAMPLE_READERS
+
+    run, lines = demo
+    assert sorted(m.recipients[0] for m in run.inbox) == sorted(SAMPLE_READERS)
+    assert any(line.startswith("digest send: 4 sent, 0 failed") and "issue 1 is sent" in line for line in lines)
+    assert sum("arrived for" in line and "signed vote links" in line for line in lines) == 4
+    for received in run.inbox:
+        message = email.message_from_bytes(received.data, policy=email.policy.strict)
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "Patchwise" in message.get_body(("plain",)).get_content()
+    assert (run.home / "outbox" / "1" / "manifest.json").is_file()
 
 
 def test_demo_ignores_the_callers_digest_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

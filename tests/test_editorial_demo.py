@@ -64,5 +64,7 @@ def test_digest_demo_assembles_issue_1_from_the_polled_sample_feeds(tmp_path, ma
     assert (card["a"]["slug"], card["b"]["slug"]) == ("patchwise", "lintern")
     assert (card["a"]["price_label"], card["b"]["price_label"]) == ("Freemium", "Open source")
     assert (card["a"]["ship_label"], card["b"]["ship_label"], card["winner"]) == ("75%", "50%", "patchwise")
-    # what is left for issue 2: the note takers rank first among the tools still unpaired
-    assert as_json(cli("suggest", "--json"))["suggestions"][0]["reason"].startswith("same category (meetings)")
+    # what is left for issue 2: the note takers rank first among the tools still unpaired (the
+    # demo sends issue 1, so they count as found before the last sent issue)
+    assert as_json(cli("suggest", "--include-older", "--json"))["suggestions"][0]["reason"].startswith(
+        "same category (meetings)")

@@ -35,7 +35,11 @@ def test_queue_freezes_parts_and_queues_active_subscribers_only(cli, engine, set
     assert manifest["subject"] == "Patchwise vs Lintern — who ships?"
     assert manifest["comparison_ids"] == ids
     for part in ("email.html", "email.txt"):
-        assert manifest["parts"][part]["sha256"] == hashlib.sha256((folder / part).read_bytes()).hexdigest()
+        frozen = folder / manifest["parts"][part]["path"]
+        assert frozen.parent.name == "frozen" and frozen.stat().st_mode & 0o222 == 0  # read-only copies
+        assert manifest["parts"][part]["sha256"] == hashlib.sha256(frozen.read_bytes()).hexdigest()
+        assert frozen.read_bytes() == (folder / part).read_bytes()  # rendered afresh, then frozen
+    assert "Tool 0A" in (folder / "frozen" / "email.txt").read_text()  # the issue's own content
     assert manifest["counts"]["deliveries"] == 2 and manifest["counts"]["comparisons"] == 3
     assert "rendered_at" in manifest and "vote_%d_b" % ids[2] in manifest["placeholders"]
     with session_scope(engine) as session:
@@ -88,7 +92,7 @@ def test_a_missing_review_is_named(cli, engine, settings) -> None:
 def test_unrendered_issue_and_unknown_issue(cli, engine, settings) -> None:
     make_ready_issue(engine, settings)
     add_subscribers(engine, ["a@example.com"])
-    result = cli("issue", "queue", "1")
+    result = cli("issue", "queue", "1", "--no-render")
     assert result.exit_code == 1 and "has not been rendered" in result.stderr
     assert deliveries(engine) == []
     assert cli("issue", "queue", "7").exit_code == 2
@@ -96,22 +100,39 @@ def test_unrendered_issue_and_unknown_issue(cli, engine, settings) -> None:
     assert bad.exit_code == 2 and "Traceback" not in bad.output
 
 
-def test_frozen_parts_are_never_rewritten_and_tampering_is_refused(cli, engine, settings) -> None:
-    folder = write_parts(settings, 1, make_ready_issue(engine, settings))
+def test_frozen_parts_outlive_a_later_render_and_tampering_is_refused(cli, engine, settings) -> None:
+    make_ready_issue(engine, settings)
     assert cli("issue", "queue", "1").exit_code == 0
-    frozen = load_frozen(settings, 1)
-    assert "__digest_unsubscribe__" in frozen.html
-    (folder / "email.html").write_text(frozen.html.replace("verdict", "VERDICT"), encoding="utf-8")
+    folder = settings.outbox_dir / "1"
+    frozen_html = (folder / "frozen" / "email.html").read_bytes()
+    with session_scope(engine, write=True) as session:  # what a later render would pick up
+        session.exec(select(Issue)).one().intro = "An intro written after queueing."
+    assert cli("issue", "render", "1").exit_code == 0
+    assert cli("issue", "queue", "1").exit_code == 0  # the preview changed, the frozen parts did not
+    assert b"written after queueing" in (folder / "email.html").read_bytes()
+    assert (folder / "frozen" / "email.html").read_bytes() == frozen_html == load_frozen(settings, 1).html.encode()
+    tampered = folder / "frozen" / "email.html"
+    tampered.chmod(0o644)
+    tampered.write_bytes(frozen_html.replace(b"Pair 0", b"Pear 0"))
     result = cli("issue", "queue", "1")
     assert result.exit_code == 1 and "changed after issue 1 was queued" in result.stderr
     with pytest.raises(StateError):
         load_frozen(settings, 1)
 
 
+def test_hand_edited_parts_are_frozen_as_they_are_with_no_render(cli, engine, settings) -> None:
+    folder = write_parts(settings, 1, make_ready_issue(engine, settings))
+    edited = (folder / "email.html").read_text().replace("here is the verdict", "here is the hand-tuned verdict")
+    (folder / "email.html").write_text(edited, encoding="utf-8")
+    result = cli("issue", "queue", "1", "--no-render", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["rendered"] is False
+    assert "hand-tuned verdict" in load_frozen(settings, 1).html
+
+
 def test_parts_with_a_vote_link_for_another_issue_are_refused(cli, engine, settings) -> None:
     ids = make_ready_issue(engine, settings)
     write_parts(settings, 1, ids + [999])
-    result = cli("issue", "queue", "1")
+    result = cli("issue", "queue", "1", "--no-render")
     assert result.exit_code == 1 and "vote_999_a" in result.stderr
 
 

@@ -43,9 +43,10 @@ def configure(home, text: str) -> None:
 
 
 def queued_issue(engine, settings, emails: list[str], *, comparisons: int = 2) -> list[int]:
+    """Issue 1 queued from the small hand-written parts of `write_parts` (not rendered)."""
     write_parts(settings, 1, make_ready_issue(engine, settings, comparisons=comparisons))
     ids = add_subscribers(engine, emails)
-    queue_issue(engine=engine, settings=settings, number=1)
+    queue_issue(engine=engine, settings=settings, number=1, render=False)
     return ids
 
 
@@ -285,7 +286,7 @@ def test_kill_9_mid_send_loses_nothing_and_duplicates_at_most_one_per_worker(hom
         conn.execute(Subscriber.__table__.insert(), [{"email": f"r{i}@example.com", "email_key": f"r{i}@example.com",
                                                       "status": "active", "source": "cli", "bounce_count": 0,
                                                       "created_at": datetime.now(UTC)} for i in range(total)])
-    queue_issue(engine=engine, settings=settings, number=1)
+    queue_issue(engine=engine, settings=settings, number=1, render=False)
     env = {**os.environ, "DIGEST_SMTP_URL": sink.url()}
     command = [sys.executable, "-m", "digest", "--home", str(home), "send", "--workers", str(workers), "--json"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -360,7 +361,7 @@ def test_proof_is_the_issue_as_readers_get_it_and_touches_nothing(cli, engine, s
         assert session.exec(select(Delivery)).all() == []
         assert session.exec(select(Issue)).one().status == "draft"
     # once queued, a proof shows the frozen parts
-    queue_issue(engine=engine, settings=settings, number=1)
+    queue_issue(engine=engine, settings=settings, number=1, render=False)
     proof = cli("issue", "proof", "1", "--to", "ed@example.com", "--json", env={"DIGEST_SMTP_URL": sink.url()})
     assert json.loads(proof.stdout)["frozen"] is True
     assert {d.status for d in rows(engine).values()} == {"queued"}
@@ -383,7 +384,7 @@ def test_sigterm_stops_gracefully_with_every_accepted_message_recorded(home, eng
 
     write_parts(settings, 1, make_ready_issue(engine, settings), filler=1)
     add_subscribers(engine, [f"r{i}@example.com" for i in range(300)])
-    queue_issue(engine=engine, settings=settings, number=1)
+    queue_issue(engine=engine, settings=settings, number=1, render=False)
     env = {**os.environ, "DIGEST_SMTP_URL": sink.url()}
     command = [sys.executable, "-m", "digest", "--home", str(home), "send", "--workers", "2", "--rate", "200", "--json"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -486,7 +487,7 @@ def test_lines_starting_with_a_dot_arrive_intact(engine, settings, sink) -> None
     text = (folder / "email.txt").read_text(encoding="utf-8")
     (folder / "email.txt").write_text(".well-known lines start with a dot\n..and two\n" + text, encoding="utf-8")
     add_subscribers(engine, ["ann@example.com"])
-    queue_issue(engine=engine, settings=settings, number=1)
+    queue_issue(engine=engine, settings=settings, number=1, render=False)
     send_queued(settings=load_settings(settings.home, {"DIGEST_SMTP_URL": sink.url()}), engine=engine)
     body = parse(sink.messages[0].data).get_body(("plain",)).get_content()
     assert body.replace("\r\n", "\n").startswith(".well-known lines start with a dot\n..and two\n")
@@ -504,3 +505,26 @@ def test_backoff_doubles_with_jitter_and_a_cap() -> None:
         assert nominal * 0.5 <= min(delays) and max(delays) <= nominal * 1.5
         assert len(set(delays)) > 100  # spread out, not all at once
     assert backoff(40, 30, rng=rng) <= MAX_BACKOFF * 1.5
+
+
+def test_a_rendered_issue_from_queue_to_inbox(cli, engine, settings, sink) -> None:
+    """The whole way: the issue rendered by `issue queue`, mailed, and read as a reader would."""
+    ids = make_ready_issue(engine, settings, comparisons=2)
+    readers = dict(zip(["ann@example.com", "bob@example.org"], add_subscribers(engine, ["ann@example.com", "bob@example.org"])))
+    queued = cli("issue", "queue", "1", "--json")
+    assert queued.exit_code == 0 and json.loads(queued.stdout)["rendered"] is True
+    assert cli("send", env={"DIGEST_SMTP_URL": sink.url()}).exit_code == 0
+    signer = Signer(settings.secret_key)
+    assert sorted(m.recipients[0] for m in sink.messages) == sorted(readers)
+    for received in sink.messages:
+        message = parse(received.data)
+        for header in HEADERS:
+            assert message[header], header
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert "Tool 0A" in text and "Tool 1B" in html and "__digest_" not in text + html
+        votes = {link.rsplit("/", 1)[1] for link in links(html, "vote")}
+        claims = {signer.verify_vote(token) for token in votes}
+        assert {c.subscriber_id for c in claims} == {readers[received.recipients[0]]}
+        assert {(c.comparison_id, c.choice) for c in claims} == {(cid, side) for cid in ids for side in "ab"}
+        assert received.recipients[0] in text

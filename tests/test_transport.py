@@ -90,7 +90,7 @@ class SessionRecorder(Recorder):
 def queue_for(engine, settings, emails: list[str]) -> None:
     write_parts(settings, 1, make_ready_issue(engine, settings))
     add_subscribers(engine, emails)
-    queue_issue(engine=engine, settings=settings, number=1)
+    queue_issue(engine=engine, settings=settings, number=1, render=False)
 
 
 def statuses(engine) -> list[tuple[str, int]]:

@@ -113,19 +113,24 @@ def send(
 def queue(
     ctx: typer.Context,
     issue: str = typer.Argument(..., metavar="ISSUE", help="The issue's number."),
+    no_render: bool = typer.Option(False, "--no-render", help="Freeze the parts in outbox/<issue>/ as they are (say, after a hand edit) instead of rendering afresh."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Freeze a ready issue's rendered parts and queue one delivery per active subscriber.
+    """Render a ready issue, freeze its parts and queue one delivery per active subscriber.
 
-    Running it again adds deliveries only for subscribers who became active since; the frozen
-    parts are never rendered again. `digest send` delivers the queue.
+    The frozen parts (outbox/<issue>/frozen/, listed in manifest.json) are what every reader
+    gets. Running it again never renders again: it adds deliveries only for subscribers who
+    became active since. `digest send` delivers the queue.
 
     Example: digest issue queue 12
     """
+    from digest.cli.output import warn
     from digest.outbox import queue_issue
 
     state = app_context(ctx)
-    report = queue_issue(engine=state.engine, settings=state.settings, number=issue)
+    report = queue_issue(engine=state.engine, settings=state.settings, number=issue, render=not no_render)
+    for message in report.warnings:
+        warn(message)
     if json_output:
         print_json(report.to_json())
         return
@@ -138,10 +143,12 @@ def proof(
     ctx: typer.Context,
     issue: str = typer.Argument(..., metavar="ISSUE", help="The issue's number."),
     to: list[str] = typer.Option([], "--to", metavar="ADDRESS", help="Where to send it (repeat for more; default: `editor`)."),
+    no_render: bool = typer.Option(False, "--no-render", help="Use the parts in outbox/<issue>/ as they are instead of rendering afresh."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Send a proof of an issue exactly as readers will get it, subject marked "[Proof]".
 
+    A queued issue's proof shows its frozen parts; before that the issue is rendered afresh.
     Links work (signed for a proof reader that belongs to nobody: votes and unsubscribes from
     a proof change nothing). No delivery or subscriber is touched.
 
@@ -153,7 +160,8 @@ def proof(
     addresses = [part.strip() for value in to for part in value.split(",") if part.strip()]
     if not addresses and state.settings.editor:
         addresses = [state.settings.editor]
-    report = send_proof(settings=state.settings, engine=state.engine, number=issue, to=addresses)
+    report = send_proof(settings=state.settings, engine=state.engine, number=issue, to=addresses,
+                        render=not no_render)
     if json_output:
         print_json(report.to_json())
         return
