@@ -280,7 +280,7 @@ def test_a_second_sender_on_sqlite_is_refused_and_a_dead_ones_lease_taken_over(e
 
 
 def test_kill_9_mid_send_loses_nothing_and_duplicates_at_most_one_per_worker(home, engine, settings, sink) -> None:
-    total, workers = 2000, 2
+    total, workers = 2000, 4
     write_parts(settings, 1, make_ready_issue(engine, settings), filler=1)
     with engine.begin() as conn:
         conn.execute(Subscriber.__table__.insert(), [{"email": f"r{i}@example.com", "email_key": f"r{i}@example.com",
