@@ -110,9 +110,9 @@ def root(
 
 
 def _register() -> None:
-    from digest.cli import core, demo, editorial, issue, poll, render, tools
+    from digest.cli import core, demo, editorial, issue, poll, render, schedule, tools
 
-    for module in (core, poll, tools, editorial, issue, render, demo):
+    for module in (core, poll, tools, editorial, issue, render, demo, schedule):
         module.register(app)
 
 
