@@ -26,7 +26,6 @@ def scheduler(ctx: typer.Context) -> None:
     Example: digest --home ~/verdicts scheduler
     """
     from digest.scheduler.jobs import Runtime
-    from digest.scheduler.pipeline import PipelineStages
     from digest.scheduler.service import run_scheduler
     from digest.scheduler.timing import Schedule
 
@@ -35,7 +34,7 @@ def scheduler(ctx: typer.Context) -> None:
     level = logging.DEBUG if state.verbose else logging.WARNING if state.quiet else logging.INFO
     logging.getLogger("digest").setLevel(level)
     logging.getLogger("apscheduler").setLevel(logging.DEBUG if state.verbose else logging.WARNING)
-    runtime = Runtime(settings=state.settings, engine=state.engine, schedule=schedule, stages=PipelineStages())
+    runtime = Runtime(settings=state.settings, engine=state.engine, schedule=schedule)
     run_scheduler(runtime)
 
 

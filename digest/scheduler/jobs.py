@@ -43,6 +43,12 @@ HEARTBEAT = "scheduler:alive"
 HEARTBEAT_TTL = timedelta(minutes=3)
 
 
+def _pipeline() -> Stages:
+    from digest.scheduler.pipeline import PipelineStages
+
+    return PipelineStages()
+
+
 @dataclass
 class Runtime:
     """What the jobs of one scheduler process share."""
@@ -50,7 +56,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     schedule: Schedule
-    stages: Stages = field(default_factory=Stages)
+    stages: Stages = field(default_factory=_pipeline)
     holder: str = field(default_factory=lambda: holder_id("scheduler"))
     stop: threading.Event = field(default_factory=threading.Event)
     clock: Callable[[], datetime] = utcnow
@@ -214,8 +220,10 @@ def deliver(rt: Runtime, number: int, *, lease: runs.HeldLease, now: datetime, r
         except BaseException:
             sendable.undo_sending(rt.engine, number)
             raise
-    stop = _StopWhenEither(rt.stop, lease.lost)
-    return rt.stages.send(engine=rt.engine, settings=rt.settings, number=number, stop=stop)
+    outcome = rt.stages.send(engine=rt.engine, settings=rt.settings, number=number,
+                             stop=_StopWhenEither(rt.stop, lease.lost))
+    outcome.stopped = outcome.queued > 0 and (rt.stop.is_set() or lease.lost.is_set())
+    return outcome
 
 
 class _StopWhenEither(threading.Event):
@@ -252,7 +260,7 @@ def dispatch_job(rt: Runtime, *, now: datetime | None = None) -> list[JobResult]
         return []
     with session_scope(rt.engine) as session:
         due = [(issue.number, issue.scheduled_at) for issue in sendable.one_off_issues(session, due_by=now)]
-    unfinished = sendable.unfinished_sends(rt.engine)
+    unfinished = sendable.unfinished_sends(rt.engine, now=now)
     if not due and not unfinished:
         return []
     lease = rt.lease(DISPATCH)

@@ -1,9 +1,80 @@
-"""The real stages behind the scheduler's jobs (see `stages.Stages` for the contract)."""
+"""The real stages behind the scheduler's jobs (see `stages.Stages` for the contract).
+
+Each method is the library call behind one of the one-shot commands a cron user would run:
+`digest poll`, `digest issue show` (readiness), `digest issue queue N` and `digest send`.
+"""
 
 from __future__ import annotations
 
-from digest.scheduler.stages import Stages
+import threading
+from typing import TYPE_CHECKING
+
+from digest.scheduler.stages import SendOutcome, Stages
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from digest.config import Settings
+    from digest.models import Issue
 
 
 class PipelineStages(Stages):
     """Feeds, editorial, outbox and sender, called as the CLI's one-shot commands call them."""
+
+    def poll(self, settings: Settings) -> str:
+        from digest.poll import FAILED, poll
+
+        report = poll(settings, due_only=True)
+        return (f"{report.polled} feed(s) polled, {report.new_tools} new tool(s), "
+                f"{report.count(FAILED)} failed, {len(report.feeds) - report.polled} not due")
+
+    def missing(self, *, session: Session, issue: Issue, settings: Settings) -> list[str]:
+        from digest.editorial import readiness
+
+        return [gap.message for gap in readiness(session=session, issue=issue, panel=settings.panel).missing]
+
+    def queue(self, *, engine: Engine, settings: Settings, number: int) -> int:
+        from digest.outbox import queue_issue
+
+        return queue_issue(engine=engine, settings=settings, number=number).total
+
+    def send(self, *, engine: Engine, settings: Settings, number: int, stop: threading.Event) -> SendOutcome:
+        from digest.sender import send_queued
+
+        # wait=False: retries that come due later are picked up by the minute dispatch.
+        report = send_queued(settings=settings, engine=engine, issue_number=number, wait=False, stop=stop)
+        return SendOutcome(sent=report.sent, failed=report.failed, queued=_queued(engine, number),
+                           counts=report.to_json())
+
+    def email_editor(self, *, settings: Settings, subject: str, body: str) -> None:
+        from email.message import EmailMessage
+        from email.utils import formatdate, make_msgid
+
+        from digest.sender import envelope_sender, smtp_transport_factory
+
+        sender = envelope_sender(settings)
+        message = EmailMessage()
+        message["From"] = settings.sender
+        message["To"] = settings.editor
+        message["Subject"] = subject
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content(body)
+        transport = smtp_transport_factory(settings)()
+        transport.open()
+        try:
+            transport.send(sender=sender, recipient=settings.editor, message=message.as_bytes(), label="editor notice")
+        finally:
+            transport.close()
+
+
+def _queued(engine: Engine, number: int) -> int:
+    from sqlalchemy import func, select
+
+    from digest.models import Delivery, DeliveryStatus, Issue
+
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(Delivery).join(Issue, Issue.id == Delivery.issue_id)
+                                  .where(Issue.number == number, Delivery.status == DeliveryStatus.QUEUED.value)).scalar()

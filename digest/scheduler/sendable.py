@@ -51,14 +51,15 @@ def ready_drafts(session: Session) -> list[Issue]:
                              .order_by(Issue.number.desc())).all())
 
 
-def unfinished_sends(engine: Engine) -> list[int]:
-    """Numbers of issues in `sending` that still have queued deliveries (a send to resume)."""
-    from sqlalchemy import select
+def unfinished_sends(engine: Engine, *, now: datetime) -> list[int]:
+    """Issues in `sending` with deliveries queued and due by `now`: a send to resume or retry."""
+    from sqlalchemy import or_, select
 
     with engine.connect() as connection:
         rows = connection.execute(
             select(Issue.number).join(Delivery, Delivery.issue_id == Issue.id)
-            .where(Issue.status == IssueStatus.SENDING.value, Delivery.status == DeliveryStatus.QUEUED.value)
+            .where(Issue.status == IssueStatus.SENDING.value, Delivery.status == DeliveryStatus.QUEUED.value,
+                   or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
             .group_by(Issue.number).order_by(Issue.number)).all()
     return [row[0] for row in rows]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -38,25 +38,20 @@ class SendOutcome:
         return text + (" (stopped early; the rest resumes on the next run)" if self.stopped else "")
 
 
-class Stages:
-    """The real stages: feeds (poll), editorial (readiness), outbox (queue), sender (send)."""
+class Stages(Protocol):
+    """The calls the jobs make; `digest.scheduler.pipeline.PipelineStages` is the real one."""
 
     def poll(self, settings: Settings) -> str:
         """Poll the feeds that are due; a one-line summary. Raises only if it cannot run."""
-        raise NotImplementedError("the poll stage is wired in when it lands on main")
 
     def missing(self, *, session: Session, issue: Issue, settings: Settings) -> list[str]:
         """What keeps the issue from being ready (empty when it is ready)."""
-        raise NotImplementedError("the editorial stage is wired in when it lands on main")
 
     def queue(self, *, engine: Engine, settings: Settings, number: int) -> int:
         """Freeze the issue's parts and create its deliveries; how many deliveries it has."""
-        raise NotImplementedError("the outbox stage is wired in when it lands on main")
 
     def send(self, *, engine: Engine, settings: Settings, number: int, stop: threading.Event) -> SendOutcome:
-        """Deliver the issue's queued deliveries until done or `stop` is set."""
-        raise NotImplementedError("the sender stage is wired in when it lands on main")
+        """Deliver the issue's due queued deliveries until done or `stop` is set."""
 
     def email_editor(self, *, settings: Settings, subject: str, body: str) -> None:
         """Send a plain-text notice to `settings.editor` through the sender's SMTP transport."""
-        raise NotImplementedError("the sender stage is wired in when it lands on main")
