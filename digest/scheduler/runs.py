@@ -49,7 +49,7 @@ class HeldLease:
         self._thread.start()
         return True
 
-    def wait_acquire(self, *, timeout: float, stop: threading.Event, every: float = 5.0) -> bool:
+    def wait_acquire(self, *, timeout: float, stop: threading.Event, every: float = 1.0) -> bool:
         """Try until the lease is free, `timeout` seconds pass or `stop` is set."""
         deadline = utcnow() + timedelta(seconds=max(timeout, 0))
         while True:
