@@ -65,7 +65,7 @@ class PipelineStages(Stages):
         transport = smtp_transport_factory(settings)()
         transport.open()
         try:
-            transport.send(sender=sender, recipient=settings.editor, message=message.as_bytes(), label="editor notice")
+            transport.send(sender=sender, recipient=settings.editor, message=message.as_bytes())
         finally:
             transport.close()
 
