@@ -44,9 +44,19 @@ def make_runtime(home) -> Runtime:
 
 
 def notices(sink) -> list[str]:
-    import email
+    """Subjects of the editor notices the mail server received."""
+    return [parse(m.data)["Subject"] for m in sink.messages if EDITOR in m.recipients]
 
-    return [email.message_from_bytes(m.data)["Subject"] for m in sink.messages if EDITOR in m.recipients]
+
+def body(message) -> str:
+    return parse(message.data).get_content()
+
+
+def parse(data: bytes):
+    import email
+    import email.policy
+
+    return email.message_from_bytes(data, policy=email.policy.default)
 
 
 # --- the weekly send ----------------------------------------------------------------------------
@@ -93,7 +103,7 @@ def test_a_send_missed_past_the_grace_period_is_not_sent_and_the_editor_is_told(
     assert delivery_counts(runtime.engine, 1) == {}
     assert issue_state(runtime.engine, 1).status == "scheduled"
     assert len(notices(sink)) == 1 and "was missed" in notices(sink)[0]
-    assert "6h 1m" in sink.messages[0].data.decode()
+    assert "6h 1m" in body(sink.messages[0])
     # the notice is sent once, however many times (or processes) wake for that slot
     assert weekly_send_job(make_runtime(runtime.settings.home), now=SLOT + timedelta(hours=8)).outcome == "done"
     assert len(sink.messages) == 1
@@ -108,17 +118,17 @@ def test_an_issue_that_is_not_ready_is_not_sent_and_the_editor_is_told(runtime, 
     assert issue_state(runtime.engine, 1).status == "scheduled"
     [subject] = notices(sink)
     assert "Nothing was sent" in subject
-    body = sink.messages[0].data.decode()
-    assert "issue 1 is scheduled but not ready" in body and "futurist has not reviewed" in body
+    text = body(sink.messages[0])
+    assert "issue 1 is scheduled but not ready" in text and "futurist has not reviewed" in text
 
 
 def test_no_scheduled_issue_names_a_ready_draft(runtime, sink) -> None:
     make_issue(runtime.engine, runtime.settings, number=4, status="draft")
     result = weekly_send_job(runtime, now=SLOT)
     assert result.outcome == "nothing"
-    body = sink.messages[0].data.decode()
-    assert "no issue is scheduled for the weekly send" in body
-    assert "digest issue schedule 4" in body
+    text = body(sink.messages[0])
+    assert "no issue is scheduled for the weekly send" in text
+    assert "digest issue schedule 4" in text
 
 
 def test_without_an_editor_address_the_notice_is_logged(home, sink, monkeypatch, caplog) -> None:
