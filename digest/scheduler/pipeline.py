@@ -6,6 +6,7 @@ Each method is the library call behind one of the one-shot commands a cron user 
 
 from __future__ import annotations
 
+import email.policy
 import threading
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,11 @@ if TYPE_CHECKING:
 
     from digest.config import Settings
     from digest.models import Issue
+
+
+# Python folds a long Subject right after "Subject:", which some parsers read with a leading
+# space; a notice's headers are short enough to stay on one line (RFC 5322 allows 998).
+_UNFOLDED = email.policy.SMTP.clone(max_line_length=998)
 
 
 class PipelineStages(Stages):
@@ -65,7 +71,7 @@ class PipelineStages(Stages):
         transport = smtp_transport_factory(settings)()
         transport.open()
         try:
-            transport.send(sender=sender, recipient=settings.editor, message=message.as_bytes())
+            transport.send(sender=sender, recipient=settings.editor, message=message.as_bytes(policy=_UNFOLDED))
         finally:
             transport.close()
 
