@@ -21,7 +21,7 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any
 
-from digest.scheduler.jobs import DISPATCH, HEARTBEAT, POLL, WEEKLY, Runtime, dispatch_job, poll_job, weekly_send_job
+from digest.scheduler.jobs import DISPATCH, HEARTBEAT, HEARTBEAT_TTL, POLL, WEEKLY, Runtime, dispatch_job, poll_job, weekly_send_job
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
@@ -123,7 +123,7 @@ def run_scheduler(runtime: Runtime, *, handle_signals: bool = True) -> None:
     global _active
     from apscheduler.events import EVENT_JOB_ERROR
 
-    from digest.leases import release
+    from digest.leases import acquire, release
 
     if _active is not None:
         raise RuntimeError("a scheduler is already running in this process")
@@ -135,6 +135,7 @@ def run_scheduler(runtime: Runtime, *, handle_signals: bool = True) -> None:
     try:
         _start(scheduler)
         sync_jobs(scheduler, runtime)
+        acquire(runtime.engine, HEARTBEAT, runtime.holder, ttl=HEARTBEAT_TTL)
         schedule = runtime.schedule
         log.info("scheduler started as %s: poll %r, weekly send %r (%s), grace %s", runtime.holder,
                  schedule.poll_expr, schedule.send_expr, schedule.zone_name,
