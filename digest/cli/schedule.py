@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from digest.cli.context import app_context
-from digest.cli.output import print_json
+from digest.cli.output import print_json, warn
 
 schedule_app = typer.Typer(help="See what the scheduler will run, and when.", no_args_is_help=True)
 
@@ -91,6 +91,78 @@ def listing_lines(listing, schedule) -> list[str]:  # noqa: ANN001
     return lines
 
 
+def issue_schedule(
+    ctx: typer.Context,
+    issue: Annotated[str, typer.Argument(help="The issue's number.", show_default=False)],
+    at: Annotated[Optional[str], typer.Option("--at", metavar="ISO-DATETIME", help="Send once at this time (no offset: the schedule's time zone). Without it: with the next weekly send.")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Unschedule: back to draft.")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Schedule an issue: with the next weekly send, or once at --at; --clear takes it back.
+
+    The scheduler sends it only if it is ready by then; otherwise the editor is told.
+
+    Examples: digest issue schedule 12 | digest issue schedule 12 --at 2025-03-04T09:00 | digest issue schedule 12 --clear
+    """
+    from digest.db import session_scope
+    from digest.editorial import get_issue
+    from digest.errors import UsageError
+    from digest.models import utcnow
+    from digest.scheduler.sendable import parse_send_time, schedule_issue, unschedule_issue
+    from digest.scheduler.stages import issue_gaps
+    from digest.scheduler.timing import Schedule, next_fire_time
+
+    if at is not None and clear:
+        raise UsageError("--at and --clear cannot be used together")
+    state = app_context(ctx)
+    schedule = Schedule.from_settings(state.settings)
+    now = utcnow()
+    when = parse_send_time(at, zone=schedule.zone, now=now) if at is not None else None
+    with session_scope(state.engine, write=True) as session:
+        found = get_issue(session, issue)
+        if clear:
+            unschedule_issue(session=session, issue=found)
+        else:
+            schedule_issue(session=session, issue=found, at=when)
+        gaps = [] if clear else issue_gaps(session=session, issue=found, settings=state.settings)
+        others = [] if clear or when else [n for n in _weekly_numbers(session) if n != found.number]
+    send_at = None if clear else when or next_fire_time(schedule.send, now)
+    if json_output:
+        print_json({"id": found.id, "number": found.number, "status": found.status, "subject": found.subject,
+                    "scheduled_at": found.scheduled_at, "weekly": not clear and when is None,
+                    "send_at": send_at, "ready": not gaps, "missing": gaps})
+        return
+    if clear:
+        _say(ctx, f"issue {found.number} is back in draft (not scheduled)")
+        return
+    local = send_at.astimezone(schedule.zone).strftime("%a %Y-%m-%d %H:%M %Z")
+    _say(ctx, f"issue {found.number} will be sent once at {local}" if when
+         else f"issue {found.number} will go out with the next weekly send: {local}")
+    if gaps:
+        warn(f"issue {found.number} is not ready yet: {gaps[0]}"
+             + (f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else "")
+             + "; it is sent only if ready by then, otherwise the editor is told")
+    newer = [n for n in others if n > found.number]
+    if newer:
+        warn(f"issue {max(newer)} is also waiting for the weekly send and is newer: it goes first")
+
+
+def _weekly_numbers(session) -> list[int]:  # noqa: ANN001
+    from digest.scheduler.sendable import weekly_issues
+
+    return [issue.number for issue in weekly_issues(session)]
+
+
+def _say(ctx: typer.Context, text: str) -> None:
+    if not app_context(ctx).quiet:
+        typer.echo(text)
+
+
 def register(app: typer.Typer) -> None:
     app.command("scheduler")(scheduler)
     app.add_typer(schedule_app, name="schedule")
+    try:  # TEMPORARY until the editorial branch (digest/cli/issue.py) lands on main
+        from digest.cli.issue import issue_app
+    except ImportError:
+        return
+    issue_app.command("schedule")(issue_schedule)

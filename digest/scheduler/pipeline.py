@@ -36,9 +36,9 @@ class PipelineStages(Stages):
                 f"{report.count(FAILED)} failed, {len(report.feeds) - report.polled} not due")
 
     def missing(self, *, session: Session, issue: Issue, settings: Settings) -> list[str]:
-        from digest.editorial import readiness
+        from digest.scheduler.stages import issue_gaps
 
-        return [gap.message for gap in readiness(session=session, issue=issue, panel=settings.panel).missing]
+        return issue_gaps(session=session, issue=issue, settings=settings)
 
     def queue(self, *, engine: Engine, settings: Settings, number: int) -> int:
         from digest.outbox import queue_issue

@@ -55,3 +55,10 @@ class Stages(Protocol):
 
     def email_editor(self, *, settings: Settings, subject: str, body: str) -> None:
         """Send a plain-text notice to `settings.editor` through the sender's SMTP transport."""
+
+
+def issue_gaps(*, session: Session, issue: Issue, settings: Settings) -> list[str]:
+    """What keeps the issue from being ready, per the editorial stage (empty when ready)."""
+    from digest.editorial import readiness
+
+    return [gap.message for gap in readiness(session=session, issue=issue, panel=settings.panel).missing]
