@@ -107,12 +107,12 @@ def claim_slot(engine: Engine, *, job: str, slot: datetime, holder: str, now: da
     from digest.db import insert_ignore, write_engine
 
     with write_engine(engine).begin() as connection:
-        result = insert_ignore(connection, JobRun, {"job": job, "slot": slot, "holder": holder,
-                                                   "outcome": "running", "detail": "", "started_at": now},
-                               conflict=["job", "slot"])
-        if result.rowcount != 1:
-            return None
-        return connection.execute(select(JobRun.id).where(JobRun.job == job, JobRun.slot == slot)).scalar()
+        insert_ignore(connection, JobRun, {"job": job, "slot": slot, "holder": holder, "outcome": "running",
+                                           "detail": "", "started_at": now}, conflict=["job", "slot"])
+        # Whose row it is decides, not the insert's rowcount (-1 on PostgreSQL with psycopg);
+        # holders are unique per process and job.
+        row = connection.execute(select(JobRun.id, JobRun.holder).where(JobRun.job == job, JobRun.slot == slot)).first()
+    return row.id if row is not None and row.holder == holder else None
 
 
 def finish_run(engine: Engine, run_id: int, *, outcome: str, detail: str, now: datetime) -> None:
