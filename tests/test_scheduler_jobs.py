@@ -253,3 +253,43 @@ def test_a_lease_held_by_a_dead_process_expires(runtime, sink) -> None:
     assert acquire(runtime.engine, "scheduler:send", "dead-process", ttl=timedelta(seconds=1))
     wait_until(lambda: weekly_send_job(runtime, now=SLOT).outcome == "ok", timeout=30, what="the lease to expire")
     assert len(recipients(sink)) == 1
+
+
+# --- gaps closed: a slot never handled, a lease that stays taken -----------------------------------
+
+def handled(rt, slot) -> None:
+    from digest.scheduler import runs
+
+    run_id = runs.claim_slot(rt.engine, job="weekly-send", slot=slot, holder="earlier", now=slot)
+    runs.finish_run(rt.engine, run_id, outcome="ok", detail="", now=slot)
+
+
+def test_dispatch_catches_up_a_weekly_slot_that_was_never_handled(runtime, sink) -> None:
+    make_issue(runtime.engine, runtime.settings, number=1)
+    readers = add_subscribers(runtime.engine, 2)
+    assert dispatch_job(runtime, now=SLOT + timedelta(minutes=30)) == []  # never ran before: no guessing
+    handled(runtime, SLOT - timedelta(weeks=1))
+    assert dispatch_job(runtime, now=SLOT + timedelta(minutes=1)) == []  # on time is the weekly job's
+    [result] = dispatch_job(runtime, now=SLOT + timedelta(minutes=30))
+    assert (result.job, result.outcome, result.issue) == ("weekly-send", "ok", 1)
+    assert sorted(recipients(sink)) == sorted(readers)
+    assert dispatch_job(runtime, now=SLOT + timedelta(minutes=31)) == []
+
+
+def test_no_catch_up_after_several_unhandled_slots(runtime, sink) -> None:
+    make_issue(runtime.engine, runtime.settings, number=1)
+    handled(runtime, SLOT - timedelta(weeks=3))  # a changed cron or a long outage: not ours to guess
+    assert dispatch_job(runtime, now=SLOT + timedelta(minutes=30)) == []
+    assert sink.messages == []
+
+
+def test_a_send_lease_taken_for_the_whole_grace_period_is_a_missed_send(runtime, sink) -> None:
+    from digest.leases import acquire
+
+    make_issue(runtime.engine, runtime.settings, number=1)
+    add_subscribers(runtime.engine, 1)
+    assert acquire(runtime.engine, "scheduler:send", "a-long-one-off-send", ttl=timedelta(minutes=5))
+    result = weekly_send_job(runtime, now=SLOT + timedelta(hours=6) - timedelta(seconds=1))
+    assert result.outcome == "missed"
+    assert delivery_counts(runtime.engine, 1) == {}
+    assert "another send held the send lease" in body(sink.messages[0])

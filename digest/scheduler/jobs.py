@@ -9,8 +9,9 @@ raises: a failure is logged and, for sends, told to the editor, and the schedule
     weekly-send  every `[schedule] send` slot: the newest ready issue scheduled for the weekly
                  send goes out; within `grace` of a missed slot it still does, later the
                  editor is told and nothing is sent; no ready issue: the editor is told
-    dispatch     every minute: one-off sends that are due, and sends left unfinished by a
-                 stop or a crash (resumed where they stopped)
+    dispatch     every minute: one-off sends that are due, sends left unfinished by a stop
+                 or a crash (resumed where they stopped), and a weekly slot that fell due
+                 but was never handled (see `weekly_catch_up`)
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from digest.models import Issue, utcnow
 from digest.scheduler import runs, sendable
 from digest.scheduler.notify import notify_editor
 from digest.scheduler.stages import SendOutcome, Stages
-from digest.scheduler.timing import DONE, MISSED, NOTHING, Schedule, decide, describe_delay
+from digest.scheduler.timing import DONE, MISSED, NOTHING, RUN, Decision, Schedule, decide, describe_delay
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -121,40 +122,50 @@ def poll_job(rt: Runtime, *, now: datetime | None = None) -> JobResult:
 
 # --- the weekly send --------------------------------------------------------------------------
 
+def _decide_weekly(rt: Runtime, now: datetime) -> Decision:
+    return decide(now=now, trigger=rt.schedule.send, last_slot=runs.last_slot(rt.engine, WEEKLY),
+                  grace=rt.schedule.grace)
+
+
 def weekly_send_job(rt: Runtime, *, now: datetime | None = None) -> JobResult:
-    """The weekly send for the latest `[schedule] send` slot, exactly once across processes."""
+    """The weekly send for the latest `[schedule] send` slot, exactly once across processes.
+
+    A slot within the grace period is sent once the send lease is free (a one-off send may
+    hold it); a slot past it, or whose lease stayed taken for the whole grace period, is
+    recorded as missed and the editor is told. The slot's JobRun row makes either happen once.
+    """
     fixed_now = now
-    now = now or rt.clock()
-    schedule = rt.schedule
-    decision = decide(now=now, trigger=schedule.send, last_slot=runs.last_slot(rt.engine, WEEKLY),
-                      grace=schedule.grace)
+    decision = _decide_weekly(rt, fixed_now or rt.clock())
     if decision.action in (DONE, NOTHING):
         return JobResult(WEEKLY, "done", "this slot was already handled", decision.slot)
     lease = rt.lease(WEEKLY)
-    if decision.action == MISSED:
-        acquired = lease.try_acquire()
-    else:  # wait for a one-off send in progress, but not past the grace period
-        acquired = lease.wait_acquire(timeout=(schedule.grace - decision.late).total_seconds(), stop=rt.stop)
-    if not acquired:
-        log.warning("weekly-send: could not take the send lease for slot %s (another send is running)",
-                    _fmt(decision.slot, schedule))
-        return JobResult(WEEKLY, "busy", "another send holds the lease", decision.slot)
+    blocked = False
+    if decision.action == RUN:
+        remaining = (rt.schedule.grace - decision.late).total_seconds()
+        if not lease.wait_acquire(timeout=remaining, stop=rt.stop):
+            if rt.stop.is_set():
+                log.info("weekly-send: stopping before slot %s could start; the next start catches up",
+                         _fmt(decision.slot, rt.schedule))
+                return JobResult(WEEKLY, "busy", "stopped while waiting for the send lease", decision.slot)
+            blocked = True
+        decision = _decide_weekly(rt, fixed_now or rt.clock())  # time passed while waiting
+        if decision.action in (DONE, NOTHING):
+            lease.release()
+            return JobResult(WEEKLY, "done", "this slot was already handled", decision.slot)
     with lease:
         now = fixed_now or rt.clock()
-        decision = decide(now=now, trigger=schedule.send, last_slot=runs.last_slot(rt.engine, WEEKLY),
-                          grace=schedule.grace)
-        if decision.action in (DONE, NOTHING):
-            return JobResult(WEEKLY, "done", "this slot was already handled", decision.slot)
         run_id = runs.claim_slot(rt.engine, job=WEEKLY, slot=decision.slot, holder=rt.job_holder(WEEKLY), now=now)
         if run_id is None:
             return JobResult(WEEKLY, "done", "this slot was already handled", decision.slot)
         started = time.monotonic()
-        slot_text = _fmt(decision.slot, schedule)
+        slot_text = _fmt(decision.slot, rt.schedule)
         late = f", {describe_delay(decision.late)} late" if decision.late >= timedelta(minutes=1) else ""
         log.info("weekly-send started (slot %s%s)", slot_text, late)
         try:
-            if decision.action == MISSED:
-                return _finish(rt, run_id, _missed_weekly(rt, decision.slot, decision.late, decision.coalesced), started)
+            if blocked or decision.action == MISSED:
+                why = (f"another send held the send lease from {slot_text} until the grace period ran out"
+                       if blocked else None)
+                return _finish(rt, run_id, _missed_weekly(rt, decision, why), started)
             return _finish(rt, run_id, _send_weekly(rt, decision.slot, lease), started)
         except Exception as exc:  # noqa: BLE001
             result = JobResult(WEEKLY, "failed", _error(exc), decision.slot)
@@ -165,13 +176,34 @@ def weekly_send_job(rt: Runtime, *, now: datetime | None = None) -> JobResult:
             return _finish(rt, run_id, result, started)
 
 
-def _missed_weekly(rt: Runtime, slot: datetime, late: timedelta, coalesced: int) -> JobResult:
+def weekly_catch_up(rt: Runtime, *, now: datetime) -> JobResult | None:
+    """Run the weekly send for a slot that fell due but was never handled, if there is one.
+
+    APScheduler moves a job's next run time on when it starts the job, so a scheduler stopped
+    (or killed) between that moment and the slot's claim would skip the slot silently. The
+    minute dispatch calls this to close that gap: only for the slot right after the last
+    handled one (so a changed cron never sends at once), and only once it is two minutes late
+    (the on-time run belongs to the weekly job itself).
+    """
+    last = runs.last_slot(rt.engine, WEEKLY)
+    if last is None:
+        return None
+    decision = decide(now=now, trigger=rt.schedule.send, last_slot=last, grace=rt.schedule.grace)
+    if decision.action not in (RUN, MISSED) or decision.coalesced or decision.late < timedelta(minutes=2):
+        return None
+    log.info("weekly-send: slot %s was never handled; catching up", _fmt(decision.slot, rt.schedule))
+    return weekly_send_job(rt, now=now)
+
+
+def _missed_weekly(rt: Runtime, decision: Decision, why: str | None) -> JobResult:
+    slot, late, coalesced = decision.slot, decision.late, decision.coalesced
     slot_text = _fmt(slot, rt.schedule)
     grace = describe_delay(rt.schedule.grace)
     earlier = f" ({coalesced} earlier weekly send(s) were missed as well)" if coalesced else ""
+    why = why or (f"the scheduler was not running at {slot_text} and came back {describe_delay(late)} later, "
+                  f"past the {grace} grace period")
     notify_editor(rt.settings, rt.stages, subject=f"The weekly send of {slot_text} was missed",
-                  body=f"The scheduler was not running at {slot_text} and came back {describe_delay(late)} "
-                       f"later, past the {grace} grace period, so nothing was sent{earlier}.\n\n"
+                  body=f"Nothing was sent at {slot_text}: {why}{earlier}.\n\n"
                        "To send now: digest issue queue N && digest send\n"
                        "To send later: digest issue schedule N --at YYYY-MM-DDTHH:MM\n")
     return JobResult(WEEKLY, "missed", f"slot {slot_text} missed by {describe_delay(late)} "
@@ -258,16 +290,17 @@ def dispatch_job(rt: Runtime, *, now: datetime | None = None) -> list[JobResult]
     except Exception as exc:  # noqa: BLE001
         log.warning("dispatch: database unreachable: %s", _error(exc))
         return []
+    caught_up = weekly_catch_up(rt, now=now)
     with session_scope(rt.engine) as session:
         due = [(issue.number, issue.scheduled_at) for issue in sendable.one_off_issues(session, due_by=now)]
     unfinished = sendable.unfinished_sends(rt.engine, now=now)
+    results = [caught_up] if caught_up is not None else []
     if not due and not unfinished:
-        return []
+        return results
     lease = rt.lease(DISPATCH)
     if not lease.try_acquire():
         log.debug("dispatch: another send holds the lease; trying again next minute")
-        return []
-    results = []
+        return results
     with lease:
         for number, scheduled_at in due:
             if rt.stop.is_set():
