@@ -123,9 +123,8 @@ def recipients(sink, *, subject_part: str | None = None) -> list[str]:
 class SchedulerProcess:
     """`digest scheduler` in a subprocess whose clock starts at a time the test picks.
 
-    The driver imports everything first and prints READY; `start_at(moment)` then hands it the
-    offset from the real clock, so the scheduler starts at `moment` and time runs on at normal
-    speed from there. Processes started with the same `offset` share one fake clock.
+    The driver imports everything first and prints READY; `go(moment)` then starts the command
+    with the clock at `moment`, and time runs on at normal speed once the scheduler has started.
     """
 
     def __init__(self, home: Path, env: dict[str, str], *args: str) -> None:
@@ -146,8 +145,9 @@ class SchedulerProcess:
         for line in self.proc.stderr:
             self.lines.append(line.rstrip("\n"))
 
-    def go(self, offset: float) -> None:
-        self.proc.stdin.write(f"{offset}\n")
+    def go(self, moment: datetime) -> None:
+        """Start the command with the clock at `moment` (it stands still until the scheduler has started)."""
+        self.proc.stdin.write(f"{moment.timestamp()}\n")
         self.proc.stdin.flush()
 
     def log(self) -> str:
@@ -173,8 +173,3 @@ class SchedulerProcess:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
-
-
-def offset_to(moment: datetime) -> float:
-    """The clock offset that makes a process started now believe it is `moment`."""
-    return moment.timestamp() - time.time()

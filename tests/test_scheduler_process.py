@@ -1,7 +1,8 @@
 """`digest scheduler` as real processes on a fake clock (time-machine), against a real SMTP server.
 
 Each process imports everything, then starts at a moment the test picks (just before a weekly
-slot, or hours after one) and runs on at normal speed; APScheduler's own loop, job store and
+slot, or hours after one), its clock standing still until the scheduler has started and running
+on at normal speed from there; APScheduler's own loop, job store and
 wake-ups are exercised as they are in production. No test sleeps: each polls a condition
 with a deadline.
 """
@@ -18,7 +19,7 @@ from digest.config import load_settings
 from digest.db import open_database
 from digest.smtpsink import Recorder, start_sink
 from scheduler_support import (SchedulerProcess, add_subscribers, delivery_counts, issue_state, job_runs,
-                               make_issue, offset_to, recipients, wait_until)
+                               make_issue, recipients, wait_until)
 
 SLOT = datetime(2025, 1, 7, 9, 0, tzinfo=UTC)  # Tuesday 09:00 UTC, the default weekly send
 EDITOR = "editor@example.org"
@@ -60,7 +61,7 @@ def test_the_weekly_send_fires_at_its_time_and_sends_once(setup, sink, processes
     make_issue(engine, settings, number=1)
     readers = add_subscribers(engine, 3)
     scheduler = start(processes, home, env)
-    scheduler.go(offset_to(SLOT - timedelta(seconds=1.5)))
+    scheduler.go(SLOT - timedelta(seconds=1))
     scheduler.wait_for_log("next weekly-send: 2025-01-07T09:00:00+00:00")
     wait_until(lambda: issue_state(engine, 1).status == "sent", what="issue 1 to be sent")
     scheduler.wait_for_log("weekly-send finished")
@@ -80,12 +81,12 @@ def test_a_restart_after_a_missed_send(setup, sink, processes, down_until: timed
     readers = add_subscribers(engine, 2)
     # Monday: a scheduler stores its jobs (next weekly send Tuesday 09:00), then is stopped.
     first = start(processes, home, env)
-    first.go(offset_to(SLOT - timedelta(days=1)))
+    first.go(SLOT - timedelta(days=1))
     first.wait_for_log("next weekly-send: 2025-01-07T09:00:00+00:00")
     assert first.terminate() == 0
     # Tuesday, hours after the slot: a new scheduler starts on the same database.
     second = start(processes, home, env)
-    second.go(offset_to(SLOT + down_until))
+    second.go(SLOT + down_until)
     line = second.wait_for_log("weekly-send finished")
     assert second.terminate() == 0
     if sent:
@@ -105,9 +106,8 @@ def test_two_scheduler_processes_on_one_database_send_once(setup, sink, processe
     make_issue(engine, settings, number=1)
     readers = add_subscribers(engine, 20)
     twins = [start(processes, home, env) for _ in range(2)]
-    offset = offset_to(SLOT - timedelta(seconds=1.5))
     for twin in twins:
-        twin.go(offset)  # one fake clock for both
+        twin.go(SLOT - timedelta(seconds=1))
     for twin in twins:
         twin.wait_for_log("next weekly-send: 2025-01-07T09:00:00+00:00")
     wait_until(lambda: issue_state(engine, 1).status == "sent", what="issue 1 to be sent")
@@ -147,7 +147,7 @@ def test_sigterm_mid_send_leaves_every_delivery_sent_or_queued(home, processes, 
         make_issue(engine, settings, number=1)
         readers = add_subscribers(engine, 25)
         scheduler = start(processes, home, env)
-        scheduler.go(offset_to(SLOT - timedelta(seconds=1.5)))
+        scheduler.go(SLOT - timedelta(seconds=1))
         wait_until(handler.reached.is_set, what="the third message to be in flight")
         scheduler.proc.send_signal(15)
         scheduler.wait_for_log("SIGTERM received")
@@ -161,7 +161,7 @@ def test_sigterm_mid_send_leaves_every_delivery_sent_or_queued(home, processes, 
         assert "weekly-send finished" in scheduler.log() and "still queued" in scheduler.log()
         # the next start resumes the send where it stopped: every reader once, in all
         again = start(processes, home, env)
-        again.go(offset_to(SLOT + timedelta(minutes=10)))
+        again.go(SLOT + timedelta(minutes=10))
         wait_until(lambda: issue_state(engine, 1).status == "sent", what="the resumed send to finish")
         assert again.terminate() == 0
         assert sorted(recipients(gated)) == sorted(readers)
