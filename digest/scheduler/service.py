@@ -21,7 +21,8 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any
 
-from digest.scheduler.jobs import DISPATCH, HEARTBEAT, HEARTBEAT_TTL, POLL, WEEKLY, Runtime, dispatch_job, poll_job, weekly_send_job
+from digest.scheduler.jobs import (DISPATCH, HEARTBEAT, HEARTBEAT_TTL, POLL, WEEKLY, Runtime, dispatch_job, poll_job,
+                                   weekly_send_job)
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
@@ -143,7 +144,9 @@ def run_scheduler(runtime: Runtime, *, handle_signals: bool = True) -> None:
         for job in scheduler.get_jobs():
             log.info("next %s: %s", job.id, job.next_run_time.isoformat() if job.next_run_time else "never")
         scheduler.resume()
-        while not runtime.stop.wait(60):
+        # Short waits: a signal may land on a worker thread, and Python runs its handler only
+        # when the main thread next executes bytecode.
+        while not runtime.stop.wait(0.5):
             pass
         log.info("stopping: waiting for running jobs to finish")
     finally:
