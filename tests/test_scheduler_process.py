@@ -79,11 +79,8 @@ def test_a_restart_after_a_missed_send(setup, sink, processes, down_until: timed
     home, settings, engine, env = setup
     make_issue(engine, settings, number=1)
     readers = add_subscribers(engine, 2)
-    # Monday: a scheduler stores its jobs (next weekly send Tuesday 09:00), then is stopped.
-    first = start(processes, home, env)
-    first.go(SLOT - timedelta(days=1))
-    first.wait_for_log("next weekly-send: 2025-01-07T09:00:00+00:00")
-    assert first.terminate() == 0
+    # Monday: a scheduler stored its jobs (next weekly send Tuesday 09:00), then was stopped.
+    store_jobs(settings, engine, at=SLOT - timedelta(days=1))
     # Tuesday, hours after the slot: a new scheduler starts on the same database.
     second = start(processes, home, env)
     second.go(SLOT + down_until)
@@ -118,6 +115,24 @@ def test_two_scheduler_processes_on_one_database_send_once(setup, sink, processe
     assert len(job_runs(engine, "weekly-send")) == 1
     assert sum("weekly-send started" in twin.log() for twin in twins) == 1
     assert len(job_runs(engine, "poll")) == 1  # the 09:00 poll ran once too
+
+
+def store_jobs(settings, engine, *, at: datetime) -> None:
+    """What a scheduler does on start before running anything: store its jobs, as of `at`."""
+    import time_machine
+
+    from digest.scheduler.jobs import Runtime
+    from digest.scheduler.listing import stored_next_runs
+    from digest.scheduler.service import build_scheduler, sync_jobs
+    from digest.scheduler.timing import Schedule
+
+    runtime = Runtime(settings=settings, engine=engine, schedule=Schedule.from_settings(settings))
+    with time_machine.travel(at, tick=False):
+        scheduler = build_scheduler(runtime)
+        scheduler.start(paused=True)
+        sync_jobs(scheduler, runtime)
+        scheduler.shutdown(wait=False)
+    assert stored_next_runs(engine)["weekly-send"] == SLOT
 
 
 class Gate(Recorder):

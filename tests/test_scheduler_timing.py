@@ -98,7 +98,7 @@ EXPRESSIONS = ["* * * * *", "0 * * * *", "0 9 * * tue", "*/15 8-18 * * 1-5", "30
 ZONES = [UTC_ZONE, PARIS, ZoneInfo("America/New_York"), ZoneInfo("Australia/Lord_Howe")]
 
 
-@hsettings(max_examples=150, deadline=None)
+@hsettings(max_examples=120, deadline=None)
 @given(st.sampled_from(EXPRESSIONS), st.sampled_from(ZONES),
        st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)))
 def test_previous_fire_time_is_the_latest_at_or_before_now(expr: str, zone, now: datetime) -> None:
@@ -168,7 +168,7 @@ def test_missed_polls_coalesce_into_one_run() -> None:
     assert decide(now=now + timedelta(minutes=30), trigger=hourly, last_slot=decision.slot, grace=None).action == DONE
 
 
-@hsettings(max_examples=200, deadline=None)
+@hsettings(max_examples=120, deadline=None)
 @given(st.sampled_from(EXPRESSIONS[1:]), st.sampled_from(ZONES),
        st.datetimes(min_value=datetime(2010, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)),
        st.one_of(st.none(), st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=9))),
