@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from digest.errors import DigestError
+from digest.errors import DigestError, StateError
 from digest.leases import acquire, holder_id
 from digest.models import Issue, utcnow
 from digest.scheduler import runs, sendable
@@ -252,8 +252,12 @@ def deliver(rt: Runtime, number: int, *, lease: runs.HeldLease, now: datetime, r
         except BaseException:
             sendable.undo_sending(rt.engine, number)
             raise
-    outcome = rt.stages.send(engine=rt.engine, settings=rt.settings, number=number,
-                             stop=_StopWhenEither(rt.stop, lease.lost))
+    try:
+        outcome = rt.stages.send(engine=rt.engine, settings=rt.settings, number=number,
+                                 stop=_StopWhenEither(rt.stop, lease.lost))
+    except StateError as exc:  # another sender (`digest send`) holds the queue: it stays queued
+        log.info("issue %d: %s; its deliveries stay queued and are resumed after", number, exc.message)
+        return SendOutcome(queued=sendable.queued_count(rt.engine, number), note=exc.message)
     outcome.stopped = outcome.queued > 0 and (rt.stop.is_set() or lease.lost.is_set())
     return outcome
 

@@ -87,7 +87,7 @@ def schedule_listing(*, engine: Engine, schedule: Schedule, now: datetime) -> Li
     with session_scope(engine) as session:
         weekly = [issue.number for issue in sendable.weekly_issues(session)]
         one_offs = [(issue.number, issue.subject, issue.scheduled_at) for issue in sendable.one_off_issues(session)]
-    entries[1].extra["scheduled_issues"] = weekly
+    next(entry for entry in entries if entry.id == WEEKLY).extra["scheduled_issues"] = weekly
     for number, subject, at in one_offs:
         at = at if at.tzinfo else at.replace(tzinfo=UTC)
         entries.append(Entry(f"issue-{number}", "one-off", f"send issue {number}: {subject}", at, "issue",

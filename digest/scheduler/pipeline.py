@@ -10,6 +10,7 @@ import email.policy
 import threading
 from typing import TYPE_CHECKING
 
+from digest.scheduler.sendable import queued_count
 from digest.scheduler.stages import SendOutcome, Stages
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class PipelineStages(Stages):
 
         # wait=False: retries that come due later are picked up by the minute dispatch.
         report = send_queued(settings=settings, engine=engine, issue_number=number, wait=False, stop=stop)
-        return SendOutcome(sent=report.sent, failed=report.failed, queued=_queued(engine, number),
+        return SendOutcome(sent=report.sent, failed=report.failed, queued=queued_count(engine, number),
                            counts=report.to_json())
 
     def email_editor(self, *, settings: Settings, subject: str, body: str) -> None:
@@ -74,13 +75,3 @@ class PipelineStages(Stages):
             transport.send(sender=sender, recipient=settings.editor, message=message.as_bytes(policy=_UNFOLDED))
         finally:
             transport.close()
-
-
-def _queued(engine: Engine, number: int) -> int:
-    from sqlalchemy import func, select
-
-    from digest.models import Delivery, DeliveryStatus, Issue
-
-    with engine.connect() as connection:
-        return connection.execute(select(func.count()).select_from(Delivery).join(Issue, Issue.id == Delivery.issue_id)
-                                  .where(Issue.number == number, Delivery.status == DeliveryStatus.QUEUED.value)).scalar()

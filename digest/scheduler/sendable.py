@@ -64,6 +64,15 @@ def unfinished_sends(engine: Engine, *, now: datetime) -> list[int]:
     return [row[0] for row in rows]
 
 
+def queued_count(engine: Engine, number: int) -> int:
+    """How many of the issue's deliveries are still queued."""
+    from sqlalchemy import func, select
+
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(Delivery).join(Issue, Issue.id == Delivery.issue_id)
+                                  .where(Issue.number == number, Delivery.status == DeliveryStatus.QUEUED.value)).scalar()
+
+
 def _swap(engine: Engine, number: int, *, expected: str, values: dict) -> bool:
     from sqlalchemy import update
 

@@ -31,10 +31,13 @@ class SendOutcome:
     failed: int = 0
     queued: int = 0  # still waiting (stopped early, or retries pending)
     stopped: bool = False
+    note: str = ""  # why nothing was sent this time (another sender holds the queue)
     counts: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
         text = f"{self.sent} sent, {self.failed} failed, {self.queued} still queued"
+        if self.note:
+            text += f" ({self.note}; resumed when it is done)"
         return text + (" (stopped early; the rest resumes on the next run)" if self.stopped else "")
 
 
