@@ -293,3 +293,26 @@ def test_a_send_lease_taken_for_the_whole_grace_period_is_a_missed_send(runtime,
     assert result.outcome == "missed"
     assert delivery_counts(runtime.engine, 1) == {}
     assert "another send held the send lease" in body(sink.messages[0])
+
+
+def test_a_manual_sender_holding_the_queue_delays_the_send_without_failing_it(runtime, sink) -> None:
+    import os
+    import socket
+
+    from digest.leases import release
+    from digest.models import Lease
+    from digest.db import session_scope
+
+    make_issue(runtime.engine, runtime.settings, number=1)
+    readers = add_subscribers(runtime.engine, 2)
+    other = f"{socket.gethostname()}:{os.getpid()}:manual"  # a live `digest send` on this machine
+    with session_scope(runtime.engine, write=True) as session:
+        session.add(Lease(name="sender", holder=other, expires_at=datetime.now(UTC) + timedelta(minutes=10)))
+    result = weekly_send_job(runtime, now=SLOT)
+    assert (result.outcome, result.issue) == ("ok", 1)
+    assert "another sender is running" in result.detail
+    assert delivery_counts(runtime.engine, 1) == {"queued": 2} and sink.messages == []
+    assert release(runtime.engine, "sender", other)
+    [resumed] = dispatch_job(runtime, now=SLOT + timedelta(minutes=1))
+    assert (resumed.job, resumed.outcome) == ("resume", "ok")
+    assert sorted(recipients(sink)) == sorted(readers)
