@@ -119,6 +119,14 @@ def _start(scheduler: BaseScheduler) -> None:
         scheduler.start(paused=True)
 
 
+class _QuietSkips(logging.Filter):
+    """Drop APScheduler's warning when a minute's dispatch is skipped because the previous one
+    is still sending: expected during any long send, and it would repeat every minute."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
 def run_scheduler(runtime: Runtime, *, handle_signals: bool = True) -> None:
     """Run the jobs until `runtime.stop` is set (by SIGTERM/SIGINT when `handle_signals`)."""
     global _active
@@ -132,6 +140,8 @@ def run_scheduler(runtime: Runtime, *, handle_signals: bool = True) -> None:
     scheduler.add_listener(lambda event: log.error("job %s raised %r", event.job_id, event.exception),
                            EVENT_JOB_ERROR)
     previous = _install_signals(runtime) if handle_signals else {}
+    quiet = _QuietSkips()
+    logging.getLogger("apscheduler.scheduler").addFilter(quiet)
     _active = runtime
     try:
         _start(scheduler)
@@ -154,6 +164,7 @@ def run_scheduler(runtime: Runtime, *, handle_signals: bool = True) -> None:
         if scheduler.running:
             scheduler.shutdown(wait=True)
         _active = None
+        logging.getLogger("apscheduler.scheduler").removeFilter(quiet)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         try:
