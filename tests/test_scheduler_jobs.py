@@ -316,3 +316,30 @@ def test_a_manual_sender_holding_the_queue_delays_the_send_without_failing_it(ru
     [resumed] = dispatch_job(runtime, now=SLOT + timedelta(minutes=1))
     assert (resumed.job, resumed.outcome) == ("resume", "ok")
     assert sorted(recipients(sink)) == sorted(readers)
+
+
+def test_a_failing_resume_backs_off_instead_of_failing_every_minute(home, sink, monkeypatch) -> None:
+    import socket
+
+    from digest.outbox import queue_issue
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"smtp://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("DIGEST_SMTP_URL", dead)
+    rt = make_runtime(home)
+    make_issue(rt.engine, rt.settings, number=1)
+    readers = add_subscribers(rt.engine, 2)
+    queue_issue(engine=rt.engine, settings=rt.settings, number=1)
+    [first] = dispatch_job(rt, now=SLOT)
+    assert first.outcome == "failed" and "next try in 1m" in first.detail
+    assert dispatch_job(rt, now=SLOT + timedelta(seconds=30)) == []  # pausing
+    [second] = dispatch_job(rt, now=SLOT + timedelta(minutes=1))
+    assert "next try in 2m" in second.detail
+    assert dispatch_job(rt, now=SLOT + timedelta(minutes=2)) == []
+    monkeypatch.setenv("DIGEST_SMTP_URL", sink.url())  # the server is back
+    rt.settings = load_settings(home)
+    [third] = dispatch_job(rt, now=SLOT + timedelta(minutes=3))
+    assert third.outcome == "ok"
+    assert sorted(recipients(sink)) == sorted(readers)
+    assert rt.resume_backoff == {}

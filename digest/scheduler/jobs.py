@@ -61,6 +61,8 @@ class Runtime:
     holder: str = field(default_factory=lambda: holder_id("scheduler"))
     stop: threading.Event = field(default_factory=threading.Event)
     clock: Callable[[], datetime] = utcnow
+    # issue number -> (failures in a row, not before): a failing resume backs off 1 min .. 1 h
+    resume_backoff: dict[int, tuple[int, datetime]] = field(default_factory=dict)
 
     def job_holder(self, job: str) -> str:
         """The lease holder for one job: jobs of one process exclude each other too."""
@@ -313,17 +315,27 @@ def dispatch_job(rt: Runtime, *, now: datetime | None = None) -> list[JobResult]
         for number in unfinished:
             if rt.stop.is_set():
                 break
-            started = time.monotonic()
-            log.info("resume started: issue %d has queued deliveries", number)
-            try:
-                outcome = deliver(rt, number, lease=lease, now=now, resume=True)
-            except Exception as exc:  # noqa: BLE001
-                results.append(_finish(rt, None, JobResult("resume", "failed", f"issue {number}: {_error(exc)}",
-                                                           issue=number), started))
+            failures, not_before = rt.resume_backoff.get(number, (0, now))
+            if now < not_before:
                 continue
-            results.append(_finish(rt, None, JobResult("resume", "stopped" if outcome.stopped else "ok",
-                                                       f"issue {number}: {outcome.describe()}", issue=number), started))
+            results.append(_resume(rt, number, lease, now, failures))
     return results
+
+
+def _resume(rt: Runtime, number: int, lease: runs.HeldLease, now: datetime, failures: int) -> JobResult:
+    """Send what is left of an issue's deliveries; a failure is retried after a growing pause."""
+    started = time.monotonic()
+    log.info("resume started: issue %d has queued deliveries", number)
+    try:
+        outcome = deliver(rt, number, lease=lease, now=now, resume=True)
+    except Exception as exc:  # noqa: BLE001
+        pause = timedelta(minutes=min(2 ** failures, 60))
+        rt.resume_backoff[number] = (failures + 1, now + pause)
+        return _finish(rt, None, JobResult("resume", "failed", f"issue {number}: {_error(exc)}; "
+                                           f"next try in {describe_delay(pause)}", issue=number), started)
+    rt.resume_backoff.pop(number, None)
+    return _finish(rt, None, JobResult("resume", "stopped" if outcome.stopped else "ok",
+                                       f"issue {number}: {outcome.describe()}", issue=number), started)
 
 
 def _one_off(rt: Runtime, number: int, scheduled_at: datetime, lease: runs.HeldLease, now: datetime) -> JobResult:
