@@ -35,8 +35,9 @@ def wait_until(predicate: Callable[[], object], *, timeout: float = 20.0, what: 
 # --- data -------------------------------------------------------------------------------------
 
 def make_issue(engine, settings, *, number: int, status: str = "scheduled", scheduled_at: datetime | None = None,
-               ready: bool = True, subject: str | None = None) -> list[int]:
-    """An issue with one comparison, reviewed by the whole panel when `ready`; its comparison ids."""
+               ready: bool = True, subject: str | None = None, rendered: bool = True) -> list[int]:
+    """An issue with one comparison, reviewed by the whole panel when `ready`, its parts in the
+    outbox when `rendered`; returns its comparison ids."""
     with session_scope(engine, write=True) as session:
         issue = Issue(number=number, subject=subject or f"Issue {number}: two tools, one verdict",
                       status=status, scheduled_at=scheduled_at)
@@ -55,7 +56,8 @@ def make_issue(engine, settings, *, number: int, status: str = "scheduled", sche
                                    verdict="ship", quote=f"{reviewer.name} would ship {tool.name}."))
         session.add(IssueComparison(issue_id=issue.id, comparison_id=comparison.id, position=0))
         ids = [comparison.id]
-    write_parts(settings, number, ids)
+    if rendered:
+        write_parts(settings, number, ids)
     return ids
 
 

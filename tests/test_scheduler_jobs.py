@@ -343,3 +343,14 @@ def test_a_failing_resume_backs_off_instead_of_failing_every_minute(home, sink, 
     assert third.outcome == "ok"
     assert sorted(recipients(sink)) == sorted(readers)
     assert rt.resume_backoff == {}
+
+
+def test_an_issue_never_rendered_is_rendered_before_it_is_sent(runtime, sink) -> None:
+    make_issue(runtime.engine, runtime.settings, number=5, rendered=False)
+    readers = add_subscribers(runtime.engine, 2)
+    result = weekly_send_job(runtime, now=SLOT)
+    assert (result.outcome, result.issue) == ("ok", 5)
+    assert (runtime.settings.outbox_dir / "5" / "manifest.json").is_file()
+    assert sorted(recipients(sink)) == sorted(readers)
+    html = next(part for part in parse(sink.messages[0].data).walk() if part.get_content_type() == "text/html")
+    assert "Pair of issue 5" in html.get_content()  # the comparison, as render writes it

@@ -1,7 +1,8 @@
 """The real stages behind the scheduler's jobs (see `stages.Stages` for the contract).
 
 Each method is the library call behind one of the one-shot commands a cron user would run:
-`digest poll`, `digest issue show` (readiness), `digest issue queue N` and `digest send`.
+`digest poll`, `digest issue show` (readiness), `digest issue render N` (when the issue has
+never been rendered), `digest issue queue N` and `digest send`.
 """
 
 from __future__ import annotations
@@ -42,8 +43,15 @@ class PipelineStages(Stages):
         return issue_gaps(session=session, issue=issue, settings=settings)
 
     def queue(self, *, engine: Engine, settings: Settings, number: int) -> int:
-        from digest.outbox import queue_issue
+        """`digest issue render N` first when the issue has never been rendered (parts the
+        editor rendered, proofed or froze are used as they are), then `digest issue queue N`."""
+        from digest.outbox import MAILED_PARTS, issue_folder, queue_issue, read_manifest
 
+        folder = issue_folder(settings, number)
+        if read_manifest(folder) is None and not all((folder / part).is_file() for part in MAILED_PARTS):
+            from digest.render import render_to_outbox
+
+            render_to_outbox(engine=engine, settings=settings, issue_number=number)
         return queue_issue(engine=engine, settings=settings, number=number).total
 
     def send(self, *, engine: Engine, settings: Settings, number: int, stop: threading.Event) -> SendOutcome:
