@@ -14,7 +14,7 @@ import pytest
 
 from digest.config import load_settings
 from digest.db import open_database
-from digest.scheduler.jobs import Runtime, dispatch_job, poll_job, weekly_send_job
+from digest.scheduler.jobs import Runtime, dispatch_job, weekly_send_job
 from digest.scheduler.timing import Schedule
 from digest.smtpsink import start_sink
 from scheduler_support import (add_subscribers, delivery_counts, issue_state, job_runs, make_issue, recipients,
@@ -224,26 +224,7 @@ def test_an_unfinished_send_is_resumed(runtime, sink) -> None:
     assert issue_state(runtime.engine, 3).status == "sent"
 
 
-# --- poll ----------------------------------------------------------------------------------------
-
-def test_poll_runs_once_per_slot_and_folds_missed_slots(runtime, caplog) -> None:
-    hour = datetime(2025, 1, 7, 3, 0, tzinfo=UTC)
-    assert poll_job(runtime, now=hour).outcome == "ok"
-    assert poll_job(make_runtime(runtime.settings.home), now=hour + timedelta(minutes=10)).outcome == "done"
-    with caplog.at_level(logging.INFO, logger="digest.scheduler"):
-        late = poll_job(runtime, now=hour + timedelta(hours=5, minutes=20))
-    assert (late.outcome, late.slot) == ("ok", hour + timedelta(hours=5))
-    assert "4 missed slot(s) folded in" in caplog.text
-    assert [run.slot for run in job_runs(runtime.engine, "poll")] == [hour, hour + timedelta(hours=5)]
-
-
-def test_poll_is_skipped_while_another_process_polls(runtime) -> None:
-    from digest.leases import acquire
-
-    assert acquire(runtime.engine, "scheduler:poll", "someone-else", ttl=timedelta(minutes=2))
-    assert poll_job(runtime, now=SLOT).outcome == "busy"
-    assert job_runs(runtime.engine, "poll") == []
-
+# --- leases ---------------------------------------------------------------------------------
 
 def test_a_lease_held_by_a_dead_process_expires(runtime, sink) -> None:
     from digest.leases import acquire
