@@ -159,10 +159,8 @@ def _say(ctx: typer.Context, text: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from digest.cli.issue import issue_app
+
     app.command("scheduler")(scheduler)
     app.add_typer(schedule_app, name="schedule")
-    try:  # TEMPORARY until the editorial branch (digest/cli/issue.py) lands on main
-        from digest.cli.issue import issue_app
-    except ImportError:
-        return
     issue_app.command("schedule")(issue_schedule)
