@@ -289,3 +289,22 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=200)
     holder: str = Field(max_length=200)
     expires_at: datetime
+
+
+class JobRun(SQLModel, table=True):
+    """One scheduled job's run for one slot (the fire time it acts for): at most one per pair.
+
+    The unique (job, slot) pair is what stops a twin scheduler process from acting twice for
+    the same weekly send or poll, even after the first one finished and let go of its lease.
+    """
+
+    __table_args__ = (UniqueConstraint("job", "slot", name="uq_jobrun_job_slot"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    job: str = Field(max_length=50)  # poll | weekly-send
+    slot: datetime
+    holder: str = Field(max_length=200)  # the process that ran it
+    outcome: str = Field(default="running", max_length=20)  # running | ok | nothing | missed | failed
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: Optional[datetime] = None

@@ -110,9 +110,9 @@ def root(
 
 
 def _register() -> None:
-    from digest.cli import core, demo, editorial, issue, poll, render, send, subscribers, tools
+    from digest.cli import core, demo, editorial, issue, poll, render, schedule, send, subscribers, tools
 
-    for module in (core, poll, tools, editorial, issue, render, subscribers, send, demo):
+    for module in (core, poll, tools, editorial, issue, render, subscribers, send, schedule, demo):
         module.register(app)
 
 

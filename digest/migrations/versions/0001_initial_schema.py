@@ -66,6 +66,18 @@ def upgrade() -> None:
     with op.batch_alter_table('issue', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_issue_status'), ['status'], unique=False)
 
+    op.create_table('jobrun',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job', sa.String(length=50), nullable=False),
+    sa.Column('slot', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('holder', sa.String(length=200), nullable=False),
+    sa.Column('outcome', sa.String(length=20), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('job', 'slot', name='uq_jobrun_job_slot')
+    )
     op.create_table('lease',
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('holder', sa.String(length=200), nullable=False),
@@ -270,6 +282,7 @@ def downgrade() -> None:
 
     op.drop_table('scannermark')
     op.drop_table('lease')
+    op.drop_table('jobrun')
     with op.batch_alter_table('issue', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_issue_status'))
 

@@ -1,0 +1,97 @@
+"""`digest schedule list`: what runs next and when, with or without a scheduler running.
+
+Next run times come from the job store when a scheduler has stored its jobs (that is what a
+running scheduler will act on, including a slot that passed while none ran), and are computed
+from the settings' triggers otherwise. One-off sends come from the issues' `scheduled_at`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from digest.leases import current_holder
+from digest.scheduler import runs, sendable
+from digest.scheduler.jobs import DISPATCH, HEARTBEAT, POLL, WEEKLY
+from digest.scheduler.service import DISPATCH_CRON, JOBSTORE_TABLE
+from digest.scheduler.timing import Schedule, next_fire_time, parse_cron
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+
+@dataclass
+class Entry:
+    """One line of the listing."""
+
+    id: str
+    kind: str  # cron | one-off
+    description: str
+    next_run_at: datetime | None
+    source: str  # job-store | settings | issue
+    trigger: str = ""
+    overdue: bool = False
+    issue: int | None = None
+    last_run: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.description, "kind": self.kind, "trigger": self.trigger,
+                "next_run_at": self.next_run_at, "source": self.source, "overdue": self.overdue,
+                "issue": self.issue, "last_run": self.last_run, **self.extra}
+
+
+@dataclass
+class Listing:
+    timezone: str
+    grace_seconds: float
+    scheduler: str | None  # holder of the heartbeat: a scheduler process that is running
+    entries: list[Entry]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"timezone": self.timezone, "grace_seconds": self.grace_seconds,
+                "scheduler_running": self.scheduler is not None, "scheduler": self.scheduler,
+                "jobs": [entry.to_json() for entry in self.entries]}
+
+
+def stored_next_runs(engine: Engine) -> dict[str, datetime | None]:
+    """Job id -> next run time as stored by APScheduler; empty if no scheduler ever ran."""
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as connection:
+        if not inspect(connection).has_table(JOBSTORE_TABLE):
+            return {}
+        rows = connection.execute(text(f"SELECT id, next_run_time FROM {JOBSTORE_TABLE}")).all()  # noqa: S608
+    return {row[0]: (datetime.fromtimestamp(row[1], UTC) if row[1] is not None else None) for row in rows}
+
+
+def schedule_listing(*, engine: Engine, schedule: Schedule, now: datetime) -> Listing:
+    """Every job with its next run time, soonest first (one-off sends included)."""
+    from digest.db import session_scope
+
+    stored = stored_next_runs(engine)
+    cron = [(POLL, schedule.poll, schedule.poll_expr, "poll the feeds"),
+            (WEEKLY, schedule.send, schedule.send_expr, "the weekly send"),
+            (DISPATCH, parse_cron(DISPATCH_CRON, schedule.zone), DISPATCH_CRON, "one-off sends and unfinished sends")]
+    entries = []
+    for job_id, trigger, expr, description in cron:
+        if job_id in stored:
+            next_at, source = stored[job_id], "job-store"
+        else:
+            next_at, source = next_fire_time(trigger, now), "settings"
+        last = runs.recent_runs(engine, job_id) if job_id != DISPATCH else []
+        entries.append(Entry(job_id, "cron", description, next_at, source, trigger=f"{expr} ({schedule.zone_name})",
+                             overdue=next_at is not None and next_at < now,
+                             last_run=last[0].to_json() if last else None))
+    with session_scope(engine) as session:
+        weekly = [issue.number for issue in sendable.weekly_issues(session)]
+        one_offs = [(issue.number, issue.subject, issue.scheduled_at) for issue in sendable.one_off_issues(session)]
+    next(entry for entry in entries if entry.id == WEEKLY).extra["scheduled_issues"] = weekly
+    for number, subject, at in one_offs:
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        entries.append(Entry(f"issue-{number}", "one-off", f"send issue {number}: {subject}", at, "issue",
+                             overdue=at < now, issue=number))
+    far = datetime.max.replace(tzinfo=UTC)
+    entries.sort(key=lambda entry: entry.next_run_at or far)
+    return Listing(schedule.zone_name, schedule.grace.total_seconds(), current_holder(engine, HEARTBEAT), entries)
