@@ -92,9 +92,9 @@ def root(
 
 
 def _register() -> None:
-    from digest.cli import core
+    from digest.cli import core, web
 
-    for module in (core,):
+    for module in (core, web):
         module.register(app)
 
 

@@ -1,0 +1,117 @@
+"""Votes and the canary: GET shows, only POST counts, and scanners' POSTs are set aside."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+from starlette.responses import Response
+
+from digest import votes
+from digest.errors import TokenError
+from digest.links import CANARY_PATH, VOTE_PATH
+from digest.panel import community_split
+from digest.web.app import NO_STORE, Web, web_of
+from digest.web.queries import ComparisonSummary, comparison_summary
+from digest.web.security import csp_with_script
+
+router = APIRouter()
+WebDep = Annotated[Web, Depends(web_of)]
+
+# The only inline script anywhere: a person's browser confirms the vote at once. Its hash
+# goes into the vote page's Content-Security-Policy, so no other script can run there.
+VOTE_SCRIPT = 'document.getElementById("vote-form").submit();'
+VOTE_CSP = csp_with_script(VOTE_SCRIPT)
+_TARGETS_KEPT = 4096
+
+
+async def _target(web: Web, issue_number: int, comparison_id: int) -> ComparisonSummary | None:
+    """The comparison behind a vote link if it belongs to that issue and the issue went out.
+
+    Positive answers are kept: a sent issue's comparisons do not change.
+    """
+    key = (issue_number, comparison_id)
+    summary = web.vote_targets.get(key)
+    if summary is not None:
+        return summary
+
+    def load(connection) -> ComparisonSummary | None:  # noqa: ANN001
+        if not votes.is_vote_target(connection, issue_number=issue_number, comparison_id=comparison_id):
+            return None
+        return comparison_summary(connection, comparison_id)
+
+    summary = await web.store.read(load)
+    if summary is not None:
+        if len(web.vote_targets) >= _TARGETS_KEPT:
+            web.vote_targets.clear()
+        web.vote_targets[key] = summary
+    return summary
+
+
+def _no_target(web: Web) -> Response:
+    return web.message("This vote is not open", "This link does not match a comparison of an issue that has gone out.",
+                       status=400, headers=NO_STORE, link=("/issues/", "See every issue"))
+
+
+@router.get(VOTE_PATH, response_class=HTMLResponse, summary="Show a vote link's choice; the page confirms it")
+async def vote_page(token: str, request: Request, web: WebDep) -> Response:
+    try:
+        claims = web.signer.verify_vote(token)
+    except TokenError as exc:
+        return web.token_error(exc)
+    summary = await _target(web, claims.issue_number, claims.comparison_id)
+    if summary is None:
+        return _no_target(web)
+    return web.form_page(request, "site/vote.html", headers={**NO_STORE, "content-security-policy": VOTE_CSP},
+                         action=VOTE_PATH.format(token=token), comparison=summary, choice=claims.choice,
+                         chosen=summary.tool(claims.choice), issue_number=claims.issue_number, script=Markup(VOTE_SCRIPT))
+
+
+@router.post(VOTE_PATH, response_class=HTMLResponse, summary="Cast (or replace) the vote of a vote link")
+async def cast_vote(token: str, request: Request, web: WebDep,
+                    csrf: Annotated[str | None, Form()] = None) -> Response:
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        claims = web.signer.verify_vote(token)
+    except TokenError as exc:
+        return web.token_error(exc)
+    if not web.csrf_ok(request, csrf):
+        return web.csrf_failed()
+    summary = await _target(web, claims.issue_number, claims.comparison_id)
+    if summary is None:
+        return _no_target(web)
+    client = web.client(request)
+    cached = web.figures.get(claims.comparison_id)
+
+    def cast(connection):  # noqa: ANN001, ANN202
+        votes.cast_vote(connection, client=client, subscriber_id=claims.subscriber_id,
+                        comparison_id=claims.comparison_id, choice=claims.choice)
+        if cached is not None:
+            return cached
+        return votes.community_counts(connection, [claims.comparison_id])[claims.comparison_id]
+
+    try:
+        counts = await web.store.write(cast)
+    except IntegrityError:
+        return web.message("This link no longer works", "The reader or the comparison behind it has been removed.",
+                           status=400, headers=NO_STORE)
+    if cached is None:
+        web.figures.put(claims.comparison_id, counts)
+    pct_a, pct_b = community_split(*counts)
+    other = "b" if claims.choice == "a" else "a"
+    signed = token.partition(".")[0]
+    return web.page("site/voted.html", headers=NO_STORE, comparison=summary, choice=claims.choice,
+                    chosen=summary.tool(claims.choice), other=summary.tool(other),
+                    switch_href=VOTE_PATH.format(token=f"{signed}.{claims.comparison_id}{other}"),
+                    issue_number=claims.issue_number, total=sum(counts), pct_a=pct_a, pct_b=pct_b)
+
+
+@router.api_route(CANARY_PATH, methods=["GET", "HEAD"], response_class=HTMLResponse,
+                  summary="The invisible link only scanners fetch")
+async def canary(number: int, request: Request, web: WebDep) -> Response:
+    client = web.client(request)
+    await web.store.write(lambda connection: votes.mark_scanner(connection, client=client, window=web.scanner_window))
+    return web.html("<!doctype html><title>.</title>", headers=NO_STORE)
