@@ -87,8 +87,9 @@ class Web:
 
         return HTMLResponse(body, status_code=status, headers=headers)
 
-    def page(self, name: str, *, status: int = 200, headers: dict[str, str] | None = None, **context: Any) -> Response:
-        return self.html(self.pages.render(name, **context), status=status, headers=headers)
+    def page(self, template: str, /, *, status: int = 200, headers: dict[str, str] | None = None,
+             **context: Any) -> Response:
+        return self.html(self.pages.render(template, **context), status=status, headers=headers)
 
     def message(self, heading: str, *lines: str, status: int = 200, link: tuple[str, str] | None = None,
                 headers: dict[str, str] | None = None) -> Response:
@@ -96,7 +97,7 @@ class Web:
         return self.page("site/message.html", status=status, headers=headers, heading=heading,
                          lines=lines, link=target)
 
-    def form_page(self, request: Request, name: str, *, status: int = 200,
+    def form_page(self, request: Request, template: str, /, *, status: int = 200,
                   headers: dict[str, str] | None = None, **context: Any) -> Response:
         """A page with a form: the form carries the CSRF token of the request's cookie
         (a new cookie is set when the request has none)."""
@@ -104,7 +105,7 @@ class Web:
         fresh = not self.csrf.usable_cookie(cookie)
         if fresh:
             cookie = self.csrf.new_cookie()
-        response = self.page(name, status=status, headers=headers, csrf=self.csrf.form_token(cookie), **context)
+        response = self.page(template, status=status, headers=headers, csrf=self.csrf.form_token(cookie), **context)
         if fresh:
             response.headers.append("set-cookie", self.csrf.cookie_header(cookie, https=self.https))
         return response

@@ -23,5 +23,5 @@ class Pages:
                                             "postal_address": settings.postal_address,
                                             "base_url": settings.base_url})
 
-    def render(self, name: str, **context: Any) -> str:
-        return self.env.get_template(name).render(**context)
+    def render(self, template: str, /, **context: Any) -> str:
+        return self.env.get_template(template).render(**context)
