@@ -22,9 +22,13 @@ def serve(
     """
     from digest.web import serve as run
 
+    import logging
+
     state = app_context(ctx)
     state.engine  # noqa: B018  (fails early, with one line, on a missing or old database)
-    run(state.settings, host=host, port=port)
+    if not state.quiet:
+        logging.getLogger("digest.web").setLevel(logging.INFO)  # request logs: route, status, time
+    run(state.settings, host=host, port=port, log_level="warning" if state.quiet else "info")
 
 
 def register(app: typer.Typer) -> None:

@@ -17,13 +17,13 @@ def create_app(settings: Settings, **options):  # noqa: ANN003, ANN201
     return build(settings, **options)
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None, workers: int = 1) -> None:
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None, log_level: str = "info") -> None:
     """Run the app with uvicorn until stopped. Access logs are the app's own (no addresses, no tokens)."""
     import uvicorn
 
     app = create_app(settings)
     uvicorn.run(app, host=host or settings.web.host, port=settings.web.port if port is None else port,
-                access_log=False, proxy_headers=False, server_header=False, log_level="info")
+                access_log=False, proxy_headers=False, server_header=False, log_level=log_level)
 
 
 __all__ = ["create_app", "serve"]

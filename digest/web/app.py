@@ -125,10 +125,41 @@ class Web:
 
 
 NO_STORE = {"cache-control": "no-store"}
+MAX_FORM_BYTES = 64 * 1024
 
 
-def web_of(request: StarletteRequest) -> Web:
-    """The FastAPI dependency that hands a handler the app's shared state."""
+async def form_fields(request: Request) -> dict[str, str]:
+    """A small urlencoded form's fields (first value of each), parsed without python-multipart's
+    overhead; other content types go through Starlette's parser. Oversized bodies give {}."""
+    from urllib.parse import parse_qsl
+
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind in ("", "application/x-www-form-urlencoded"):
+        body = await request.body()
+        if len(body) > MAX_FORM_BYTES:
+            return {}
+        fields: dict[str, str] = {}
+        for key, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
+            fields.setdefault(key, value)
+        return fields
+    form = await request.form(max_files=0, max_fields=20)
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def form_schema(*fields: str) -> dict:
+    """OpenAPI `requestBody` for a handler that reads its form with `form_fields`."""
+    properties = {name: {"type": "string"} for name in fields}
+    return {"requestBody": {"content": {"application/x-www-form-urlencoded": {
+        "schema": {"type": "object", "properties": properties}}}}}
+
+
+async def web_of(request: StarletteRequest) -> Web:
+    """The FastAPI dependency that hands a handler the app's shared state (async: a sync
+    dependency would cost a thread hop per request)."""
+    return request.app.state.web
+
+
+def _web(request: StarletteRequest) -> Web:
     return request.app.state.web
 
 
@@ -209,7 +240,7 @@ def _error_pages(app: FastAPI) -> None:
     from digest.errors import DatabaseError
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        web = web_of(request)
+        web = _web(request)
         if exc.status_code == 404:
             return web.message("Nothing here", "There is no page at this address.", status=404,
                                link=("/issues/", "See every issue"))
@@ -217,17 +248,17 @@ def _error_pages(app: FastAPI) -> None:
                            status=exc.status_code, headers=getattr(exc, "headers", None))
 
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
-        return web_of(request).message("That did not work",
+        return _web(request).message("That did not work",
                                        "The request was incomplete or malformed.", status=400)
 
     async def database_down(request: Request, exc: DatabaseError) -> Response:
         log.error("database error: %s", exc.message)
-        return web_of(request).message("Back in a moment", "The site cannot reach its database just now.",
+        return _web(request).message("Back in a moment", "The site cannot reach its database just now.",
                                        status=503, headers={"retry-after": "30"})
 
     async def internal(request: Request, exc: Exception) -> Response:
         log.error("internal error: %s", type(exc).__name__)
-        return web_of(request).message("Something went wrong on our side",
+        return _web(request).message("Something went wrong on our side",
                                        "It has been logged. Please try again in a moment.", status=500)
 
     app.add_exception_handler(HTTPException, http_error)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from digest.links import ARCHIVE_PATH, ISSUE_PATH
 from digest.web.app import Web, web_of
+from digest.web.pages import STYLESHEET_PATH
 from digest.web.queries import ping, sent_issues
 
 router = APIRouter()
@@ -48,6 +49,13 @@ async def feed(request: Request, web: WebDep) -> Response:
         body = atom_feed(web.settings, issues)
         web.issue_pages.put("feed", body)
     return Response(body, media_type="application/atom+xml; charset=utf-8", headers=PUBLIC_CACHE)
+
+
+@router.get(STYLESHEET_PATH, summary="The site's stylesheet", response_class=Response,
+            responses={200: {"content": {"text/css": {}}}})
+async def stylesheet(web: WebDep) -> Response:
+    return Response(web.pages.stylesheet, media_type="text/css; charset=utf-8",
+                    headers={"cache-control": "public, max-age=31536000, immutable"})
 
 
 @router.get("/healthz", summary="Liveness and database check")

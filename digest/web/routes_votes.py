@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
 from digest import votes
 from digest.errors import TokenError
 from digest.links import CANARY_PATH, VOTE_PATH
 from digest.panel import community_split
-from digest.web.app import NO_STORE, Web, web_of
+from digest.tokens import VoteClaims
+from digest.web.app import NO_STORE, Web, form_fields, form_schema, web_of
 from digest.web.queries import ComparisonSummary, comparison_summary
 from digest.web.security import csp_with_script
 
@@ -69,37 +72,26 @@ async def vote_page(token: str, request: Request, web: WebDep) -> Response:
                          chosen=summary.tool(claims.choice), issue_number=claims.issue_number, script=Markup(VOTE_SCRIPT))
 
 
-@router.post(VOTE_PATH, response_class=HTMLResponse, summary="Cast (or replace) the vote of a vote link")
-async def cast_vote(token: str, request: Request, web: WebDep,
-                    csrf: Annotated[str | None, Form()] = None) -> Response:
-    from sqlalchemy.exc import IntegrityError
-
+@router.post(VOTE_PATH, response_class=HTMLResponse, summary="Cast (or replace) the vote of a vote link",
+             openapi_extra=form_schema("csrf"))
+async def cast_vote(token: str, request: Request) -> Response:
+    # The hot path: no dependency injection, the form parsed by hand, one raw transaction.
+    web: Web = request.app.state.web
     try:
         claims = web.signer.verify_vote(token)
     except TokenError as exc:
         return web.token_error(exc)
-    if not web.csrf_ok(request, csrf):
+    fields = await form_fields(request)
+    if not web.csrf_ok(request, fields.get("csrf")):
         return web.csrf_failed()
     summary = await _target(web, claims.issue_number, claims.comparison_id)
     if summary is None:
         return _no_target(web)
-    client = web.client(request)
-    cached = web.figures.get(claims.comparison_id)
-
-    def cast(connection):  # noqa: ANN001, ANN202
-        votes.cast_vote(connection, client=client, subscriber_id=claims.subscriber_id,
-                        comparison_id=claims.comparison_id, choice=claims.choice)
-        if cached is not None:
-            return cached
-        return votes.community_counts(connection, [claims.comparison_id])[claims.comparison_id]
-
     try:
-        counts = await web.store.write(cast)
-    except IntegrityError:
+        counts = await _cast(web, claims, web.client(request))
+    except (sqlite3.IntegrityError, IntegrityError):
         return web.message("This link no longer works", "The reader or the comparison behind it has been removed.",
                            status=400, headers=NO_STORE)
-    if cached is None:
-        web.figures.put(claims.comparison_id, counts)
     pct_a, pct_b = community_split(*counts)
     other = "b" if claims.choice == "a" else "a"
     signed = token.partition(".")[0]
@@ -107,6 +99,31 @@ async def cast_vote(token: str, request: Request, web: WebDep,
                     chosen=summary.tool(claims.choice), other=summary.tool(other),
                     switch_href=VOTE_PATH.format(token=f"{signed}.{claims.comparison_id}{other}"),
                     issue_number=claims.issue_number, total=sum(counts), pct_a=pct_a, pct_b=pct_b)
+
+
+async def _cast(web: Web, claims: VoteClaims, client: str) -> tuple[int, int]:
+    """Cast the vote (or set it aside for a scanner) and return the split so far.
+
+    The split is recounted at most once per `figures_ttl` per comparison, in the same
+    transaction as the vote that triggers the recount.
+    """
+    cid = claims.comparison_id
+    cached = web.figures.get(cid)
+    if web.store.raw_sqlite:
+        def cast(raw) -> tuple[int, int]:  # noqa: ANN001
+            votes.cast_vote_sqlite(raw, client=client, subscriber_id=claims.subscriber_id, comparison_id=cid,
+                                   choice=claims.choice)
+            return cached if cached is not None else votes.community_counts_sqlite(raw, cid)
+        counts = await web.store.raw_write(cast)
+    else:
+        def cast(connection) -> tuple[int, int]:  # noqa: ANN001
+            votes.cast_vote(connection, client=client, subscriber_id=claims.subscriber_id, comparison_id=cid,
+                            choice=claims.choice)
+            return cached if cached is not None else votes.community_counts(connection, [cid])[cid]
+        counts = await web.store.write(cast)
+    if cached is None:
+        web.figures.put(cid, counts)
+    return counts
 
 
 @router.api_route(CANARY_PATH, methods=["GET", "HEAD"], response_class=HTMLResponse,
