@@ -14,7 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Path
 
 from starlette.requests import Request as StarletteRequest
 
@@ -125,6 +127,8 @@ class Web:
 
 
 NO_STORE = {"cache-control": "no-store"}
+MAX_ID = 2**31 - 1  # ids and numbers are 32-bit integers on PostgreSQL
+IssueNumber = Annotated[int, Path(ge=0, le=MAX_ID)]
 MAX_FORM_BYTES = 64 * 1024
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
 
 from digest.links import ARCHIVE_PATH, ISSUE_PATH
-from digest.web.app import Web, web_of
+from digest.web.app import IssueNumber, Web, web_of
 from digest.web.pages import STYLESHEET_PATH
 from digest.web.queries import ping, sent_issues
 
@@ -25,7 +25,7 @@ async def archive(request: Request, web: WebDep) -> Response:
 
 
 @router.get(ISSUE_PATH, response_class=HTMLResponse, summary="An issue's web version, with current community figures")
-async def issue(number: int, request: Request, web: WebDep) -> Response:
+async def issue(number: IssueNumber, request: Request, web: WebDep) -> Response:
     from digest.web.issue_page import issue_html
 
     body = web.issue_pages.get(("issue", number))

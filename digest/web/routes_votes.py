@@ -16,7 +16,7 @@ from digest.errors import TokenError
 from digest.links import CANARY_PATH, VOTE_PATH
 from digest.panel import community_split
 from digest.tokens import VoteClaims
-from digest.web.app import NO_STORE, Web, form_fields, form_schema, web_of
+from digest.web.app import MAX_ID, NO_STORE, IssueNumber, Web, form_fields, form_schema, web_of
 from digest.web.queries import ComparisonSummary, comparison_summary
 from digest.web.security import csp_with_script
 
@@ -35,6 +35,8 @@ async def _target(web: Web, issue_number: int, comparison_id: int) -> Comparison
 
     Positive answers are kept: a sent issue's comparisons do not change.
     """
+    if comparison_id > MAX_ID:
+        return None
     key = (issue_number, comparison_id)
     summary = web.vote_targets.get(key)
     if summary is not None:
@@ -126,9 +128,11 @@ async def _cast(web: Web, claims: VoteClaims, client: str) -> tuple[int, int]:
     return counts
 
 
-@router.api_route(CANARY_PATH, methods=["GET", "HEAD"], response_class=HTMLResponse,
-                  summary="The invisible link only scanners fetch")
-async def canary(number: int, request: Request, web: WebDep) -> Response:
+@router.get(CANARY_PATH, response_class=HTMLResponse, summary="The invisible link only scanners fetch",
+            operation_id="canary_get")
+@router.head(CANARY_PATH, response_class=HTMLResponse, summary="The invisible link only scanners fetch",
+             operation_id="canary_head")
+async def canary(number: IssueNumber, request: Request, web: WebDep) -> Response:
     client = web.client(request)
     await web.store.write(lambda connection: votes.mark_scanner(connection, client=client, window=web.scanner_window))
     return web.html("<!doctype html><title>.</title>", headers=NO_STORE)
