@@ -94,13 +94,27 @@ async def cast_vote(token: str, request: Request) -> Response:
     except (sqlite3.IntegrityError, IntegrityError):
         return web.message("This link no longer works", "The reader or the comparison behind it has been removed.",
                            status=400, headers=NO_STORE)
-    pct_a, pct_b = community_split(*counts)
     other = "b" if claims.choice == "a" else "a"
-    signed = token.partition(".")[0]
-    return web.page("site/voted.html", headers=NO_STORE, comparison=summary, choice=claims.choice,
-                    chosen=summary.tool(claims.choice), other=summary.tool(other),
-                    switch_href=VOTE_PATH.format(token=f"{signed}.{claims.comparison_id}{other}"),
-                    issue_number=claims.issue_number, total=sum(counts), pct_a=pct_a, pct_b=pct_b)
+    switch = VOTE_PATH.format(token=f"{token.partition('.')[0]}.{claims.comparison_id}{other}")
+    return web.html(_voted_page(web, summary, claims, counts).replace(_SWITCH, switch, 1), headers=NO_STORE)
+
+
+_SWITCH = "__digest_switch_link__"
+
+
+def _voted_page(web: Web, summary: ComparisonSummary, claims: VoteClaims, counts: tuple[int, int]) -> str:
+    """The thank-you page with the split, rendered once per comparison, choice and split: only
+    the link to switch sides is the reader's own, and it is put in by substitution."""
+    key = ("voted", claims.issue_number, claims.comparison_id, claims.choice, counts)
+    body = web.figures.get(key)
+    if body is None:
+        pct_a, pct_b = community_split(*counts)
+        other = "b" if claims.choice == "a" else "a"
+        body = web.pages.render("site/voted.html", comparison=summary, choice=claims.choice,
+                                chosen=summary.tool(claims.choice), other=summary.tool(other), switch_href=_SWITCH,
+                                issue_number=claims.issue_number, total=sum(counts), pct_a=pct_a, pct_b=pct_b)
+        web.figures.put(key, body)
+    return body
 
 
 async def _cast(web: Web, claims: VoteClaims, client: str) -> tuple[int, int]:

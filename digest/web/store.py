@@ -35,6 +35,7 @@ class Store:
         self._writer = write_engine(engine)
         self._inline = is_sqlite(str(engine.url))
         self._raw = None
+        self._checkpointer = None
         self._pool = None if self._inline else ThreadPoolExecutor(max_workers=max(1, threads),
                                                                    thread_name_prefix="digest-db")
 
@@ -55,6 +56,7 @@ class Store:
         """
         if self._raw is None:
             self._raw = self.engine.raw_connection()
+            self._start_checkpointer(self._raw.driver_connection)
         raw = self._raw.driver_connection
         raw.execute("BEGIN IMMEDIATE")
         try:
@@ -65,6 +67,40 @@ class Store:
                 raw.execute("ROLLBACK")
             raise
         return result
+
+    def _start_checkpointer(self, raw: Any) -> None:
+        """Move WAL checkpoints off the hot connection onto a thread of their own.
+
+        SQLite otherwise checkpoints inside whichever commit crosses `wal_autocheckpoint`
+        pages: a write of megabytes and an fsync that the unlucky vote (and every request
+        queued behind it on this worker) waits for. A passive checkpoint every half second on
+        another connection keeps the WAL short without ever blocking a writer; sqlite3
+        releases the GIL while it runs.
+        """
+        import sqlite3
+        import threading
+
+        from digest.db import sqlite_path
+
+        path = sqlite_path(str(self.engine.url))
+        if path is None:
+            return
+        raw.execute("PRAGMA wal_autocheckpoint=0")
+        stop = threading.Event()
+
+        def checkpoint() -> None:
+            connection = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+            try:
+                while not stop.wait(0.5):
+                    try:
+                        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    except sqlite3.Error:
+                        continue
+            finally:
+                connection.close()
+
+        self._checkpointer = (stop, threading.Thread(target=checkpoint, name="digest-checkpoint", daemon=True))
+        self._checkpointer[1].start()
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
         """Run `fn(connection)` in a read transaction."""
@@ -88,6 +124,11 @@ class Store:
         return await self._run(call)
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            stop, thread = self._checkpointer
+            stop.set()
+            thread.join(timeout=5)
+            self._checkpointer = None
         if self._raw is not None:
             self._raw.close()
             self._raw = None
