@@ -38,10 +38,11 @@ def test_the_schema_covers_every_route(api_schema) -> None:
             "/issues/{number}", "/feed.xml", "/subscribe", "/", "/healthz"} <= paths
 
 
+_ACTED_ON = ("vote", "subscriber", "suppression", "discardedaction", "scannermark")
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=%/"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_mangled_tokens_are_refused_and_change_nothing(site, data) -> None:  # noqa: F811
     reader = site.data["readers"][0]
@@ -55,8 +56,8 @@ def test_mangled_tokens_are_refused_and_change_nothing(site, data) -> None:  # n
     mangled = "".join(token)
     if mangled == base[prefix]:
         return
-    before = site.snapshot()
+    before = site.snapshot(_ACTED_ON)
     with httpx.Client(base_url=site.url, timeout=10) as client:
         response = client.post(prefix + mangled, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code in (400, 403, 404, 405), (mangled, response.status_code)
-    assert site.snapshot() == before
+    assert site.snapshot(_ACTED_ON) == before
