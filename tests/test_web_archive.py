@@ -93,3 +93,17 @@ def test_request_logs_name_the_route_not_the_path_or_client(site, caplog) -> Non
     assert any(line.startswith("GET /issues/{number} 200") for line in lines), lines
     text = "\n".join(lines)
     assert token_path.split("/")[-1] not in text and "127.0.0.1" not in text
+
+
+@pytest.mark.sqlite_only
+def test_a_broken_database_gets_a_503_page_not_a_traceback(site) -> None:  # noqa: F811
+    with site.engine.begin() as connection:
+        from sqlalchemy import text
+
+        connection.execute(text("ALTER TABLE issue RENAME TO issue_gone"))
+    with site.client() as client:
+        response = client.get("/issues/")
+        health = client.get("/healthz")
+    assert response.status_code == 503 and "Back in a moment" in response.text
+    assert "Traceback" not in response.text and "issue" not in response.text.split("<main>")[1].split("</main>")[0]
+    assert health.status_code == 200  # the database itself still answers

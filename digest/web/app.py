@@ -245,6 +245,10 @@ def _error_pages(app: FastAPI) -> None:
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException
 
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
     from digest.errors import DatabaseError
 
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -259,8 +263,8 @@ def _error_pages(app: FastAPI) -> None:
         return _web(request).message("That did not work",
                                        "The request was incomplete or malformed.", status=400)
 
-    async def database_down(request: Request, exc: DatabaseError) -> Response:
-        log.error("database error: %s", exc.message)
+    async def database_down(request: Request, exc: Exception) -> Response:
+        log.error("database error: %s", getattr(exc, "message", None) or type(exc).__name__)
         return _web(request).message("Back in a moment", "The site cannot reach its database just now.",
                                        status=503, headers={"retry-after": "30"})
 
@@ -272,4 +276,6 @@ def _error_pages(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, bad_request)
     app.add_exception_handler(DatabaseError, database_down)
+    app.add_exception_handler(OperationalError, database_down)
+    app.add_exception_handler(sqlite3.OperationalError, database_down)
     app.add_exception_handler(Exception, internal)
