@@ -4,7 +4,7 @@ A concurrent httpx client (asyncio, in this process) casts one vote per (reader,
 through the real vote links against `digest serve` running in a subprocess, then checks the
 vote table: every vote recorded exactly once, with the choice that was cast.
 
-    .venv/bin/python bench/web.py [--readers 3000] [--concurrency 12]
+    .venv/bin/python bench/web.py [--readers 3000] [--concurrency 8]
 
 Targets: >= 800 votes/s and p99 <= 50 ms.
 """
@@ -129,7 +129,7 @@ async def cast(url: str, jobs: list[tuple[str, int, int, str]], concurrency: int
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readers", type=int, default=3000, help="readers; each votes once in each of 3 comparisons")
-    parser.add_argument("--concurrency", type=int, default=12, help="requests in flight")
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight")
     parser.add_argument("--warmup", type=int, default=300, help="votes cast before measuring")
     args = parser.parse_args()
 
