@@ -14,6 +14,7 @@ actions from a marked address are recorded as DiscardedAction rows instead of ta
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from digest.models import DiscardedAction, Issue, IssueComparison, IssueStatus, 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+log = logging.getLogger("digest.web")
 CHOICES = ("a", "b")
 # An issue's vote links count only once the issue has gone out; proofs of a draft do not vote.
 VOTING_STATUSES = (IssueStatus.SENDING.value, IssueStatus.SENT.value)
@@ -140,6 +142,7 @@ def discard(connection: Connection, *, kind: str, client: str, subscriber_id: in
     """Record an action that was not carried out (a scanner's vote, say)."""
     from sqlalchemy import insert
 
+    log.info("a %s from a client marked as a scanner was set aside (discardedaction)", kind)
     connection.execute(insert(DiscardedAction).values(kind=kind, client=client[:100], subscriber_id=subscriber_id,
                                                       detail=detail, created_at=now or utcnow()))
 
@@ -193,6 +196,7 @@ def cast_vote_sqlite(raw, *, client: str, subscriber_id: int, comparison_id: int
     stamp = sqlite_time(now or utcnow())
     client = client[:100]
     if raw.execute(_SQLITE_SCANNER, (client, stamp)).fetchone() is not None:
+        log.info("a vote from a client marked as a scanner was set aside (discardedaction)")
         raw.execute(_SQLITE_DISCARD, (client, subscriber_id, f"comparison {comparison_id} choice {choice}", stamp))
         return False
     raw.execute(_SQLITE_UPSERT, (comparison_id, subscriber_id, choice, stamp, stamp))
