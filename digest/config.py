@@ -14,6 +14,7 @@ Loading raises `ConfigError` (exit 2) and nothing else.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -138,6 +139,9 @@ class WebSettings:
     port: int = _setting(8000, "int")
     signup_rate: int = _setting(5, "int")  # sign-ups per client address per hour
     scanner_window: float = _setting(600.0, "duration")  # how long a canary hit marks a scanner
+    # reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed;
+    # empty: the socket peer is the client
+    trusted_proxies: str = _setting("", "str")
 
 
 _SECTIONS = {
@@ -388,6 +392,12 @@ def _check_cross_field(settings: Settings) -> None:
         raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="poll.per_host")
     if settings.send.workers < 1:
         raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="send.workers")
+    for entry in filter(None, (p.strip() for p in settings.web.trusted_proxies.split(","))):
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(f"{entry!r} is not an IP address or network", path=SETTINGS_FILE,
+                              key="web.trusted_proxies") from None
     url = settings.database_url
     if not (url.startswith("sqlite") or url.startswith("postgresql")):
         raise ConfigError(f"{url.split(':', 1)[0]!r} is not supported; use sqlite:/// or postgresql+psycopg://",

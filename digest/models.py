@@ -283,6 +283,14 @@ class DiscardedAction(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class RateCount(SQLModel, table=True):
+    """Requests counted per key (a hashed client address and an action) in one fixed window."""
+
+    key: str = Field(primary_key=True, max_length=100)
+    window_start: int = Field(primary_key=True)  # epoch seconds at the window's start
+    count: int = 0
+
+
 class Lease(SQLModel, table=True):
     """A named lease (compare-and-set with expiry) so twin processes never run one job twice."""
 

@@ -110,9 +110,9 @@ def root(
 
 
 def _register() -> None:
-    from digest.cli import core, demo, editorial, issue, poll, render, schedule, send, subscribers, tools
+    from digest.cli import core, demo, editorial, issue, poll, render, schedule, send, subscribers, tools, web
 
-    for module in (core, poll, tools, editorial, issue, render, subscribers, send, schedule, demo):
+    for module in (core, poll, tools, editorial, issue, render, subscribers, send, schedule, web, demo):
         module.register(app)
 
 

@@ -84,6 +84,12 @@ def upgrade() -> None:
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name')
     )
+    op.create_table('ratecount',
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('window_start', sa.Integer(), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('key', 'window_start')
+    )
     op.create_table('scannermark',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client', sa.String(length=100), nullable=False),
@@ -281,6 +287,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_scannermark_client'))
 
     op.drop_table('scannermark')
+    op.drop_table('ratecount')
     op.drop_table('lease')
     op.drop_table('jobrun')
     with op.batch_alter_table('issue', schema=None) as batch_op:

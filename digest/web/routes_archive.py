@@ -1,0 +1,69 @@
+"""The public archive: sent issues only, their web versions with current figures, the Atom feed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.responses import Response
+
+from digest.links import ARCHIVE_PATH, ISSUE_PATH
+from digest.web.app import IssueNumber, Web, web_of
+from digest.web.pages import STYLESHEET_PATH
+from digest.web.queries import ping, sent_issues
+
+router = APIRouter()
+WebDep = Annotated[Web, Depends(web_of)]
+PUBLIC_CACHE = {"cache-control": "public, max-age=60"}
+
+
+@router.get(ARCHIVE_PATH, response_class=HTMLResponse, summary="Every issue that has gone out")
+async def archive(request: Request, web: WebDep) -> Response:
+    issues = await web.store.read(sent_issues)
+    return web.page("site/archive.html", headers=PUBLIC_CACHE, issues=issues)
+
+
+@router.get(ISSUE_PATH, response_class=HTMLResponse, summary="An issue's web version, with current community figures")
+async def issue(number: IssueNumber, request: Request, web: WebDep) -> Response:
+    from digest.web.issue_page import issue_html
+
+    body = web.issue_pages.get(("issue", number))
+    if body is None:
+        body = await web.store.session(lambda session: issue_html(session, web.settings, number))
+        if body is None:
+            return web.message("Nothing here", "There is no published issue with this number.", status=404,
+                               link=(ARCHIVE_PATH, "See every issue"))
+        web.issue_pages.put(("issue", number), body)
+    return web.html(body, headers=PUBLIC_CACHE)
+
+
+@router.get("/feed.xml", summary="Atom feed of the issues that have gone out",
+            response_class=Response, responses={200: {"content": {"application/atom+xml": {}}}})
+async def feed(request: Request, web: WebDep) -> Response:
+    from digest.web.feed import atom_feed
+
+    body = web.issue_pages.get("feed")
+    if body is None:
+        issues = await web.store.read(sent_issues)
+        body = atom_feed(web.settings, issues)
+        web.issue_pages.put("feed", body)
+    return Response(body, media_type="application/atom+xml; charset=utf-8", headers=PUBLIC_CACHE)
+
+
+@router.get(STYLESHEET_PATH, summary="The site's stylesheet", response_class=Response,
+            responses={200: {"content": {"text/css": {}}}})
+async def stylesheet(web: WebDep) -> Response:
+    return Response(web.pages.stylesheet, media_type="text/css; charset=utf-8",
+                    headers={"cache-control": "public, max-age=31536000, immutable"})
+
+
+@router.get("/healthz", summary="Liveness and database check")
+async def healthz(web: WebDep) -> Response:
+    try:
+        ok = await web.store.read(ping)
+    except Exception as exc:  # any failure to reach the database means unhealthy
+        return JSONResponse({"status": "error", "database": type(exc).__name__}, status_code=503,
+                            headers={"cache-control": "no-store"})
+    return JSONResponse({"status": "ok" if ok else "error", "database": "ok" if ok else "error"},
+                        status_code=200 if ok else 503, headers={"cache-control": "no-store"})

@@ -1,0 +1,152 @@
+"""Votes and the canary: GET shows, only POST counts, and scanners' POSTs are set aside."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
+from starlette.responses import Response
+
+from digest import votes
+from digest.errors import TokenError
+from digest.links import CANARY_PATH, VOTE_PATH
+from digest.panel import community_split
+from digest.tokens import VoteClaims
+from digest.web.app import MAX_ID, NO_STORE, IssueNumber, Web, form_fields, form_schema, web_of
+from digest.web.queries import ComparisonSummary, comparison_summary
+from digest.web.security import csp_with_script
+
+router = APIRouter()
+WebDep = Annotated[Web, Depends(web_of)]
+
+# The only inline script anywhere: a person's browser confirms the vote at once. Its hash
+# goes into the vote page's Content-Security-Policy, so no other script can run there.
+VOTE_SCRIPT = 'document.getElementById("vote-form").submit();'
+VOTE_CSP = csp_with_script(VOTE_SCRIPT)
+_TARGETS_KEPT = 4096
+
+
+async def _target(web: Web, issue_number: int, comparison_id: int) -> ComparisonSummary | None:
+    """The comparison behind a vote link if it belongs to that issue and the issue went out.
+
+    Positive answers are kept: a sent issue's comparisons do not change.
+    """
+    if comparison_id > MAX_ID:
+        return None
+    key = (issue_number, comparison_id)
+    summary = web.vote_targets.get(key)
+    if summary is not None:
+        return summary
+
+    def load(connection) -> ComparisonSummary | None:  # noqa: ANN001
+        if not votes.is_vote_target(connection, issue_number=issue_number, comparison_id=comparison_id):
+            return None
+        return comparison_summary(connection, comparison_id)
+
+    summary = await web.store.read(load)
+    if summary is not None:
+        if len(web.vote_targets) >= _TARGETS_KEPT:
+            web.vote_targets.clear()
+        web.vote_targets[key] = summary
+    return summary
+
+
+def _no_target(web: Web) -> Response:
+    return web.message("This vote is not open", "This link does not match a comparison of an issue that has gone out.",
+                       status=400, headers=NO_STORE, link=("/issues/", "See every issue"))
+
+
+@router.get(VOTE_PATH, response_class=HTMLResponse, summary="Show a vote link's choice; the page confirms it")
+async def vote_page(token: str, request: Request, web: WebDep) -> Response:
+    try:
+        claims = web.signer.verify_vote(token)
+    except TokenError as exc:
+        return web.token_error(exc)
+    summary = await _target(web, claims.issue_number, claims.comparison_id)
+    if summary is None:
+        return _no_target(web)
+    return web.form_page(request, "site/vote.html", headers={**NO_STORE, "content-security-policy": VOTE_CSP},
+                         action=VOTE_PATH.format(token=token), comparison=summary, choice=claims.choice,
+                         chosen=summary.tool(claims.choice), issue_number=claims.issue_number, script=Markup(VOTE_SCRIPT))
+
+
+@router.post(VOTE_PATH, response_class=HTMLResponse, summary="Cast (or replace) the vote of a vote link",
+             openapi_extra=form_schema("csrf"))
+async def cast_vote(token: str, request: Request) -> Response:
+    # The hot path: no dependency injection, the form parsed by hand, one raw transaction.
+    web: Web = request.app.state.web
+    try:
+        claims = web.signer.verify_vote(token)
+    except TokenError as exc:
+        return web.token_error(exc)
+    fields = await form_fields(request)
+    if not web.csrf_ok(request, fields.get("csrf")):
+        return web.csrf_failed()
+    summary = await _target(web, claims.issue_number, claims.comparison_id)
+    if summary is None:
+        return _no_target(web)
+    try:
+        counts = await _cast(web, claims, web.client(request))
+    except (sqlite3.IntegrityError, IntegrityError):
+        return web.message("This link no longer works", "The reader or the comparison behind it has been removed.",
+                           status=400, headers=NO_STORE)
+    other = "b" if claims.choice == "a" else "a"
+    switch = VOTE_PATH.format(token=f"{token.partition('.')[0]}.{claims.comparison_id}{other}")
+    return web.html(_voted_page(web, summary, claims, counts).replace(_SWITCH, switch, 1), headers=NO_STORE)
+
+
+_SWITCH = "__digest_switch_link__"
+
+
+def _voted_page(web: Web, summary: ComparisonSummary, claims: VoteClaims, counts: tuple[int, int]) -> str:
+    """The thank-you page with the split, rendered once per comparison, choice and split: only
+    the link to switch sides is the reader's own, and it is put in by substitution."""
+    key = ("voted", claims.issue_number, claims.comparison_id, claims.choice, counts)
+    body = web.figures.get(key)
+    if body is None:
+        pct_a, pct_b = community_split(*counts)
+        other = "b" if claims.choice == "a" else "a"
+        body = web.pages.render("site/voted.html", comparison=summary, choice=claims.choice,
+                                chosen=summary.tool(claims.choice), other=summary.tool(other), switch_href=_SWITCH,
+                                issue_number=claims.issue_number, total=sum(counts), pct_a=pct_a, pct_b=pct_b)
+        web.figures.put(key, body)
+    return body
+
+
+async def _cast(web: Web, claims: VoteClaims, client: str) -> tuple[int, int]:
+    """Cast the vote (or set it aside for a scanner) and return the split so far.
+
+    The split is recounted at most once per `figures_ttl` per comparison, in the same
+    transaction as the vote that triggers the recount.
+    """
+    cid = claims.comparison_id
+    cached = web.figures.get(cid)
+    if web.store.raw_sqlite:
+        def cast(raw) -> tuple[int, int]:  # noqa: ANN001
+            votes.cast_vote_sqlite(raw, client=client, subscriber_id=claims.subscriber_id, comparison_id=cid,
+                                   choice=claims.choice)
+            return cached if cached is not None else votes.community_counts_sqlite(raw, cid)
+        counts = await web.store.raw_write(cast)
+    else:
+        def cast(connection) -> tuple[int, int]:  # noqa: ANN001
+            votes.cast_vote(connection, client=client, subscriber_id=claims.subscriber_id, comparison_id=cid,
+                            choice=claims.choice)
+            return cached if cached is not None else votes.community_counts(connection, [cid])[cid]
+        counts = await web.store.write(cast)
+    if cached is None:
+        web.figures.put(cid, counts)
+    return counts
+
+
+@router.get(CANARY_PATH, response_class=HTMLResponse, summary="The invisible link only scanners fetch",
+            operation_id="canary_get")
+@router.head(CANARY_PATH, response_class=HTMLResponse, summary="The invisible link only scanners fetch",
+             operation_id="canary_head")
+async def canary(number: IssueNumber, request: Request, web: WebDep) -> Response:
+    client = web.client(request)
+    await web.store.write(lambda connection: votes.mark_scanner(connection, client=client, window=web.scanner_window))
+    return web.html("<!doctype html><title>.</title>", headers=NO_STORE)

@@ -1,0 +1,109 @@
+"""The public archive, the feed, health, error pages, security headers and request logs."""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+
+import pytest
+from webapp import csrf_of, site, smtp_inbox  # noqa: F401
+
+
+def test_archive_lists_only_sent_issues(site) -> None:  # noqa: F811
+    with site.client() as client:
+        response = client.get("/issues/")
+    assert response.status_code == 200
+    assert "Release notes that write themselves" in response.text
+    assert "secret" not in response.text and "Draft" not in response.text
+
+
+@pytest.mark.parametrize("number", [2, 3, 4, 99])
+def test_unsent_and_unknown_issues_are_not_public(site, number) -> None:  # noqa: F811
+    with site.client() as client:
+        response = client.get(f"/issues/{number}")
+    assert response.status_code == 404
+    assert "secret" not in response.text and "Draft" not in response.text
+
+
+def test_issue_page_shows_current_community_figures(site) -> None:  # noqa: F811
+    c1 = site.data["c1"]
+    a, b, c = site.data["readers"]
+    with site.client() as client:
+        page = client.get("/issues/1")
+        assert page.status_code == 200
+        assert "Writing assistants for release notes" in page.text and "no votes yet" in page.text
+        for reader, choice in ((a, "a"), (b, "b"), (c, "b")):
+            path = site.vote_path(reader, 1, c1, choice)
+            client.post(path, data={"csrf": csrf_of(client.get(path).text)})
+        page = client.get("/issues/1")
+    assert "Quillsmith 33%" in page.text and "Draftwell 67%" in page.text
+
+
+def test_feed_is_atom_with_sent_issues_only(site) -> None:  # noqa: F811
+    with site.client() as client:
+        response = client.get("/feed.xml")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    ns = {"atom": "http://www.w3.org/2005/Atom"}
+    root = ET.fromstring(response.content)
+    entries = root.findall("atom:entry", ns)
+    assert [e.find("atom:title", ns).text for e in entries] == ["#1: Release notes that write themselves"]
+    assert entries[0].find("atom:link", ns).get("href") == site.url + "/issues/1"
+
+
+def test_landing_page_has_pitch_latest_issue_and_form(site) -> None:  # noqa: F811
+    with site.client() as client:
+        response = client.get("/")
+    assert response.status_code == 200
+    assert "Weekly AI Tool Verdicts" in response.text
+    assert 'href="/issues/1"' in response.text
+    assert 'action="/subscribe"' in response.text and csrf_of(response.text)
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_every_response_carries_the_security_headers(site) -> None:  # noqa: F811
+    with site.client() as client:
+        for method, path in [("GET", "/"), ("GET", "/issues/"), ("GET", "/issues/1"), ("GET", "/nowhere"),
+                             ("GET", "/vote/garbage"), ("POST", "/issues/"), ("GET", "/healthz"),
+                             ("GET", "/feed.xml"), ("GET", "/p/1")]:
+            response = client.request(method, path)
+            headers = response.headers
+            assert headers["x-content-type-options"] == "nosniff", path
+            assert headers["referrer-policy"] == "no-referrer", path
+            csp = headers["content-security-policy"]
+            assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp, path
+            assert "script-src" not in csp, path
+            assert response.status_code < 500
+
+
+def test_healthz_checks_the_database(site) -> None:  # noqa: F811
+    with site.client() as client:
+        response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_request_logs_name_the_route_not_the_path_or_client(site, caplog) -> None:  # noqa: F811
+    token_path = site.unsubscribe_path(site.data["readers"][0])
+    with caplog.at_level(logging.INFO, logger="digest.web.access"), site.client() as client:
+        client.get(token_path)
+        client.get("/issues/1")
+    lines = [r.getMessage() for r in caplog.records if r.name == "digest.web.access"]
+    assert any(line.startswith("GET /unsubscribe/{token} 200") for line in lines), lines
+    assert any(line.startswith("GET /issues/{number} 200") for line in lines), lines
+    text = "\n".join(lines)
+    assert token_path.split("/")[-1] not in text and "127.0.0.1" not in text
+
+
+@pytest.mark.sqlite_only
+def test_a_broken_database_gets_a_503_page_not_a_traceback(site) -> None:  # noqa: F811
+    with site.engine.begin() as connection:
+        from sqlalchemy import text
+
+        connection.execute(text("ALTER TABLE issue RENAME TO issue_gone"))
+    with site.client() as client:
+        response = client.get("/issues/")
+        health = client.get("/healthz")
+    assert response.status_code == 503 and "Back in a moment" in response.text
+    assert "Traceback" not in response.text and "issue" not in response.text.split("<main", 1)[1].split("</main>")[0]
+    assert health.status_code == 200  # the database itself still answers

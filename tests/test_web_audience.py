@@ -1,0 +1,234 @@
+"""Unsubscribe (RFC 8058), sign-up with double opt-in, and confirmation, over a real socket."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from webapp import csrf_of, site, smtp_inbox, wait_until  # noqa: F401
+
+from digest.tokens import Purpose
+
+
+def _status(site, subscriber_id: int) -> str:  # noqa: ANN001
+    return site.scalar("SELECT status FROM subscriber WHERE id = :i", i=subscriber_id)
+
+
+# --- unsubscribe ---------------------------------------------------------------------------
+
+def test_one_click_post_unsubscribes_at_once_without_cookies(site) -> None:  # noqa: F811
+    reader = site.data["readers"][0]
+    with site.client() as client:
+        response = client.post(site.unsubscribe_path(reader), data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert "location" not in response.headers
+    assert _status(site, reader) == "unsubscribed"
+    assert site.rows("SELECT email_key, reason FROM suppression") == [("reader0@example.org", "unsubscribed")]
+    assert site.scalar("SELECT status FROM subscriber WHERE id = :i", i=site.data["readers"][1]) == "active"
+
+
+def test_one_click_also_works_as_multipart(site) -> None:  # noqa: F811
+    reader = site.data["readers"][1]
+    with site.client() as client:
+        response = client.post(site.unsubscribe_path(reader), files={"List-Unsubscribe": (None, "One-Click")})
+    assert response.status_code == 200
+    assert _status(site, reader) == "unsubscribed"
+
+
+def test_unsubscribe_page_shows_one_button_and_changes_nothing(site) -> None:  # noqa: F811
+    reader = site.data["readers"][0]
+    before = site.snapshot()
+    with site.client() as client:
+        page = client.get(site.unsubscribe_path(reader))
+        assert page.status_code == 200
+        assert len(re.findall(r"<button", page.text)) == 1
+        assert site.snapshot() == before
+        # the button posts the form with its CSRF token
+        response = client.post(site.unsubscribe_path(reader), data={"csrf": csrf_of(page.text)})
+    assert response.status_code == 200
+    assert _status(site, reader) == "unsubscribed"
+
+
+def test_a_form_post_without_csrf_or_one_click_body_is_refused(site) -> None:  # noqa: F811
+    reader = site.data["readers"][0]
+    before = site.snapshot()
+    with site.client() as client:
+        assert client.post(site.unsubscribe_path(reader)).status_code == 403
+        assert client.post(site.unsubscribe_path(reader), data={"List-Unsubscribe": "yes"}).status_code == 403
+    assert site.snapshot() == before
+
+
+def test_unsubscribing_twice_keeps_the_first_time(site) -> None:  # noqa: F811
+    reader = site.data["readers"][0]
+    with site.client() as client:
+        client.post(site.unsubscribe_path(reader), data={"List-Unsubscribe": "One-Click"})
+        after_first = site.snapshot()
+        response = client.post(site.unsubscribe_path(reader), data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert site.snapshot() == after_first
+
+
+def test_bad_unsubscribe_tokens_are_refused_with_the_database_unchanged(site) -> None:  # noqa: F811
+    from digest.tokens import Signer
+
+    reader = site.data["readers"][0]
+    forged = Signer("not our secret").sign(Purpose.UNSUBSCRIBE, reader)
+    vote = site.signer.vote_token(reader, 1)
+    confirm = site.signer.sign(Purpose.CONFIRM, reader)
+    expired = site.signer.sign(Purpose.UNSUBSCRIBE, reader, ttl=timedelta(minutes=5),
+                               now=datetime.now(UTC) - timedelta(hours=1))
+    before = site.snapshot()
+    with site.client() as client:
+        for token in (forged, vote, confirm, expired, "x" * 36, ""):
+            response = client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
+            assert response.status_code in (400, 404), token
+            if token:
+                assert response.status_code == 400 and "This link does not work" in response.text
+    assert site.snapshot() == before
+
+
+def test_a_scanner_unsubscribe_is_discarded_but_answers_normally(site) -> None:  # noqa: F811
+    reader = site.data["readers"][0]
+    with site.client() as client:
+        client.get("/p/1")
+        response = client.post(site.unsubscribe_path(reader), data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200 and "unsubscribed" in response.text
+    assert _status(site, reader) == "active"
+    assert site.rows("SELECT kind, subscriber_id, detail FROM discardedaction") == [("unsubscribe", reader, "one-click")]
+
+
+# --- sign-up and confirmation ---------------------------------------------------------------
+
+def _signup(client, email: str):  # noqa: ANN001, ANN202
+    csrf = csrf_of(client.get("/").text)
+    return client.post("/subscribe", data={"email": email, "csrf": csrf})
+
+
+def _confirm_link(site, inbox, address: str) -> str:  # noqa: ANN001
+    message = wait_until(lambda: inbox.to(address))[-1]
+    text = message.get_body(("plain",)).get_content()
+    link = re.search(r"http://\S+/confirm/\S+", text).group(0)
+    assert link.startswith(site.url)
+    return link[len(site.url):]
+
+
+def test_double_opt_in_from_form_to_active(site, smtp_inbox) -> None:  # noqa: F811
+    inbox, _ = smtp_inbox
+    with site.client() as client:
+        response = _signup(client, "New.Person@Example.org")
+        assert response.status_code == 200 and "Check your inbox" in response.text
+        row = site.rows("SELECT id, email, status, source FROM subscriber WHERE email_key = 'new.person@example.org'")
+        assert [tuple(r[1:]) for r in row] == [("New.Person@example.org", "pending", "web")]
+        path = _confirm_link(site, inbox, "New.Person@example.org")
+        message = inbox.to("New.Person@example.org")[0]
+        assert "Confirm your subscription" in message["Subject"]
+        before = site.snapshot()
+        page = client.get(path)
+        assert page.status_code == 200 and "Yes, subscribe me" in page.text
+        assert site.snapshot() == before  # the GET only shows the button
+        response = client.post(path, data={"csrf": csrf_of(page.text)})
+    assert response.status_code == 200 and "You are subscribed" in response.text
+    assert site.scalar("SELECT status FROM subscriber WHERE email_key = 'new.person@example.org'") == "active"
+
+
+def test_replayed_confirmation_changes_nothing(site, smtp_inbox) -> None:  # noqa: F811
+    inbox, _ = smtp_inbox
+    with site.client() as client:
+        _signup(client, "replay@example.org")
+        path = _confirm_link(site, inbox, "replay@example.org")
+        csrf = csrf_of(client.get(path).text)
+        assert client.post(path, data={"csrf": csrf}).status_code == 200
+        confirmed = site.snapshot()
+        assert client.post(path, data={"csrf": csrf}).status_code == 200
+        assert site.snapshot() == confirmed
+        # after unsubscribing, the old confirmation link does not bring the address back
+        subscriber = site.scalar("SELECT id FROM subscriber WHERE email_key = 'replay@example.org'")
+        client.post(site.unsubscribe_path(subscriber), data={"List-Unsubscribe": "One-Click"})
+        left = site.snapshot()
+        response = client.post(path, data={"csrf": csrf})
+    assert response.status_code == 400 and "used up" in response.text
+    assert site.snapshot() == left
+
+
+def test_signing_up_again_after_unsubscribing_lifts_the_suppression(site, smtp_inbox) -> None:  # noqa: F811
+    inbox, _ = smtp_inbox
+    reader = site.data["readers"][2]
+    with site.client() as client:
+        client.post(site.unsubscribe_path(reader), data={"List-Unsubscribe": "One-Click"})
+        # the confirmation must be requested after leaving: move the departure a minute back
+        with site.engine.begin() as connection:
+            from sqlalchemy import text
+
+            connection.execute(text("UPDATE subscriber SET unsubscribed_at = :t WHERE id = :i"),
+                               {"t": (datetime.now(UTC) - timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                                "i": reader})
+        _signup(client, "reader2@example.org")
+        assert _status(site, reader) == "unsubscribed"  # nothing changes before the click
+        path = _confirm_link(site, inbox, "reader2@example.org")
+        client.post(path, data={"csrf": csrf_of(client.get(path).text)})
+    assert _status(site, reader) == "active"
+    assert site.scalar("SELECT count(*) FROM suppression") == 0
+
+
+def test_signup_answers_identically_for_known_and_unknown_addresses(site, smtp_inbox) -> None:  # noqa: F811
+    inbox, _ = smtp_inbox
+    answers = []
+    for email in ("reader0@example.org", "stranger@example.org"):
+        with site.client() as client:
+            response = _signup(client, email)
+            answers.append((response.status_code, response.text,
+                            sorted((k, v) for k, v in response.headers.items() if k not in ("date", "content-length"))))
+    assert answers[0] == answers[1]
+    assert len(answers[0][1]) == len(answers[1][1])
+    wait_until(lambda: inbox.to("stranger@example.org"))
+    assert inbox.to("reader0@example.org") == []  # already active: nothing to confirm
+
+
+def test_signup_is_rate_limited_per_client(site) -> None:  # noqa: F811
+    # signup_rate = 3 per hour in the test settings
+    with site.client() as client:
+        codes = [_signup(client, f"burst{i}@example.org").status_code for i in range(5)]
+        assert codes == [200, 200, 200, 429, 429]
+        refused = _signup(client, "later@example.org")
+        assert int(refused.headers["retry-after"]) > 0
+    assert site.scalar("SELECT count(*) FROM subscriber WHERE email_key LIKE 'burst%'") == 3
+    assert site.scalar("SELECT count(*) FROM subscriber WHERE email_key = 'later@example.org'") == 0
+
+
+def test_signup_refuses_bad_addresses_and_missing_csrf(site) -> None:  # noqa: F811
+    before = site.snapshot()
+    with site.client() as client:
+        assert client.post("/subscribe", data={"email": "someone@example.org"}).status_code == 403
+        for bad in ("", "not-an-address", "a@b", "x" * 400 + "@example.org"):
+            response = _signup(client, bad)
+            assert response.status_code in (400, 429)
+    after = site.snapshot()
+    after.pop("ratecount"), before.pop("ratecount")
+    assert after == before
+
+
+def test_a_scanner_confirmation_is_discarded(site, smtp_inbox) -> None:  # noqa: F811
+    inbox, _ = smtp_inbox
+    with site.client() as client:
+        _signup(client, "scanned@example.org")
+        path = _confirm_link(site, inbox, "scanned@example.org")
+        csrf = csrf_of(client.get(path).text)
+        client.get("/p/7")
+        response = client.post(path, data={"csrf": csrf})
+    assert response.status_code == 200 and "You are subscribed" in response.text
+    assert site.scalar("SELECT status FROM subscriber WHERE email_key = 'scanned@example.org'") == "pending"
+    assert site.scalar("SELECT kind FROM discardedaction") == "confirm"
+
+
+def test_bad_confirm_tokens_are_refused(site) -> None:  # noqa: F811
+    reader = site.data["readers"][0]
+    expired = site.signer.sign(Purpose.CONFIRM, reader, ttl=timedelta(days=7), now=datetime.now(UTC) - timedelta(days=8))
+    unsubscribe = site.signer.sign(Purpose.UNSUBSCRIBE, reader)
+    before = site.snapshot()
+    with site.client() as client:
+        csrf = csrf_of(client.get("/").text)
+        for token, words in ((expired, "expired"), (unsubscribe, "meant for something else"), ("AAAA", "not valid")):
+            for method in ("GET", "POST"):
+                response = client.request(method, f"/confirm/{token}", data={"csrf": csrf} if method == "POST" else None)
+                assert response.status_code == 400 and words in response.text
+    assert site.snapshot() == before
