@@ -163,7 +163,8 @@ def test_signing_up_again_after_unsubscribing_lifts_the_suppression(site, smtp_i
                                {"t": (datetime.now(UTC) - timedelta(minutes=2)).strftime("%Y-%m-%d %H:%M:%S.%f"),
                                 "i": reader})
         _signup(client, "reader2@example.org")
-        assert _status(site, reader) == "unsubscribed"  # nothing changes before the click
+        assert _status(site, reader) != "active"  # no mail before the click, and the suppression stays
+        assert site.scalar("SELECT count(*) FROM suppression") == 1
         path = _confirm_link(site, inbox, "reader2@example.org")
         client.post(path, data={"csrf": csrf_of(client.get(path).text)})
     assert _status(site, reader) == "active"

@@ -7,11 +7,8 @@ does not reveal whether a confirmation was sent (which would tell known addresse
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
 import uuid
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
 from digest.errors import DeliveryError
 from digest.message import MessageTemplate, sender_domain
@@ -40,33 +37,18 @@ def confirmation_message(settings: Settings, pages: Pages, *, to: str, link: str
 
 
 def send_message(settings: Settings, *, to: str, data: bytes) -> None:
-    """Deliver one message through `smtp.url`; DeliveryError on any failure."""
-    parts = urlsplit(settings.smtp.url)
-    host = parts.hostname or "127.0.0.1"
-    scheme = parts.scheme
-    port = parts.port or (465 if scheme == "smtps" else 587 if scheme == "smtp+starttls" else 25)
+    """Deliver one message through the sender's SMTP transport; DeliveryError on any failure."""
+    from digest.composer import envelope_sender, smtp_transport_factory
+    from digest.transport import PermanentFailure, TransientFailure
+
+    transport = smtp_transport_factory(settings)()
     try:
-        if scheme == "smtps":
-            client = smtplib.SMTP_SSL(host, port, timeout=settings.smtp.timeout,
-                                      context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(host, port, timeout=settings.smtp.timeout)
-        with client:
-            client.ehlo(settings.smtp.helo or None)
-            if scheme == "smtp+starttls" or (scheme == "smtp" and client.has_extn("starttls")):
-                client.starttls(context=ssl.create_default_context())
-                client.ehlo(settings.smtp.helo or None)
-            if parts.username:
-                client.login(unquote(parts.username), unquote(parts.password or ""))
-            client.sendmail(_address(settings.sender), [to], data)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryError(f"could not send the confirmation: {type(exc).__name__}") from None
-
-
-def _address(sender: str) -> str:
-    from email.utils import parseaddr
-
-    return parseaddr(sender)[1]
+        transport.open()
+        transport.send(sender=envelope_sender(settings), recipient=to, message=data)
+    except (TransientFailure, PermanentFailure) as exc:
+        raise DeliveryError(f"the server did not take the confirmation: {exc.reply}") from None
+    finally:
+        transport.close()
 
 
 def send_confirmation(settings: Settings, pages: Pages, *, to: str, link: str) -> None:
