@@ -10,13 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from digest.config import Reviewer
 from digest.editorial.lookup import issue_of
 from digest.editorial.reviews import reviews_of
-from digest.models import Comparison, EntryPrice, Issue, Review, Tool, Vote
+from digest.models import Comparison, EntryPrice, Issue, Review, Tool
 from digest.panel import ComparisonFigures, ReviewFact, ToolFigures, comparison_figures
 
 STANCE_WORDS = {"ship-both": "ships both", "skip-both": "skips both",
@@ -136,10 +135,10 @@ class ComparisonCard:
 
 
 def vote_counts(session: Session, comparison_id: int) -> tuple[int, int]:
-    rows = session.exec(select(Vote.choice, func.count()).where(Vote.comparison_id == comparison_id)
-                        .group_by(Vote.choice)).all()
-    counts = dict(rows)
-    return counts.get("a", 0), counts.get("b", 0)
+    """Votes for (A, B), counted by `digest.votes` like everywhere else."""
+    from digest.votes import community_counts
+
+    return community_counts(session.connection(), [comparison_id])[comparison_id]
 
 
 def comparison_card(*, session: Session, comparison: Comparison,

@@ -31,6 +31,9 @@ class Pages:
                                             "postal_address": settings.postal_address,
                                             "base_url": settings.base_url})
 
+        from digest.view import site_view
+
+        self.env.globals["site"] = site_view(settings)
         self.stylesheet = self.env.get_template("site/site.css").render().encode("utf-8")
         version = hashlib.sha256(self.stylesheet).hexdigest()[:12]
         self.env.globals["stylesheet"] = f"{STYLESHEET_PATH}?v={version}"
