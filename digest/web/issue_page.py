@@ -19,10 +19,9 @@ def issue_html(session: Session, settings: Settings, number: int) -> str | None:
     from sqlmodel import select
 
     from digest.render import Renderer
-    from digest.view import WEB, load_issue_data, view_from_data
+    from digest.view import WEB, build_view
 
     issue = session.exec(select(Issue).where(Issue.number == number)).first()
     if issue is None or issue.status != IssueStatus.SENT.value:
         return None
-    data = load_issue_data(session=session, issue_number=number)
-    return Renderer(settings).web(view_from_data(data, settings=settings, audience=WEB))
+    return Renderer(settings).web(build_view(session=session, settings=settings, issue_number=number, audience=WEB))
