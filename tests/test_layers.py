@@ -1,0 +1,65 @@
+"""Data flows one way through the stages: a lower stage never imports a higher one.
+
+feeds -> editorial -> render -> outbox -> sender -> web, with shared foundations below them
+and the scheduler, the demo and the CLI on top. A new module must be placed in a stage here.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "digest"
+
+STAGES = [
+    ("foundation", {"errors", "config", "db", "models", "folder", "leases", "sql", "tokens", "links",
+                    "message", "panel", "inline", "votes", "ratelimit", "subscribers", "transport",
+                    "smtpsink", "preview", "migrations"}),
+    ("feeds", {"fetch", "saxdriver", "normalise", "feeds", "dedupe", "parsepool", "poll", "catalogue"}),
+    ("editorial", {"editorial"}),
+    ("render", {"view", "render", "sample"}),
+    ("outbox", {"outbox"}),
+    ("sender", {"composer", "deliveries", "sender", "proof"}),
+    ("web", {"web"}),
+    ("scheduler", {"scheduler"}),
+    ("demo", {"demo", "demo_send", "demo_web"}),
+    ("cli", {"cli", "__main__", "clidoc"}),
+]
+RANK = {module: rank for rank, (_, modules) in enumerate(STAGES) for module in modules}
+
+
+def top_module(path: Path) -> str:
+    relative = path.relative_to(PACKAGE)
+    return relative.parts[0].removesuffix(".py")
+
+
+def imported(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "digest" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+def test_every_module_has_a_stage() -> None:
+    modules = {top_module(p) for p in PACKAGE.rglob("*.py")} - {"__init__"}
+    assert modules - RANK.keys() == set(), "place new modules in a stage in tests/test_layers.py"
+
+
+def test_no_module_imports_a_higher_stage() -> None:
+    upward = []
+    for path in PACKAGE.rglob("*.py"):
+        module = top_module(path)
+        if module == "__init__":
+            continue
+        for target in imported(path):
+            if RANK.get(target, -1) > RANK[module]:
+                upward.append(f"{path.relative_to(PACKAGE.parent)} imports digest.{target}")
+    assert upward == []
