@@ -45,6 +45,10 @@ def vote_placeholder(comparison_id: int, choice: str) -> str:
     return placeholder(vote_name(comparison_id, choice))
 
 
+def is_vote_placeholder(text: str) -> bool:
+    return text.startswith("__digest_vote_") and PLACEHOLDER.fullmatch(text) is not None
+
+
 def names_in(text: str) -> set[str]:
     """Every placeholder name used in a rendered part."""
     return set(PLACEHOLDER.findall(text))

@@ -133,6 +133,13 @@ def test_text_part_is_wrapped_and_never_breaks_a_link(rendered) -> None:
             assert re.fullmatch(r"\s*__digest_[a-z0-9_]+__\S*", line), line
 
 
+def test_canary_is_the_first_link_of_the_email_before_every_vote_link(rendered) -> None:
+    """Mail scanners follow links in order: the canary marks one before it reaches a vote link."""
+    ordered = [a.get("href") for a in parse(rendered.html).iter("a") if a.get("href")]
+    assert ordered[0] == links.canary_url(BASE, rendered.number)
+    assert sum(links.is_vote_placeholder(href) for href in ordered) == 2 * len(rendered.view.comparisons) > 0
+
+
 def test_canary_is_one_invisible_link_skipped_by_screen_readers(rendered) -> None:
     doc = parse(rendered.html)
     canaries = [a for a in doc.iter("a") if a.get("href") == links.canary_url(BASE, rendered.number)]
