@@ -46,7 +46,7 @@ TEXT_WIDTH = 72
 DEFAULT_INLINER = CSS_INLINE  # premailer costs ~27 ms here, css-inline ~1 ms (bench/render.py)
 PACKAGED_TEMPLATES = Path(__file__).with_name("templates")
 OUTPUT_FILES = ("email.mjml", "email.html", "email.txt", "web.html", "sample.eml")
-SAMPLE_READER = (0, "reader@example.org")  # the sample subscriber of sample.eml
+SAMPLE_READER = (links.PROOF_SUBSCRIBER_ID, "reader@example.org")  # sample.eml's links, like a proof's, act on no one
 
 _INLINE_STYLE = re.compile(r"<mj-style\s+inline=(['\"])inline\1\s*>(.*?)</mj-style>", re.DOTALL | re.IGNORECASE)
 _NEWLINE_RUN = re.compile(r"\n\s+")
