@@ -325,3 +325,22 @@ def test_text_part_matches_the_golden_file(rendered) -> None:
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(rendered.text, encoding="utf-8")
     assert rendered.text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_last_weeks_community_verdict_is_in_all_three_parts_before_the_comparisons(settings) -> None:
+    from digest.view import PreviousIssueData
+
+    previous = sample_issue_data()
+    data = dataclasses.replace(sample_issue_data(number=2, votes=False), last_week=PreviousIssueData(
+        number=1, subject="Last week's subject", comparisons=previous.comparisons))
+    rendered = render_data(data, settings)
+    verdict = "Patchwise won 64% of 58 reader votes, Lintern 36%. The panel agreed: it shipped Patchwise 100% to 50%."
+    for part in (visible_text(rendered.html), visible_text(rendered.web), " ".join(rendered.text.split())):
+        heading = part.index("Last week the community said")
+        assert part.index("Issue 1: Last week's subject") > heading
+        assert heading < part.index(verdict) < part.index("Comparison 1 of 3")
+        assert "Readers picked Recapture" in part and "Nobody voted on Tessellate vs Quarry." in part
+    last_week = {links.issue_url(BASE, 1)} | {links.issue_url(BASE, 1) + f"#c{n}" for n in (1, 2, 3)}
+    assert last_week <= html_links(rendered.html) and last_week <= text_links(rendered.text)
+    assert last_week <= html_links(rendered.web)
+    assert "Last week the community said" not in render_data(previous, settings).text
