@@ -105,3 +105,50 @@ def parsed_path(args: list[str]) -> tuple[str, ...]:
         context = command.make_context(name, rest, parent=context)
         path.append(name)
     return tuple(path)
+
+
+# --- the guide: every `digest` command line it shows must parse ------------------------------
+
+GUIDE = [REPO / "README.md", *sorted(p for p in (REPO / "docs").glob("*.md") if p.name != "cli.md")]
+SEPARATORS = {"|", "||", "&&", "&", ";"}
+
+
+def documented_commands(path: Path) -> list[tuple[int, str, list[str]]]:
+    """(line, text, digest's arguments) of each `digest ...` command in the file's sh and cron blocks."""
+    found, fenced, continued = [], False, False
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("```"):
+            fenced = line.strip() in ("```sh", "```cron")
+            continue
+        skip, continued = continued, line.rstrip().endswith("\\")
+        if not fenced or skip or continued:  # multi-line commands are left to the reader
+            continue
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        lexer.whitespace_split, lexer.commenters = True, "#"
+        segment: list[str] = []
+        for token in [*lexer, ";"]:
+            if token not in SEPARATORS:
+                segment.append(token)
+                continue
+            words = segment[:next((i for i, w in enumerate(segment) if w[0] in "<>"), len(segment))]
+            while words and re.fullmatch(r"[A-Z_]+=.*", words[0]):
+                words.pop(0)
+            if words[:2] == ["sudo", "-u"]:  # sudo -u digest /opt/digest/.venv/bin/digest ...
+                words = words[3:]
+            if words and (words[0] == "digest" or words[0].endswith("/bin/digest")):
+                found.append((number, line.strip(), words[1:]))
+            segment = []
+    return found
+
+
+@pytest.mark.parametrize("path", GUIDE, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_command_the_guide_shows_exists_with_its_options(path: Path) -> None:
+    commands = documented_commands(path)
+    assert path.name != "editors-week.md" or len(commands) > 40, "the guide's commands were not found"
+    broken = []
+    for number, text, args in commands:
+        try:
+            parsed_path(args)
+        except Exception as exc:  # click's usage errors: unknown command or option, bad value
+            broken.append(f"{path.name}:{number}: {text}: {getattr(exc, 'message', exc)}")
+    assert broken == []
