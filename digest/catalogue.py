@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from digest.errors import NotFoundError, ValidationError
+from digest.errors import NotFoundError
+from digest.ids import check_count, is_id
 from digest.sql import Database, as_datetime, as_json
 
 _COLUMNS = (
@@ -52,9 +53,7 @@ def list_tools(db: Database, *, new: bool = False, category: str | None = None,
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += " " + _NEWEST_FIRST
-    if limit is not None:
-        if limit < 1:
-            raise ValidationError(f"--limit must be at least 1, got {limit}")
+    if check_count(limit, "--limit") is not None:
         sql += " LIMIT :limit"
         params["limit"] = limit
     rows = db.query(sql, params)
@@ -69,7 +68,7 @@ def get_tool(db: Database, ref: str) -> dict[str, Any]:
     """The tool whose id or slug is `ref`, with its identity keys; NotFoundError otherwise."""
     ref = ref.strip()
     row = None
-    if ref.isdigit():
+    if is_id(ref):
         row = db.one(f"SELECT {_COLUMNS} {_FROM} WHERE t.id = :id", {"id": int(ref)})
     if row is None:
         row = db.one(f"SELECT {_COLUMNS} {_FROM} WHERE t.slug = :slug", {"slug": ref.lower()})

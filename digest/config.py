@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -33,6 +34,8 @@ ENV_PREFIX = "DIGEST_"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+MAX_SEND_WORKERS = 64  # a thread and an SMTP connection each; more only queue at the relay
+MAX_SEND_RATE = 1_000_000.0  # messages per second; far beyond any relay, and finite
 
 
 def parse_duration(value: Any) -> float:
@@ -113,8 +116,8 @@ class PollSettings:
 
 @dataclass(frozen=True)
 class SendSettings:
-    workers: int = _setting(1, "int")  # parallel SMTP connections per process
-    rate: float = _setting(0.0, "float")  # messages per second per process; 0 means unlimited
+    workers: int = _setting(1, "int", min=1, max=MAX_SEND_WORKERS)  # parallel SMTP connections per process
+    rate: float = _setting(0.0, "float", max=MAX_SEND_RATE)  # messages per second per process; 0 means unlimited
     retries: int = _setting(5, "int")  # transient-failure retries per delivery
     retry_delay: float = _setting(30.0, "duration")  # first retry after ~this; doubles each time, with jitter
     bounce_after: int = _setting(3, "int")  # permanent failures before a subscriber is bounced
@@ -136,7 +139,7 @@ class ScheduleSettings:
 @dataclass(frozen=True)
 class WebSettings:
     host: str = _setting("127.0.0.1", "str")
-    port: int = _setting(8000, "int")
+    port: int = _setting(8000, "int", min=1, max=65535)
     signup_rate: int = _setting(5, "int")  # sign-ups per client address per hour
     scanner_window: float = _setting(600.0, "duration")  # how long a canary hit marks a scanner
     # reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed;
@@ -216,7 +219,10 @@ def _convert(kind: str, value: Any, *, from_env: bool) -> Any:
     if kind == "url":
         if not isinstance(value, str):
             raise ValueError(f"expected a URL string, got {type(value).__name__}")
-        return check_http_url(value).rstrip("/")
+        parts = urlsplit(check_http_url(value))
+        if parts.query or parts.fragment or value.rstrip("/").endswith(("?", "#")):
+            raise ValueError(f"{value!r} has a query or fragment; links are built by appending paths to it")
+        return value.rstrip("/")
     if kind == "int":
         if from_env and isinstance(value, str):
             try:
@@ -236,6 +242,8 @@ def _convert(kind: str, value: Any, *, from_env: bool) -> Any:
                 raise ValueError(f"{value!r} is not a number") from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite number, got {value!r}")
         if value < 0:
             raise ValueError("must not be negative")
         return float(value)
@@ -255,6 +263,16 @@ def _convert(kind: str, value: Any, *, from_env: bool) -> Any:
     raise ValueError(f"cannot be set here (kind {kind})")
 
 
+def _bounded(meta: Any, value: Any) -> Any:
+    """The value if it lies within the field's declared `min` and `max`; ValueError otherwise."""
+    low, high = meta.get("min"), meta.get("max")
+    if (low is not None and value < low) or (high is not None and value > high):
+        span = f"between {low} and {high}" if low is not None and high is not None else \
+            f"at least {low}" if low is not None else f"at most {high}"
+        raise ValueError(f"must be {span}, got {value!r}")
+    return value
+
+
 def _build(cls: type, table: dict[str, Any], *, path: str, prefix: str) -> Any:
     """An instance of the dataclass `cls` from a TOML table; unknown keys are errors."""
     fields = {f.name: f for f in dataclasses.fields(cls) if f.metadata.get("kind") not in ("internal", "section", "panel")}
@@ -268,7 +286,7 @@ def _build(cls: type, table: dict[str, Any], *, path: str, prefix: str) -> Any:
             raise ConfigError(reason, path=path, key=prefix + key,
                               hint=None if spec is not None else f"known keys: {known}")
         try:
-            values[key] = _convert(spec.metadata["kind"], value, from_env=False)
+            values[key] = _bounded(spec.metadata, _convert(spec.metadata["kind"], value, from_env=False))
         except ValueError as exc:
             raise ConfigError(str(exc), path=path, key=prefix + key) from None
     return values
@@ -310,8 +328,8 @@ def _read_toml(path: Path, label: str) -> dict[str, Any]:
         raise ConfigError(f"cannot read: {exc}", path=label) from None
 
 
-def _env_overrides(environ: dict[str, str]) -> dict[str, tuple[str, str, str]]:
-    """Map of (section or "", key) written as "section.key" -> (env name, value, kind)."""
+def _env_overrides(environ: dict[str, str]) -> dict[str, tuple[str, str, Any]]:
+    """Map of (section or "", key) written as "section.key" -> (env name, value, field metadata)."""
     found: dict[str, tuple[str, str, str]] = {}
     for f in dataclasses.fields(Settings):
         kind = f.metadata.get("kind")
@@ -321,11 +339,11 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, tuple[str, str, str]]:
             for sub in dataclasses.fields(_SECTIONS[f.name]):
                 env = f"{ENV_PREFIX}{f.name}_{sub.name}".upper()
                 if env in environ:
-                    found[f"{f.name}.{sub.name}"] = (env, environ[env], sub.metadata["kind"])
+                    found[f"{f.name}.{sub.name}"] = (env, environ[env], sub.metadata)
         else:
             env = f"{ENV_PREFIX}{f.name}".upper()
             if env in environ:
-                found[f.name] = (env, environ[env], kind)
+                found[f.name] = (env, environ[env], f.metadata)
     return found
 
 
@@ -362,9 +380,9 @@ def load_settings(home: Path, environ: dict[str, str] | None = None, *,
         else:
             top.update(_build(Settings, {key: value}, path=SETTINGS_FILE, prefix=""))
 
-    for dotted, (env, value, kind) in _env_overrides(environ).items():
+    for dotted, (env, value, meta) in _env_overrides(environ).items():
         try:
-            converted = _convert(kind, value, from_env=True)
+            converted = _bounded(meta, _convert(meta["kind"], value, from_env=True))
         except ValueError as exc:
             raise ConfigError(str(exc), path="environment", key=env) from None
         if "." in dotted:
@@ -390,8 +408,6 @@ def _check_cross_field(settings: Settings) -> None:
         raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="poll.concurrency")
     if settings.poll.per_host < 1:
         raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="poll.per_host")
-    if settings.send.workers < 1:
-        raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="send.workers")
     for entry in filter(None, (p.strip() for p in settings.web.trusted_proxies.split(","))):
         try:
             ipaddress.ip_network(entry, strict=False)

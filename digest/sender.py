@@ -316,12 +316,20 @@ def send_queued(*, settings: Settings, engine: Engine, issue_number: int | None 
     ConfigError for bad settings, DeliveryError when the server cannot be used at all (the
     deliveries not yet tried stay queued, uncharged).
     """
+    import math
+
+    from digest.config import MAX_SEND_RATE, MAX_SEND_WORKERS
+    from digest.ids import parse_id
+
     workers = settings.send.workers if workers is None else workers
-    if workers < 1:
-        raise ConfigError("must be at least 1", key="--workers")
+    if not 1 <= workers <= MAX_SEND_WORKERS:  # checked before any worker thread is made
+        raise ConfigError(f"must be between 1 and {MAX_SEND_WORKERS}, got {workers}", key="--workers")
     rate = settings.send.rate if rate is None else rate
-    if rate < 0:
-        raise ConfigError("must not be negative", key="--rate")
+    if not (math.isfinite(rate) and 0 <= rate <= MAX_SEND_RATE):
+        raise ConfigError(f"must be between 0 and {MAX_SEND_RATE:,.0f} messages per second, got {rate}",
+                          key="--rate")
+    if issue_number is not None:
+        parse_id(issue_number, "issue")
     started = time.monotonic()
     stop = stop or threading.Event()
     progress = progress or _NoProgress()

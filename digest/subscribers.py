@@ -26,6 +26,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from digest.errors import NotFoundError, StateError, ValidationError
+from digest.ids import check_count
 from digest.models import Subscriber, SubscriberStatus, Suppression, utcnow
 
 _CHUNK = 500  # keys per IN (...) lookup: well under SQLite's variable limit
@@ -259,9 +260,7 @@ def list_subscribers(*, session: Session, status: str | None = None, limit: int 
     status = check_status(status)
     if status:
         query = query.where(Subscriber.status == status)
-    if limit is not None:
-        if limit < 0:
-            raise ValidationError("--limit must not be negative")
+    if check_count(limit, "--limit", minimum=0) is not None:
         query = query.limit(limit)
     return list(session.exec(query))
 

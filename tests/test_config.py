@@ -41,6 +41,16 @@ def test_file_then_environment_override(tmp_path: Path) -> None:
     ('[poll]\ntimeout = "soon"\n', "digest.toml: poll.timeout: 'soon' is not a duration"),
     ('secret_key = "abc"\n', "digest.toml: secret_key: secrets are not read from files"),
     ("[poll\n", "digest.toml: invalid TOML"),
+    ("[web]\nport = 99999\n", "digest.toml: web.port: must be between 1 and 65535, got 99999"),
+    ("[web]\nport = 0\n", "digest.toml: web.port: must be between 1 and 65535, got 0"),
+    ("[send]\nworkers = 99999999999999999\n", "digest.toml: send.workers: must be between 1 and 64"),
+    ("[send]\nworkers = 0\n", "digest.toml: send.workers: must be between 1 and 64"),
+    ("[send]\nrate = 1e400\n", "digest.toml: send.rate: expected a finite number, got inf"),
+    ("[send]\nrate = nan\n", "digest.toml: send.rate: expected a finite number, got nan"),
+    ("[send]\nrate = 1e12\n", "digest.toml: send.rate: must be at most 1000000.0"),
+    ('base_url = "https://news.example.org/?ref=mail"\n', "digest.toml: base_url: 'https://news.example.org/?ref=mail' has a query or fragment"),
+    ('base_url = "https://news.example.org/#top"\n', "digest.toml: base_url: 'https://news.example.org/#top' has a query or fragment"),
+    ('base_url = "https://news.example.org/?"\n', "digest.toml: base_url: 'https://news.example.org/?' has a query or fragment"),
     ('[[panel]]\nkey = "a"\nname = "A"\nremit = "x"\n[[panel]]\nkey = "a"\nname = "B"\nremit = "y"\n',
      "digest.toml: panel[1].key: duplicate reviewer key 'a'"),
 ])
@@ -55,6 +65,33 @@ def test_settings_errors_name_file_and_key(tmp_path: Path, text: str, message: s
 def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="environment: DIGEST_POLL_CONCURRENCY: 'many' is not a whole number"):
         load_settings(tmp_path, environ={"DIGEST_POLL_CONCURRENCY": "many"})
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("DIGEST_WEB_PORT", "70000", "environment: DIGEST_WEB_PORT: must be between 1 and 65535, got 70000"),
+    ("DIGEST_SEND_WORKERS", "100", "environment: DIGEST_SEND_WORKERS: must be between 1 and 64, got 100"),
+    ("DIGEST_SEND_RATE", "1e400", "environment: DIGEST_SEND_RATE: expected a finite number, got inf"),
+    ("DIGEST_BASE_URL", "https://x.example/#a", "environment: DIGEST_BASE_URL: 'https://x.example/#a' has a query"),
+])
+def test_out_of_range_environment_values_name_the_variable(tmp_path: Path, name: str, value: str,
+                                                           message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(tmp_path, environ={name: value})
+    assert raised.value.one_line().startswith(message)
+
+
+def test_a_base_url_with_a_path_is_fine(tmp_path: Path) -> None:
+    write(tmp_path / "digest.toml", 'base_url = "https://example.org/verdicts/"\n[web]\nport = 65535\n')
+    settings = load_settings(tmp_path, environ={})
+    assert (settings.base_url, settings.web.port) == ("https://example.org/verdicts", 65535)
+
+
+def test_bad_port_in_settings_is_one_line_exit_2_from_the_cli(cli, home: Path) -> None:
+    with (home / "digest.toml").open("a", encoding="utf-8") as handle:
+        handle.write("\n[web]\nport = 99999\n")
+    result = cli("serve")
+    assert result.exit_code == 2
+    assert result.stderr == "error: digest.toml: web.port: must be between 1 and 65535, got 99999\n"
 
 
 def test_missing_folder(tmp_path: Path) -> None:

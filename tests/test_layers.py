@@ -12,7 +12,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "digest"
 
 STAGES = [
-    ("foundation", {"errors", "config", "db", "models", "folder", "leases", "sql", "tokens", "links",
+    ("foundation", {"errors", "ids", "config", "db", "models", "folder", "leases", "sql", "tokens", "links",
                     "message", "panel", "inline", "votes", "ratelimit", "subscribers", "transport",
                     "smtpsink", "preview", "migrations"}),
     ("feeds", {"fetch", "saxdriver", "normalise", "feeds", "dedupe", "parsepool", "poll", "catalogue"}),

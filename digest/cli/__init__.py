@@ -41,8 +41,58 @@ def _click_flow() -> tuple[type[BaseException], ...]:
 _CLICK_FLOW = _click_flow()
 
 
+def _click_classes(name: str) -> tuple[type[BaseException], ...]:
+    """Click's exception class `name`, and typer's vendored copy of it where there is one."""
+    found: list[type[BaseException]] = [getattr(click.exceptions, name)]
+    try:
+        from typer._click import exceptions as vendored
+    except ImportError:
+        pass
+    else:
+        if isinstance(getattr(vendored, name, None), type):
+            found.append(getattr(vendored, name))
+    return tuple(found)
+
+
+_CLICK_ERRORS = _click_classes("ClickException")
+_USAGE_ERRORS = _click_classes("UsageError")
+_HELP_INSTEAD = _click_classes("NoArgsIsHelpError")
+_ABORTS = _click_classes("Abort") + (typer.Abort,)
+
+
+def usage_line(exc: BaseException) -> str:
+    """Click's usage error as the one line the CLI contract promises: the command, the problem
+    and where the usage is, instead of click's usage block, hint line and message."""
+    message = " ".join(exc.format_message().split()) if hasattr(exc, "format_message") else str(exc)
+    ctx = getattr(exc, "ctx", None)
+    if not isinstance(exc, _USAGE_ERRORS) or ctx is None:
+        return message
+    return f"{ctx.command_path}: {message} (hint: see `{ctx.command_path} --help`)"
+
+
 class DigestGroup(TyperGroup):
     """The root group: turns every error raised below it into one line and an exit code."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: ANN001, ANN201
+        """Click's own errors (bad option, value out of range, unknown command) as one line on
+        stderr with exit status 2, like every other error; a group called without a command
+        still shows its help."""
+        if not standalone_mode:
+            return super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        try:
+            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+        except _HELP_INSTEAD as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except _CLICK_ERRORS as exc:
+            fail(usage_line(exc))
+            sys.exit(exc.exit_code)
+        except _ABORTS:
+            fail("aborted")
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context):  # noqa: ANN201
         from digest.errors import DigestError

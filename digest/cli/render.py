@@ -52,7 +52,7 @@ def issue_preview(
     ctx: typer.Context,
     issue: IssueArg,
     serve: Annotated[bool, typer.Option("--serve", help="Serve on 127.0.0.1 even when a browser is available.")] = False,
-    port: Annotated[int, typer.Option("--port", help="Port to serve on (0 picks a free one).")] = 0,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to serve on (0 picks a free one).")] = 0,
 ) -> None:
     """Render an issue and open its web version in a browser, or serve it on 127.0.0.1.
 

@@ -9,6 +9,8 @@ import typer
 
 from digest.cli.context import app_context
 from digest.cli.output import print_json
+from digest.config import MAX_SEND_RATE, MAX_SEND_WORKERS
+from digest.ids import MAX_ID
 
 
 def _say(ctx: typer.Context, text: str) -> None:
@@ -49,9 +51,9 @@ class _Bar:
 
 def send(
     ctx: typer.Context,
-    issue: Optional[int] = typer.Option(None, "--issue", help="Only this issue (default: every issue being sent)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Parallel SMTP connections (default: send.workers)."),
-    rate: Optional[float] = typer.Option(None, "--rate", help="Messages per second overall, 0 for no limit (default: send.rate)."),
+    issue: Optional[int] = typer.Option(None, "--issue", min=1, max=MAX_ID, help="Only this issue (default: every issue being sent)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=MAX_SEND_WORKERS, help=f"Parallel SMTP connections, 1 to {MAX_SEND_WORKERS} (default: send.workers)."),
+    rate: Optional[float] = typer.Option(None, "--rate", min=0, max=MAX_SEND_RATE, help="Messages per second overall, 0 for no limit (default: send.rate)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Write each message to outbox/<issue>/messages/ instead; deliveries stay queued."),
     no_wait: bool = typer.Option(False, "--no-wait", help="End when nothing is due now instead of waiting for retries."),
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from digest.errors import NotFoundError, StateError, ValidationError
+from digest.ids import is_id, parse_id
 from digest.models import Comparison, Issue, IssueComparison, IssueStatus, Tool
 
 LOCKED_STATUSES = (IssueStatus.SENDING.value, IssueStatus.SENT.value)
@@ -20,7 +21,7 @@ def get_tool(session: Session, ref: str | int) -> Tool:
     if not text:
         raise ValidationError("a tool is named by its id or slug; got an empty value")
     tool = session.exec(select(Tool).where(Tool.slug == text.lower())).first()
-    if tool is None and text.isdigit():
+    if tool is None and is_id(text):
         tool = session.get(Tool, int(text))
     if tool is None:
         raise NotFoundError(f"no tool {text!r}", hint="`digest tools list` shows ids and slugs")
@@ -28,11 +29,9 @@ def get_tool(session: Session, ref: str | int) -> Tool:
 
 
 def parse_number(ref: str | int, what: str) -> int:
-    """A positive whole number from the command line; ValidationError otherwise."""
-    text = str(ref).strip().lstrip("#")
-    if not text.isdigit() or int(text) <= 0:
-        raise ValidationError(f"{what} {ref!r} is not a number like 3")
-    return int(text)
+    """A positive whole number from the command line, in the range of ids; ValidationError
+    otherwise (see `digest.ids`)."""
+    return parse_id(ref, what)
 
 
 def get_comparison(session: Session, ref: str | int) -> Comparison:
