@@ -46,3 +46,30 @@ def test_serve_refuses_a_bad_trusted_proxy_setting(home: Path, make_cli) -> None
     result = make_cli(home)("serve")
     assert result.exit_code == 2
     assert "web.trusted_proxies" in result.stderr and "not-an-address" in result.stderr
+
+
+def test_serve_on_a_port_in_use_fails_in_one_line(cli) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--host", "127.0.0.1", "--port", str(port))
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: cannot listen on 127.0.0.1:{port}: Address already in use "
+                             "(hint: another server is listening there; stop it or choose --port)\n")
+
+
+def test_serve_on_a_bad_host_fails_in_one_line(cli) -> None:
+    # neither host sends a packet: a label over 63 characters fails before any lookup, and
+    # binding to a documentation address that is not this machine's fails in the kernel
+    unresolvable = "x" * 64 + ".example"
+    result = cli("serve", "--host", unresolvable, "--port", "0")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: cannot listen on {unresolvable}:0: the host does not resolve")
+    assert result.stderr.count("\n") == 1
+    result = cli("serve", "--host", "192.0.2.1", "--port", "0")
+    assert result.exit_code == 2
+    assert result.stderr == ("error: cannot listen on 192.0.2.1:0: not an address of this machine "
+                             "(hint: check --host or web.host)\n")

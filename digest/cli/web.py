@@ -28,7 +28,8 @@ def serve(
     state.engine  # noqa: B018  (fails early, with one line, on a missing or old database)
     if not state.quiet:
         logging.getLogger("digest.web").setLevel(logging.INFO)  # request logs: route, status, time
-    run(state.settings, host=host, port=port, log_level="warning" if state.quiet else "info")
+    run(state.settings, host=host, port=port, log_level="warning" if state.quiet else "info",
+        on_listening=None if state.quiet else lambda url: typer.echo(f"serving on {url} (Ctrl-C to stop)", err=True))
 
 
 def register(app: typer.Typer) -> None:
