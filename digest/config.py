@@ -168,7 +168,7 @@ class Settings:
     sender: str = _setting("Weekly AI Tool Verdicts <verdicts@digest.invalid>")  # From header
     reply_to: str = _setting("")
     editor: str = _setting("")  # address told when a scheduled send cannot happen
-    postal_address: str = _setting("Digest Newsletter, 1 Example Street, 00000 Exampletown")
+    postal_address: str = _setting("Digest Newsletter, 1 Example Street, 00000 Exampletown", multiline=True)
     language: str = _setting("en")
     secret_key: str = _setting("", "secret")  # from DIGEST_SECRET_KEY or the key file only
     secret_key_file: str = _setting(KEY_FILE, "path")
@@ -263,8 +263,15 @@ def _convert(kind: str, value: Any, *, from_env: bool) -> Any:
     raise ValueError(f"cannot be set here (kind {kind})")
 
 
+_NOT_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")  # any control but tab
+
+
 def _bounded(meta: Any, value: Any) -> Any:
-    """The value if it lies within the field's declared `min` and `max`; ValueError otherwise."""
+    """The value if it lies within the field's declared `min` and `max`, and is one line of text
+    unless declared `multiline` (names, addresses and URLs end up in mail headers, where a line
+    break would start a new header); ValueError otherwise."""
+    if isinstance(value, str) and not meta.get("multiline") and _NOT_ONE_LINE.search(value):
+        raise ValueError("contains a line break or control character; it must be one line")
     low, high = meta.get("min"), meta.get("max")
     if (low is not None and value < low) or (high is not None and value > high):
         span = f"between {low} and {high}" if low is not None and high is not None else \

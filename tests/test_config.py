@@ -51,6 +51,10 @@ def test_file_then_environment_override(tmp_path: Path) -> None:
     ('base_url = "https://news.example.org/?ref=mail"\n', "digest.toml: base_url: 'https://news.example.org/?ref=mail' has a query or fragment"),
     ('base_url = "https://news.example.org/#top"\n', "digest.toml: base_url: 'https://news.example.org/#top' has a query or fragment"),
     ('base_url = "https://news.example.org/?"\n', "digest.toml: base_url: 'https://news.example.org/?' has a query or fragment"),
+    ('sender = "A <a@news.example>\\r\\nBcc: b@news.example"\n', "digest.toml: sender: contains a line break"),
+    ('reply_to = "a@news.example\\n"\n', "digest.toml: reply_to: contains a line break"),
+    ('base_url = "https://news.example.org/\\r\\nX-Evil: 1"\n', "digest.toml: base_url: contains a line break"),
+    ('name = """Two\nlines"""\n', "digest.toml: name: contains a line break"),
     ('[[panel]]\nkey = "a"\nname = "A"\nremit = "x"\n[[panel]]\nkey = "a"\nname = "B"\nremit = "y"\n',
      "digest.toml: panel[1].key: duplicate reviewer key 'a'"),
 ])
@@ -78,6 +82,13 @@ def test_out_of_range_environment_values_name_the_variable(tmp_path: Path, name:
     with pytest.raises(ConfigError) as raised:
         load_settings(tmp_path, environ={name: value})
     assert raised.value.one_line().startswith(message)
+
+
+def test_a_postal_address_may_span_lines(tmp_path: Path) -> None:
+    write(tmp_path / "digest.toml", 'postal_address = """Digest\n1 Example Street"""\n')
+    assert load_settings(tmp_path, environ={}).postal_address == "Digest\n1 Example Street"
+    with pytest.raises(ConfigError, match="environment: DIGEST_NAME: contains a line break"):
+        load_settings(tmp_path, environ={"DIGEST_NAME": "Weekly\nBcc: x@y.example"})
 
 
 def test_a_base_url_with_a_path_is_fine(tmp_path: Path) -> None:

@@ -93,6 +93,20 @@ def test_set_subject_preheader_and_intro(cli, comparisons) -> None:
     assert as_json(cli("issue", "show", "1", "--json"))["preheader"] == ""
 
 
+@pytest.mark.parametrize("value", ["New\r\nBcc: everyone@example.com", "New\nsubject", "New\rsubject",
+                                   "New\u2028subject", "New\x00subject"])
+def test_a_subject_or_preheader_with_a_line_break_is_refused(cli, home, comparisons, value: str) -> None:
+    assert cli("issue", "new", "--subject", "Old", "--preheader", "Peek").exit_code == 0
+    for option in ("--subject", "--preheader"):
+        what = option.strip("-")
+        assert refused(cli, home, "issue", "set", "1", option, value) == \
+            f"error: the {what} contains a line break or control character; it must be one line"
+        assert refused(cli, home, "issue", "new", "--subject", "S", option, value).startswith(f"error: the {what} ")
+    shown = as_json(cli("issue", "show", "1", "--json"))
+    assert (shown["subject"], shown["preheader"]) == ("Old", "Peek")
+    assert cli("issue", "set", "1", "--subject", "Tabs\tare fine").exit_code == 0
+
+
 def test_readiness_says_exactly_what_is_missing(cli, home, comparisons) -> None:
     assert cli("issue", "new", "--subject", "S").exit_code == 0
     empty = as_json(cli("issue", "show", "1", "--json"))

@@ -12,6 +12,7 @@ both tools of each; `readiness` says what is missing, and later stages (queue, s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,15 @@ MAX_PREHEADER = 300
 MAX_INTRO = 5000
 
 
+_NOT_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")  # any control but tab
+
+
 def _line(value: str, what: str, limit: int, *, required: bool) -> str:
+    """One line of text for a field that ends up in a mail header (the subject) or beside it
+    (the preheader): a line break is refused rather than folded away, so what the editor typed
+    is what readers get."""
+    if _NOT_ONE_LINE.search(str(value)):
+        raise ValidationError(f"the {what} contains a line break or control character; it must be one line")
     text = " ".join(str(value).split())
     if required and not text:
         raise ValidationError(f"the {what} is empty")
