@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,12 +274,19 @@ def count_by_status(session: Session) -> dict[str, int]:
 
 
 def export_rows(*, session: Session, status: str | None = None) -> Iterator[list[str]]:
-    """CSV rows (a header first), streamed in id order; `import` reads them back."""
-    yield list(EXPORT_COLUMNS)
+    """CSV rows (a header first), streamed in id order; `import` reads them back.
+
+    The status is checked before the first row is produced, so a bad one writes nothing.
+    """
     query = select(Subscriber).order_by(Subscriber.id).execution_options(yield_per=1000)
     status = check_status(status)
     if status:
         query = query.where(Subscriber.status == status)
+    return _export(session, query)
+
+
+def _export(session: Session, query: Any) -> Iterator[list[str]]:
+    yield list(EXPORT_COLUMNS)
     for subscriber in session.exec(query):
         yield [subscriber.email, subscriber.status, subscriber.source, _iso(subscriber.created_at),
                _iso(subscriber.confirmed_at), _iso(subscriber.unsubscribed_at), str(subscriber.bounce_count)]
@@ -324,6 +332,12 @@ def _read_text(path: Path) -> tuple[str, str]:
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 
+# Control characters other than tab, line breaks and form feed do not occur in a CSV text
+# file; a file read as cp1252 also has no bytes that cp1252 leaves undefined.
+_BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_BINARY_CP1252 = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+
+
 def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
     sample = text[:8192]
     try:
@@ -332,8 +346,8 @@ def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
-def _email_column(first: list[str], second: list[str] | None) -> tuple[bool, int]:
-    """(has a header row, index of the address column)."""
+def _email_column(first: list[str], second: list[str] | None) -> tuple[bool, int | None]:
+    """(has a header row, index of the address column or None when no column holds one)."""
     names = [cell.strip().lower() for cell in first]
     for index, name in enumerate(names):
         if name in _EMAIL_HEADERS:
@@ -343,7 +357,7 @@ def _email_column(first: list[str], second: list[str] | None) -> tuple[bool, int
     for index, cell in enumerate(probe):
         if "@" in cell:
             return header, index
-    return header, 0
+    return header, None
 
 
 def parse_csv(path: Path) -> tuple[list[tuple[int, str]], ImportReport]:
@@ -353,15 +367,23 @@ def parse_csv(path: Path) -> tuple[list[tuple[int, str]], ImportReport]:
     (a name, say), which are ignored and reported. Blank lines are skipped.
     """
     text, encoding = _read_text(path)
+    binary = (_BINARY if encoding == "utf-8" else _BINARY_CP1252).search(text)
+    if binary:
+        line = text.count("\n", 0, binary.start()) + 1
+        raise ValidationError(f"{path}: line {line} holds binary data; this is not a CSV text file",
+                              hint="export the list as CSV with an email column")
     report = ImportReport(encoding=encoding)
     try:
         rows = [(reader_line, row) for reader_line, row in _numbered_rows(text)]
     except csv.Error as exc:
         raise ValidationError(f"{path}: not a readable CSV file: {exc}") from None
     if not rows:
-        return [], report
+        raise ValidationError(f"{path}: the file is empty; there is nothing to import")
     second = rows[1][1] if len(rows) > 1 else None
     report.header, column = _email_column(rows[0][1], second)
+    if column is None:
+        raise ValidationError(f"{path}: no email column: none is headed email and none holds an address "
+                              f"on line {rows[0][0]} or the next", hint="the file needs a column of addresses, headed email")
     if report.header:
         report.ignored_columns = [cell.strip() for i, cell in enumerate(rows[0][1]) if i != column and cell.strip()]
         rows = rows[1:]

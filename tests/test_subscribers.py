@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import pytest
 from sqlmodel import select
 
 from digest.db import session_scope
@@ -118,6 +119,42 @@ def test_import_without_header_with_semicolons_and_cp1252(cli, tmp_path) -> None
     report = json.loads(result.stdout)
     assert report["added"] == ["zoe@example.com", "yan@example.com"] and report["header"] is False
     assert report["encoding"] == "cp1252"
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)) * 4, "line 1 holds binary data; this is not a CSV text file"),
+    (b"email\nann@example.com\n\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "line 4 holds binary data"),  # \x89PNG\r is line 3, \x1a starts line 4
+    (b"name,city\nAnn,Paris\nBob,Rome\n", "no email column: none is headed email and none holds an address"),
+    (b"", "the file is empty; there is nothing to import"),
+    (b"\n\n  \n", "the file is empty; there is nothing to import"),
+])
+@pytest.mark.parametrize("skip", [False, True], ids=["strict", "skip-invalid"])
+def test_import_refuses_a_file_that_is_not_a_list_of_addresses(cli, tmp_path, content: bytes, words: str,
+                                                               skip: bool) -> None:
+    cli("subscribers", "add", "keep@example.com")
+    path = tmp_path / "readers.csv"
+    path.write_bytes(content)
+    result = cli("subscribers", "import", str(path), *(["--skip-invalid"] if skip else []))
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: {path}: {words}") and result.stderr.count("\n") == 1
+    assert [r["email"] for r in listed(cli)] == ["keep@example.com"]
+
+
+def test_a_header_only_file_imports_nothing_without_error(cli, tmp_path) -> None:
+    path = tmp_path / "none.csv"
+    path.write_text("email,status\n", encoding="utf-8")
+    result = cli("subscribers", "import", str(path))
+    assert result.exit_code == 0 and result.stdout.startswith("added 0,")
+
+
+def test_export_with_a_bad_status_writes_nothing(cli) -> None:
+    cli("subscribers", "add", "a@example.com")
+    result = cli("subscribers", "export", "--status", "bogus")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == ("error: 'bogus' is not a subscriber status "
+                             "(one of pending, active, unsubscribed, bounced)\n")
 
 
 def test_import_missing_file(cli, tmp_path) -> None:
