@@ -19,6 +19,7 @@ VOTE_PATH = "/vote/{token}"
 UNSUBSCRIBE_PATH = "/unsubscribe/{token}"
 CONFIRM_PATH = "/confirm/{token}"
 ISSUE_PATH = "/issues/{number}"
+WEB_TOKEN_PARAM = "t"  # `/issues/N?t=TOKEN`: the email's web-version link, good before the archive has N
 CANARY_PATH = "/p/{number}"  # an invisible link in each email that only scanners fetch
 ARCHIVE_PATH = "/issues/"
 SUBSCRIBE_PATH = "/"
@@ -61,6 +62,17 @@ def issue_url(base_url: str, number: int) -> str:
     return base_url + ISSUE_PATH.format(number=number)
 
 
+def web_version_url(base_url: str, number: int, signer: Signer) -> str:
+    """The email's "view in your browser" link: the issue's page with a signed `web` token, so
+    that it opens while the issue is still going out, before the public archive lists it.
+
+    The token names the issue and no subscriber: it lets whoever holds the email read that one
+    issue, tells the site nothing about the reader, and is signed once per issue, not per message.
+    """
+    token = signer.sign(Purpose.WEB, PROOF_SUBSCRIBER_ID, subject_id=number)
+    return f"{issue_url(base_url, number)}?{WEB_TOKEN_PARAM}={token}"
+
+
 def canary_url(base_url: str, number: int) -> str:
     return base_url + CANARY_PATH.format(number=number)
 
@@ -78,7 +90,7 @@ class Personaliser:
         self._signer = signer
         self._vote_prefix = base_url + VOTE_PATH.format(token="")
         self._unsubscribe_prefix = base_url + UNSUBSCRIBE_PATH.format(token="")
-        self._web = issue_url(base_url, issue_number)
+        self._web = web_version_url(base_url, issue_number, signer)
         self._issue_number = issue_number
         self._votes = [(vote_name(cid, "a"), f".{cid}a", vote_name(cid, "b"), f".{cid}b")
                        for cid in comparison_ids]

@@ -25,6 +25,75 @@ def test_unsent_and_unknown_issues_are_not_public(site, number) -> None:  # noqa
     assert "secret" not in response.text and "Draft" not in response.text
 
 
+def _web_version_link(message) -> str:
+    import re
+
+    html = message.get_body(("html",)).get_content()
+    links = re.findall(r'<a [^>]*href="([^"]+)"[^>]*>View in your browser</a>', html)
+    assert len(links) == 1, html
+    return links[0].replace("&amp;", "&")
+
+
+def test_the_emails_web_version_link_opens_the_issue_while_it_is_sending(site, smtp_inbox) -> None:  # noqa: F811
+    from sqlalchemy import text
+
+    from delivery_helpers import make_ready_issue
+    from digest.outbox import queue_issue
+    from digest.sender import send_queued
+
+    inbox, _port = smtp_inbox
+    make_ready_issue(site.engine, site.settings, number=5, subject="Five: out now")
+    queue_issue(engine=site.engine, settings=site.settings, number=5)
+    with site.client() as client:
+        assert client.get("/issues/5").status_code == 404  # queued, nothing sent: not public yet
+    report = send_queued(settings=site.settings, engine=site.engine, issue_number=5, wait=False)
+    assert report.sent == 3
+    link = _web_version_link(inbox.to("reader0@example.org")[0])
+    assert link.startswith(site.url + "/issues/5?t=")
+    with site.engine.begin() as connection:  # as it is while the first send is still going on
+        connection.execute(text("UPDATE issue SET status = 'sending', sent_at = NULL WHERE number = 5"))
+    with site.client() as client:
+        opened = client.get(link)
+        assert opened.status_code == 200 and "Pair 0" in opened.text
+        assert opened.headers["cache-control"] == "private, no-store"
+        assert "noindex" in opened.headers["x-robots-tag"]
+        assert client.get("/issues/5").status_code == 404
+        assert "Five: out now" not in client.get("/issues/").text
+        assert "Five: out now" not in client.get("/feed.xml").text
+
+
+@pytest.mark.parametrize("number", [2, 3, 4])
+def test_a_valid_web_token_opens_an_unsent_issue_and_nothing_else_does(site, number) -> None:  # noqa: F811
+    from digest import links
+    from digest.tokens import Purpose
+
+    good = links.web_version_url("", number, site.signer)
+    other_issue = links.web_version_url("", 1 if number != 1 else 2, site.signer).split("?", 1)[1]
+    wrong_purpose = "t=" + site.signer.sign(Purpose.UNSUBSCRIBE, 0, subject_id=number)
+    forged = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
+    with site.client() as client:
+        assert client.get(good).status_code == 200
+        for query in (other_issue, wrong_purpose, "t=", "t=" + "A" * 500, "t=%00"):
+            response = client.get(f"/issues/{number}?{query}")
+            assert response.status_code == 404, query
+            assert "secret" not in response.text and "Draft" not in response.text
+        assert client.get(forged).status_code == 404
+        assert client.get(f"/issues/{number}").status_code == 404  # the token's page was not cached for all
+
+
+def test_a_sent_issue_queued_again_for_new_readers_stays_public(site) -> None:  # noqa: F811
+    from sqlalchemy import text
+
+    with site.engine.begin() as connection:  # what `digest issue queue 1` does once new readers joined
+        connection.execute(text("UPDATE issue SET status = 'sending' WHERE number = 1"))
+    with site.client() as client:
+        page = client.get("/issues/1")
+        assert page.status_code == 200 and "Writing assistants for release notes" in page.text
+        assert page.headers["cache-control"].startswith("public")
+        assert "Release notes that write themselves" in client.get("/issues/").text
+        assert "Release notes that write themselves" in client.get("/feed.xml").text
+
+
 def test_issue_page_shows_current_community_figures(site) -> None:  # noqa: F811
     c1 = site.data["c1"]
     a, b, c = site.data["readers"]

@@ -82,6 +82,17 @@ class Web:
         token = self.signer.sign(Purpose.CONFIRM, subscriber_id, subject_id=int(now.timestamp() // 60), now=now)
         return self.settings.base_url + CONFIRM_PATH.format(token=token)
 
+    def web_token_ok(self, token: str, number: int) -> bool:
+        """Whether `token` is the signed web-version token of issue `number` (see links.web_version_url)."""
+        from digest.errors import TokenError
+
+        if len(token) > 64:
+            return False
+        try:
+            return self.signer.verify(token, purpose=Purpose.WEB).subject_id == number
+        except TokenError:
+            return False
+
     # --- responses -----------------------------------------------------------------------
 
     def html(self, body: str, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:

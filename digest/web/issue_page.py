@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from digest.models import Issue, IssueStatus
+from digest.models import Issue
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -14,14 +14,16 @@ if TYPE_CHECKING:
     from digest.config import Settings
 
 
-def issue_html(session: Session, settings: Settings, number: int) -> str | None:
-    """The web page of sent issue `number`; None when it does not exist or is not public."""
+def issue_html(session: Session, settings: Settings, number: int, *, signed: bool = False) -> str | None:
+    """The web page of issue `number`; None when it does not exist, or when it has not gone out
+    yet and the request did not carry the issue's signed web-version token (`signed`)."""
     from sqlmodel import select
 
     from digest.render import Renderer
     from digest.view import WEB, build_view
+    from digest.web.queries import is_published
 
     issue = session.exec(select(Issue).where(Issue.number == number)).first()
-    if issue is None or issue.status != IssueStatus.SENT.value:
+    if issue is None or not (signed or is_published(issue)):
         return None
     return Renderer(settings).web(build_view(session=session, settings=settings, issue_number=number, audience=WEB))

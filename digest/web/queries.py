@@ -46,12 +46,24 @@ def comparison_summary(connection: Connection, comparison_id: int) -> Comparison
     return None if row is None else ComparisonSummary(*row)
 
 
+def is_published(issue: Issue) -> bool:
+    """Whether the public may see the issue: once it has gone out it stays out, also while it
+    is sending again to readers who joined since (`digest issue queue` on a sent issue)."""
+    return issue.status == IssueStatus.SENT.value or issue.sent_at is not None
+
+
+def _published():  # noqa: ANN202
+    from sqlalchemy import or_
+
+    return or_(Issue.status == IssueStatus.SENT.value, Issue.sent_at.is_not(None))
+
+
 def sent_issues(connection: Connection, *, limit: int | None = None) -> list[IssueSummary]:
     """Issues that have gone out, newest first: the only ones the public ever sees."""
     from sqlalchemy import select
 
     statement = (select(Issue.number, Issue.subject, Issue.preheader, Issue.intro, Issue.sent_at)
-                 .where(Issue.status == IssueStatus.SENT.value)
+                 .where(_published())
                  .order_by(Issue.number.desc()))
     if limit is not None:
         statement = statement.limit(limit)
@@ -61,8 +73,7 @@ def sent_issues(connection: Connection, *, limit: int | None = None) -> list[Iss
 def is_public(connection: Connection, number: int) -> bool:
     from sqlalchemy import select
 
-    status = connection.execute(select(Issue.status).where(Issue.number == number)).scalar()
-    return status == IssueStatus.SENT.value
+    return connection.execute(select(Issue.id).where(Issue.number == number, _published())).first() is not None
 
 
 def ping(connection: Connection) -> bool:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
 
@@ -16,6 +16,7 @@ from digest.web.queries import ping, sent_issues
 router = APIRouter()
 WebDep = Annotated[Web, Depends(web_of)]
 PUBLIC_CACHE = {"cache-control": "public, max-age=60"}
+PRIVATE_PAGE = {"cache-control": "private, no-store", "x-robots-tag": "noindex"}
 
 
 @router.get(ARCHIVE_PATH, response_class=HTMLResponse, summary="Every issue that has gone out")
@@ -25,17 +26,22 @@ async def archive(request: Request, web: WebDep) -> Response:
 
 
 @router.get(ISSUE_PATH, response_class=HTMLResponse, summary="An issue's web version, with current community figures")
-async def issue(number: IssueNumber, request: Request, web: WebDep) -> Response:
+async def issue(number: IssueNumber, request: Request, web: WebDep,
+                t: Annotated[Optional[str], Query(description="The web-version token from the issue's email")] = None) -> Response:
+    """Public once the issue has gone out; before that (while it is still sending, or in a
+    proof) only through the email's signed link, and never cached by anyone but the reader."""
     from digest.web.issue_page import issue_html
 
-    body = web.issue_pages.get(("issue", number))
+    signed = t is not None and web.web_token_ok(t, number)
+    key = ("issue", number, signed)  # a page shown for a token never answers a request without one
+    body = web.issue_pages.get(key)
     if body is None:
-        body = await web.store.session(lambda session: issue_html(session, web.settings, number))
+        body = await web.store.session(lambda session: issue_html(session, web.settings, number, signed=signed))
         if body is None:
             return web.message("Nothing here", "There is no published issue with this number.", status=404,
                                link=(ARCHIVE_PATH, "See every issue"))
-        web.issue_pages.put(("issue", number), body)
-    return web.html(body, headers=PUBLIC_CACHE)
+        web.issue_pages.put(key, body)
+    return web.html(body, headers=PRIVATE_PAGE if signed else PUBLIC_CACHE)
 
 
 @router.get("/feed.xml", summary="Atom feed of the issues that have gone out",
