@@ -130,7 +130,7 @@ class SendSettings:
 
 @dataclass(frozen=True)
 class ScheduleSettings:
-    timezone: str = _setting("UTC", "str")  # IANA zone for the cron expressions
+    timezone: str = _setting("", "str")  # IANA zone for the cron expressions; empty: this machine's zone
     poll: str = _setting("0 * * * *", "str")  # cron: hourly
     send: str = _setting("0 9 * * tue", "str")  # cron: Tuesday 09:00
     grace: float = _setting(21600.0, "duration")  # a missed send still goes out this late

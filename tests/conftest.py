@@ -21,6 +21,11 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("DIGEST_"):
             monkeypatch.delenv(name)
+    # The machine's zone is the scheduler's default: the same UTC on every machine running tests.
+    import tzlocal
+
+    monkeypatch.setenv("TZ", "UTC")
+    tzlocal.reload_localzone()
 
 
 _COMMAND = []

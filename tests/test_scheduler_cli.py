@@ -65,6 +65,29 @@ def test_schedule_list_in_another_time_zone(cli) -> None:
     assert (when.hour, when.minute) == (7, 30) and when.weekday() < 5
 
 
+def test_schedule_list_reads_the_weekly_send_in_the_machines_zone(home) -> None:
+    """`send = "0 9 * * tue"` without a timezone means 09:00 where the scheduler runs."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "TZ": "Europe/Paris"}
+    result = subprocess.run([sys.executable, "-m", "digest", "--home", str(home), "schedule", "list", "--json"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    listing = json.loads(result.stdout)
+    weekly = {job["id"]: job for job in listing["jobs"]}["weekly-send"]
+    assert listing["timezone"] == "Europe/Paris" and weekly["trigger"] == "0 9 * * tue (Europe/Paris)"
+    from zoneinfo import ZoneInfo
+
+    when = datetime.fromisoformat(weekly["next_run_at"]).astimezone(ZoneInfo("Europe/Paris"))
+    assert (when.weekday(), when.hour, when.minute) == (1, 9, 0)
+    assert datetime.fromisoformat(weekly["next_run_at"]).astimezone(UTC).hour in (7, 8)  # CEST or CET
+    text = subprocess.run([sys.executable, "-m", "digest", "--home", str(home), "schedule", "list"],
+                          capture_output=True, text=True, env=env, timeout=60).stdout
+    assert any(line.startswith("weekly-send") and " 09:00 CE" in line for line in text.splitlines()), text
+
+
 def runtime_for(home: Path, **env: str) -> Runtime:
     settings = load_settings(home, {f"DIGEST_{k.upper()}": v for k, v in env.items()})
     return Runtime(settings=settings, engine=open_database(settings), schedule=Schedule.from_settings(settings))

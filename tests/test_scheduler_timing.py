@@ -71,10 +71,35 @@ def test_bad_cron_is_refused(expr: str) -> None:
 
 def test_schedule_from_settings_defaults(home) -> None:
     schedule = Schedule.from_settings(load_settings(home))
-    assert schedule.zone_name == "UTC"
+    assert schedule.zone_name == "UTC"  # the machine's zone: tests run with TZ=UTC (conftest)
     assert schedule.grace == timedelta(hours=6)
     assert next_fire_time(schedule.send, datetime(2025, 1, 6, tzinfo=UTC)) == datetime(2025, 1, 7, 9, tzinfo=UTC)
     assert next_fire_time(schedule.poll, datetime(2025, 1, 6, 10, 30, tzinfo=UTC)) == datetime(2025, 1, 6, 11, tzinfo=UTC)
+
+
+def test_the_default_zone_is_the_machines_and_settings_override_it(home, monkeypatch) -> None:
+    import tzlocal
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    tzlocal.reload_localzone()
+    schedule = Schedule.from_settings(load_settings(home))
+    assert schedule.zone_name == "America/New_York"
+    # Tuesday 09:00 in New York (EST, UTC-5 in January) is 14:00 UTC
+    assert next_fire_time(schedule.send, datetime(2025, 1, 6, tzinfo=UTC)) == datetime(2025, 1, 7, 14, tzinfo=UTC)
+    monkeypatch.setenv("DIGEST_SCHEDULE_TIMEZONE", "Asia/Tokyo")
+    assert Schedule.from_settings(load_settings(home)).zone_name == "Asia/Tokyo"
+
+
+def test_a_machine_zone_zoneinfo_does_not_know_falls_back_to_utc(home, monkeypatch) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "digest", "--home", str(home), "schedule", "list", "--json"],
+                            capture_output=True, text=True, timeout=60, env={**os.environ, "TZ": "Nowhere/Atlantis"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["timezone"] in ("UTC", "Etc/UTC")
 
 
 @pytest.mark.parametrize(("variable", "value", "key"), [

@@ -97,6 +97,22 @@ def parse_cron(expr: str, zone: tzinfo) -> CronTrigger:
                        day_of_week=crontab_weekdays(weekday), timezone=zone)
 
 
+def local_zone_name() -> str:
+    """The IANA name of this machine's time zone ($TZ, /etc/localtime, ...), as tzlocal finds
+    it; "UTC" when the machine names none that zoneinfo knows."""
+    import logging
+
+    try:
+        from tzlocal import get_localzone_name
+
+        name = get_localzone_name()
+        load_zone(name or "")
+    except Exception as exc:  # tzlocal raises several kinds for an unnamed or odd local zone
+        logging.getLogger(__name__).warning("cannot tell this machine's time zone (%s); using UTC", exc)
+        return "UTC"
+    return name
+
+
 def load_zone(name: str) -> tzinfo:
     """The IANA time zone `name`; ValueError for an unknown or malformed name."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -121,11 +137,16 @@ class Schedule:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Schedule:
-        """Raises ConfigError naming the key for a bad zone or cron expression."""
+        """Raises ConfigError naming the key for a bad zone or cron expression.
+
+        Without `schedule.timezone` the cron expressions are read in the machine's own zone
+        (`local_zone_name`), so "Tuesday 09:00" means 09:00 where the scheduler runs.
+        """
         section = settings.schedule
         label = "digest.toml"
+        zone_name = section.timezone or local_zone_name()
         try:
-            zone = load_zone(section.timezone)
+            zone = load_zone(zone_name)
         except ValueError as exc:
             raise ConfigError(str(exc), path=label, key="schedule.timezone",
                               hint='an IANA name such as "UTC" or "Europe/Paris"') from None
@@ -137,7 +158,7 @@ class Schedule:
             except ValueError as exc:
                 raise ConfigError(f"{expr!r} is not a valid cron expression: {exc}", path=label,
                                   key=f"schedule.{key}", hint=_CRON_HINT) from None
-        return cls(zone=zone, zone_name=section.timezone, poll_expr=section.poll, send_expr=section.send,
+        return cls(zone=zone, zone_name=zone_name, poll_expr=section.poll, send_expr=section.send,
                    poll=triggers["poll"], send=triggers["send"], grace=timedelta(seconds=section.grace))
 
 
