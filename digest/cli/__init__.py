@@ -43,7 +43,8 @@ _CLICK_FLOW = _click_flow()
 
 def _click_classes(name: str) -> tuple[type[BaseException], ...]:
     """Click's exception class `name`, and typer's vendored copy of it where there is one."""
-    found: list[type[BaseException]] = [getattr(click.exceptions, name)]
+    found: list[type[BaseException]] = [getattr(click.exceptions, name)] \
+        if isinstance(getattr(click.exceptions, name, None), type) else []
     try:
         from typer._click import exceptions as vendored
     except ImportError:
