@@ -151,6 +151,48 @@ def test_every_response_carries_the_security_headers(site) -> None:  # noqa: F81
             assert response.status_code < 500
 
 
+@pytest.mark.parametrize("path", ["/", "/issues/", "/issues/1", "/feed.xml", "/healthz",
+                                  "/static/site.css", "/issues/99", "/nowhere"])
+def test_head_is_answered_wherever_get_is(site, path: str, caplog) -> None:  # noqa: F811
+    with caplog.at_level(logging.INFO, logger="digest.web.access"), site.client() as client:
+        get = client.get(path)
+        head = client.head(path)
+    assert head.status_code == get.status_code and head.status_code != 405
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-security-policy"] == get.headers["content-security-policy"]
+    if get.status_code == 200 and path != "/":  # the landing page's CSRF token differs per request
+        assert head.headers["content-length"] == get.headers["content-length"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "digest.web.access"]
+    assert any(line.startswith("HEAD ") for line in lines), lines
+
+
+def test_head_changes_nothing_where_only_post_acts(site) -> None:  # noqa: F811
+    before = site.snapshot()
+    with site.client() as client:
+        assert client.head("/subscribe").status_code == 405
+        assert client.head(site.unsubscribe_path(site.data["readers"][0])).status_code == 200
+    assert site.snapshot() == before
+
+
+def test_site_pages_refuse_an_undefined_variable(site) -> None:  # noqa: F811
+    """A template that names a variable nobody passes fails loudly (StrictUndefined), as the
+    email's do, instead of leaving an empty spot on a live page."""
+    from jinja2 import UndefinedError
+
+    from digest.web.pages import Pages
+
+    pages = Pages(site.settings)
+    with pytest.raises(UndefinedError):
+        pages.env.from_string("<p>{{ issue.subjcet }} {{ mispelt }}</p>").render()
+    override = site.home / "templates" / "site"
+    override.mkdir(parents=True)
+    (override / "message.html").write_text('{% extends "site/layout.html" %}{% block main %}{{ heding }}{% endblock %}',
+                                           encoding="utf-8")
+    with pytest.raises(UndefinedError):
+        Pages(site.settings).render("site/message.html", heading="Nothing here", lines=(), link=None)
+
+
 def test_healthz_checks_the_database(site) -> None:  # noqa: F811
     with site.client() as client:
         response = client.get("/healthz")

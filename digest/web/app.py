@@ -206,6 +206,32 @@ class RequestLog:
                                 (time.perf_counter() - started) * 1000)
 
 
+class HeadAsGet:
+    """Answers HEAD wherever GET is served, as HTTP requires (monitors, link checkers and
+    scanners send it): the GET handler runs, and the response goes out with its headers and
+    without its body. FastAPI routes declared with GET alone would answer 405."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        inner = {**scope, "method": "GET"}
+
+        async def headers_only(message) -> None:  # noqa: ANN001
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        try:
+            await self.app(inner, receive, headers_only)
+        finally:
+            if "route" in inner:
+                scope["route"] = inner["route"]  # for the request log
+
+
 def create_app(settings: Settings, *, mailer: Callable[..., None] | None = None, figures_ttl: float = 1.0,
                page_ttl: float = 30.0):  # noqa: ANN201
     """The ASGI app for `settings`: security headers and request logs around the FastAPI app.
@@ -247,7 +273,7 @@ def create_app(settings: Settings, *, mailer: Callable[..., None] | None = None,
     _error_pages(app)
     for module in (routes_votes, routes_audience, routes_archive):
         app.include_router(module.router)
-    wrapped = SecurityHeaders(RequestLog(app), https=web.https)
+    wrapped = SecurityHeaders(RequestLog(HeadAsGet(app)), https=web.https)
     wrapped.fastapi = app  # type: ignore[attr-defined]
     return wrapped
 

@@ -20,13 +20,16 @@ class Pages:
     """Renders the web app's templates (`site/*.html`) with the newsletter's common context."""
 
     def __init__(self, settings: Settings) -> None:
-        from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+        from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined,
+                            select_autoescape)
 
         loader = ChoiceLoader([FileSystemLoader(str(settings.templates_dir)),
                                PackageLoader("digest", "templates")])
+        # StrictUndefined, as for the email: a misspelt or missing variable is an error the
+        # tests catch, not an empty spot on a live page
         self.env = Environment(loader=loader, autoescape=select_autoescape(disabled_extensions=("txt", "css"), default=True,
                                                                          default_for_string=True),
-                               trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
         self.env.globals.update(newsletter={"name": settings.name, "tagline": settings.tagline,
                                             "postal_address": settings.postal_address,
                                             "base_url": settings.base_url})
