@@ -23,26 +23,9 @@ from digest.cli.context import AppContext, app_context
 from digest.cli.output import fail
 
 
-def _click_flow() -> tuple[type[BaseException], ...]:
-    """Exceptions that carry click's own exit handling (usage errors exit 2): typer >= 0.26
-    raises its vendored copies of click's classes, older typer raises click's."""
-    classes: list[type[BaseException]] = [click.exceptions.Exit, click.exceptions.Abort,
-                                          click.ClickException, typer.Exit, typer.Abort]
-    try:
-        from typer._click import exceptions as vendored
-    except ImportError:
-        pass
-    else:
-        classes += [getattr(vendored, name) for name in ("Exit", "Abort", "ClickException")
-                    if isinstance(getattr(vendored, name, None), type)]
-    return tuple(classes)
-
-
-_CLICK_FLOW = _click_flow()
-
-
 def _click_classes(name: str) -> tuple[type[BaseException], ...]:
-    """Click's exception class `name`, and typer's vendored copy of it where there is one."""
+    """Click's exception class `name`, and typer's vendored copy of it where there is one:
+    typer >= 0.26 raises its vendored copies of click's classes, older typer raises click's."""
     found: list[type[BaseException]] = [getattr(click.exceptions, name)] \
         if isinstance(getattr(click.exceptions, name, None), type) else []
     try:
@@ -55,6 +38,9 @@ def _click_classes(name: str) -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
+# Exceptions that carry click's own exit handling (usage errors exit 2)
+_CLICK_FLOW = (*_click_classes("Exit"), *_click_classes("Abort"), *_click_classes("ClickException"),
+               typer.Exit, typer.Abort)
 _CLICK_ERRORS = _click_classes("ClickException")
 _USAGE_ERRORS = _click_classes("UsageError")
 _HELP_INSTEAD = _click_classes("NoArgsIsHelpError")

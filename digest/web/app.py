@@ -20,6 +20,7 @@ from fastapi import Path
 
 from starlette.requests import Request as StarletteRequest
 
+from digest.ids import MAX_ID
 from digest.links import CONFIRM_PATH
 from digest.tokens import Purpose, Signer
 from digest.web.pages import Pages
@@ -138,7 +139,6 @@ class Web:
 
 
 NO_STORE = {"cache-control": "no-store"}
-MAX_ID = 2**31 - 1  # ids and numbers are 32-bit integers on PostgreSQL
 IssueNumber = Annotated[int, Path(ge=0, le=MAX_ID)]
 MAX_FORM_BYTES = 64 * 1024
 

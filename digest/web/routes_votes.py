@@ -17,10 +17,11 @@ from starlette.responses import Response
 
 from digest import votes
 from digest.errors import TokenError
+from digest.ids import MAX_ID
 from digest.links import CANARY_PATH, PROOF_SUBSCRIBER_ID, VOTE_PATH
 from digest.panel import community_split
 from digest.tokens import VoteClaims
-from digest.web.app import MAX_ID, NO_STORE, IssueNumber, Web, form_fields, form_schema, web_of
+from digest.web.app import NO_STORE, IssueNumber, Web, form_fields, form_schema, web_of
 from digest.web.queries import ComparisonSummary, comparison_summary
 from digest.web.security import csp_with_script
 
