@@ -415,6 +415,8 @@ def _check_cross_field(settings: Settings) -> None:
         raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="poll.concurrency")
     if settings.poll.per_host < 1:
         raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="poll.per_host")
+    if settings.send.workers < 1:
+        raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="send.workers")
     for entry in filter(None, (p.strip() for p in settings.web.trusted_proxies.split(","))):
         try:
             ipaddress.ip_network(entry, strict=False)

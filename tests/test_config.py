@@ -36,11 +36,6 @@ def test_file_then_environment_override(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "message"), [
     ("bogus = 1\n", "digest.toml: bogus: unknown key"),
-    ("[poll]\nconcurency = 3\n", "digest.toml: poll.concurency: unknown key"),
-    ('base_url = "ftp://x"\n', "digest.toml: base_url: 'ftp://x' is not an http(s) URL"),
-    ('[poll]\ntimeout = "soon"\n', "digest.toml: poll.timeout: 'soon' is not a duration"),
-    ('secret_key = "abc"\n', "digest.toml: secret_key: secrets are not read from files"),
-    ("[poll\n", "digest.toml: invalid TOML"),
     ("[web]\nport = 99999\n", "digest.toml: web.port: must be between 1 and 65535, got 99999"),
     ("[web]\nport = 0\n", "digest.toml: web.port: must be between 1 and 65535, got 0"),
     ("[send]\nworkers = 99999999999999999\n", "digest.toml: send.workers: must be between 1 and 64"),
@@ -55,6 +50,11 @@ def test_file_then_environment_override(tmp_path: Path) -> None:
     ('reply_to = "a@news.example\\n"\n', "digest.toml: reply_to: contains a line break"),
     ('base_url = "https://news.example.org/\\r\\nX-Evil: 1"\n', "digest.toml: base_url: contains a line break"),
     ('name = """Two\nlines"""\n', "digest.toml: name: contains a line break"),
+    ("[poll]\nconcurency = 3\n", "digest.toml: poll.concurency: unknown key"),
+    ('base_url = "ftp://x"\n', "digest.toml: base_url: 'ftp://x' is not an http(s) URL"),
+    ('[poll]\ntimeout = "soon"\n', "digest.toml: poll.timeout: 'soon' is not a duration"),
+    ('secret_key = "abc"\n', "digest.toml: secret_key: secrets are not read from files"),
+    ("[poll\n", "digest.toml: invalid TOML"),
     ('[[panel]]\nkey = "a"\nname = "A"\nremit = "x"\n[[panel]]\nkey = "a"\nname = "B"\nremit = "y"\n',
      "digest.toml: panel[1].key: duplicate reviewer key 'a'"),
 ])

@@ -51,6 +51,34 @@ def test_init_twice_keeps_rows(cli, home: Path) -> None:
     assert db.execute("SELECT value FROM counter WHERE name = 'issue'").fetchone() == (7,)
 
 
+def test_init_again_on_a_database_in_use_keeps_every_row_and_the_key(cli, home: Path, engine, settings) -> None:
+    """The upgrade path: `digest init` on a folder that has been working for a while changes
+    no row of any table, and keeps the key that every link already sent was signed with."""
+    from delivery_helpers import add_subscribers, make_ready_issue
+    from editorial_support import dump
+
+    from digest.outbox import queue_issue
+
+    make_ready_issue(engine, settings, number=1, comparisons=2)
+    add_subscribers(engine, ["ann@example.com", "bob@example.com", "cy@example.com"])
+    queue_issue(engine=engine, settings=settings, number=1)
+    assert cli("subscribers", "remove", "cy@example.com").exit_code == 0
+    assert cli("issue", "new", "--subject", "Next week").exit_code == 0
+    before = dump(home)
+    assert {line.split(":", 1)[0] for line in before.splitlines()} >= {
+        "tool", "comparison", "review", "issue", "issuecomparison", "subscriber", "suppression", "delivery", "counter"}
+    key = (home / ".digest-secret").read_bytes()
+    settings_text = (home / "digest.toml").read_text(encoding="utf-8")
+
+    result = cli("init")
+    assert result.exit_code == 0, result.output
+    assert "database already at schema" in result.stdout and "created" not in result.stdout
+    assert dump(home) == before
+    assert (home / ".digest-secret").read_bytes() == key
+    assert (home / "digest.toml").read_text(encoding="utf-8") == settings_text
+    assert cli("issue", "new", "--subject", "After").stdout == "3\n"  # numbering carries on
+
+
 def test_key_file_is_owner_only(home: Path) -> None:
     assert (home / ".digest-secret").stat().st_mode & 0o777 == 0o600
 
@@ -83,30 +111,3 @@ def test_bad_settings_exit_2_with_one_line(cli, home: Path) -> None:
     assert result.stderr.strip().count("\n") == 0
     assert "digest.toml: poll.concurrency: expected a whole number" in result.stderr
 
-
-def test_init_again_on_a_database_in_use_keeps_every_row_and_the_key(cli, home: Path, engine, settings) -> None:
-    """The upgrade path: `digest init` on a folder that has been working for a while changes
-    no row of any table, and keeps the key that every link already sent was signed with."""
-    from delivery_helpers import add_subscribers, make_ready_issue
-    from editorial_support import dump
-
-    from digest.outbox import queue_issue
-
-    make_ready_issue(engine, settings, number=1, comparisons=2)
-    add_subscribers(engine, ["ann@example.com", "bob@example.com", "cy@example.com"])
-    queue_issue(engine=engine, settings=settings, number=1)
-    assert cli("subscribers", "remove", "cy@example.com").exit_code == 0
-    assert cli("issue", "new", "--subject", "Next week").exit_code == 0
-    before = dump(home)
-    assert {line.split(":", 1)[0] for line in before.splitlines()} >= {
-        "tool", "comparison", "review", "issue", "issuecomparison", "subscriber", "suppression", "delivery", "counter"}
-    key = (home / ".digest-secret").read_bytes()
-    settings_text = (home / "digest.toml").read_text(encoding="utf-8")
-
-    result = cli("init")
-    assert result.exit_code == 0, result.output
-    assert "database already at schema" in result.stdout and "created" not in result.stdout
-    assert dump(home) == before
-    assert (home / ".digest-secret").read_bytes() == key
-    assert (home / "digest.toml").read_text(encoding="utf-8") == settings_text
-    assert cli("issue", "new", "--subject", "After").stdout == "3\n"  # numbering carries on
