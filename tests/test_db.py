@@ -110,4 +110,3 @@ def test_bad_settings_exit_2_with_one_line(cli, home: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0
     assert "digest.toml: poll.concurrency: expected a whole number" in result.stderr
-
