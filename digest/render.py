@@ -46,7 +46,7 @@ TEXT_WIDTH = 72
 DEFAULT_INLINER = CSS_INLINE  # premailer costs ~27 ms here, css-inline ~1 ms (bench/render.py)
 PACKAGED_TEMPLATES = Path(__file__).with_name("templates")
 OUTPUT_FILES = ("email.mjml", "email.html", "email.txt", "web.html", "sample.eml")
-SAMPLE_READER = (0, "reader@example.org")  # the sample subscriber of sample.eml
+SAMPLE_READER = (links.PROOF_SUBSCRIBER_ID, "reader@example.org")  # sample.eml's links, like a proof's, act on no one
 
 _INLINE_STYLE = re.compile(r"<mj-style\s+inline=(['\"])inline\1\s*>(.*?)</mj-style>", re.DOTALL | re.IGNORECASE)
 _NEWLINE_RUN = re.compile(r"\n\s+")
@@ -216,7 +216,9 @@ def check_email_html(html: str, *, canary: str | None) -> None:
     """The guarantees every email keeps, whatever the templates say; RenderError otherwise.
 
     No scripts or event handlers, no external stylesheets, alt text on every image and no
-    tracking pixel, and exactly one canary link when `canary` is given.
+    tracking pixel, and, when `canary` is given, exactly one canary link, before any vote
+    link: mail scanners follow links in document order, and one that has fetched the canary
+    is marked before it reaches a vote link (the vote page confirms itself with a script).
     """
     targets = hrefs(html)
     if ("<script" in html.lower() or _EVENT_HANDLER.search(html)
@@ -234,7 +236,12 @@ def check_email_html(html: str, *, canary: str | None) -> None:
         count = targets.count(canary)
         if count != 1:
             raise RenderError(f"the email must hold exactly one canary link ({canary}); it holds {count}",
-                              hint="keep the canary link of email/footer.mjml.j2")
+                              hint="keep the canary link of email/header.mjml.j2")
+        first_vote = next((i for i, target in enumerate(targets) if links.is_vote_placeholder(target)), None)
+        if first_vote is not None and first_vote < targets.index(canary):
+            raise RenderError("the canary link must come before the first vote link",
+                              hint="mail scanners follow links in order; keep the canary at the top "
+                                   "(email/header.mjml.j2)")
 
 
 def check_placeholders(view: IssueView, *parts: str) -> None:

@@ -92,23 +92,23 @@ def vote_of(connection: Connection, *, subscriber_id: int, comparison_id: int) -
     ).scalar()
 
 
-def is_vote_target(connection: Connection, *, issue_number: int, comparison_id: int) -> bool:
+def is_vote_target(connection: Connection, *, issue_number: int, comparison_id: int,
+                   sent_only: bool = True) -> bool:
     """True when the comparison is part of issue `issue_number` and that issue has gone out.
 
     A vote link signs the subscriber and the issue; the comparison rides along unsigned, so
     this check is what stops a reader from voting, with their own link, on another issue's
-    comparison or on a draft.
+    comparison or on a draft. `sent_only=False` accepts an issue in any status (a proof's
+    links, which record nothing, work before the issue goes out).
     """
     from sqlalchemy import select
 
-    row = connection.execute(
-        select(IssueComparison.id)
-        .join(Issue, Issue.id == IssueComparison.issue_id)
-        .where(Issue.number == issue_number, IssueComparison.comparison_id == comparison_id,
-               Issue.status.in_(VOTING_STATUSES))
-        .limit(1)
-    ).first()
-    return row is not None
+    statement = (select(IssueComparison.id)
+                 .join(Issue, Issue.id == IssueComparison.issue_id)
+                 .where(Issue.number == issue_number, IssueComparison.comparison_id == comparison_id))
+    if sent_only:
+        statement = statement.where(Issue.status.in_(VOTING_STATUSES))
+    return connection.execute(statement.limit(1)).first() is not None
 
 
 # --- scanners ------------------------------------------------------------------------------
