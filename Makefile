@@ -26,5 +26,8 @@ bench: $(STAMP)
 	@$(BIN)/python bench/poll.py
 	@$(BIN)/python bench/render.py
 
+docs: $(STAMP)
+	@$(BIN)/python -m digest.clidoc
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
