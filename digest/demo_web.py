@@ -158,7 +158,7 @@ def stage_votes(run: Any) -> None:
     run.votes = {"comparison": comparison, "a": votes_a, "b": votes_b, "set_aside": discarded,
                  "tools": (pair.tool_a, pair.tool_b)}
     run.say(f"votes recorded for comparison {comparison} ({pair.title}): {pair.tool_a} {votes_a}, "
-            f"{pair.tool_b} {votes_b}" + (f"; {discarded} scanner vote set aside (discardedaction)" if scanned else ""))
+            f"{pair.tool_b} {votes_b}" + (f"; {discarded} scanner vote set aside (see: digest set-aside list)" if scanned else ""))
 
 
 def _scanner(run: Any, inbox: dict[str, bytes]) -> bool:
