@@ -25,6 +25,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	@$(BIN)/python bench/poll.py
 	@$(BIN)/python bench/render.py
+	@$(BIN)/python bench/send.py
+	@$(BIN)/python bench/web.py
+	@$(BIN)/python bench/suggest.py
 
 docs: $(STAMP)
 	@$(BIN)/python -m digest.clidoc

@@ -487,20 +487,21 @@ def render_to_outbox(*, engine, settings: Settings, issue_number: int | str, out
     return RenderReport(rendered=rendered, files=write_rendered(rendered, settings=settings, out_dir=out_dir))
 
 
-def demo_stage(run) -> None:  # noqa: ANN001 - a digest.demo.DemoRun
-    """`digest demo`'s render stage: issue 1 into outbox/1/, saying where the files are."""
+def demo_stage(run, number: int = 1) -> RenderReport:  # noqa: ANN001 - a digest.demo.DemoRun
+    """`digest demo`'s render stage: issue `number` into outbox/<number>/, saying where the files are."""
     from digest.db import open_database
 
     engine = open_database(run.settings)
     try:
-        report = render_to_outbox(engine=engine, settings=run.settings, issue_number=1)
+        report = render_to_outbox(engine=engine, settings=run.settings, issue_number=number)
     finally:
         engine.dispose()
     rendered = report.rendered
     folder = report.files["email.html"].parent
-    run.say(f"digest issue render 1: {len(rendered.view.comparisons)} comparison(s), email "
+    run.say(f"digest issue render {number}: {len(rendered.view.comparisons)} comparison(s), email "
             f"{rendered.html_size / 1000:.0f} KB of the {HTML_BUDGET / 1000:.0f} KB budget, in {folder}/")
     for message in report.warnings:
         run.say(f"  warning: {message}")
     for name, path in report.files.items():
         run.say(f"  {name:<11} {path}")
+    return report

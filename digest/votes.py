@@ -142,7 +142,7 @@ def discard(connection: Connection, *, kind: str, client: str, subscriber_id: in
     """Record an action that was not carried out (a scanner's vote, say)."""
     from sqlalchemy import insert
 
-    log.info("a %s from a client marked as a scanner was set aside (discardedaction)", kind)
+    log.info("a %s from a client marked as a scanner was set aside (digest set-aside list)", kind)
     connection.execute(insert(DiscardedAction).values(kind=kind, client=client[:100], subscriber_id=subscriber_id,
                                                       detail=detail, created_at=now or utcnow()))
 
@@ -196,7 +196,7 @@ def cast_vote_sqlite(raw, *, client: str, subscriber_id: int, comparison_id: int
     stamp = sqlite_time(now or utcnow())
     client = client[:100]
     if raw.execute(_SQLITE_SCANNER, (client, stamp)).fetchone() is not None:
-        log.info("a vote from a client marked as a scanner was set aside (discardedaction)")
+        log.info("a vote from a client marked as a scanner was set aside (digest set-aside list)")
         raw.execute(_SQLITE_DISCARD, (client, subscriber_id, f"comparison {comparison_id} choice {choice}", stamp))
         return False
     raw.execute(_SQLITE_UPSERT, (comparison_id, subscriber_id, choice, stamp, stamp))
