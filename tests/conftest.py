@@ -145,9 +145,7 @@ def feed_server() -> Iterator:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests of one backend's specifics run only on that backend (deselected, not skipped)."""
-    other = "sqlite_only" if BACKEND == "postgresql" else None
-    if other is None:
-        return
+    other = "sqlite_only" if BACKEND == "postgresql" else "postgresql_only"
     keep = [item for item in items if item.get_closest_marker(other) is None]
     dropped = [item for item in items if item.get_closest_marker(other) is not None]
     if dropped:
