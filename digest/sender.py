@@ -407,9 +407,9 @@ def _run(*, store: DeliveryStore, work_store: Any, pool: _Pool, issues: list[tup
          wait: bool, stop: threading.Event) -> None:
     """Claim and hand out batches until nothing is left that this run may send.
 
-    Between passes: go again at once while anything is due; otherwise, when waiting, sleep
-    until a retry comes due or another sender's claim lapses (it may have died: its deliveries
-    are then ours to send), looking again at least every `lease / 4` for claims given back.
+    Between passes: go again at once while anything is due; otherwise, when waiting, look again
+    every second while other senders hold claims (they settle them, give them back, or die and
+    let them lapse: their deliveries are then ours to send), or sleep until a retry comes due.
     """
     while not stop.is_set():
         for issue_id, _number in issues:
@@ -431,5 +431,6 @@ def _run(*, store: DeliveryStore, work_store: Any, pool: _Pool, issues: list[tup
         if not state.due:
             if not wait or not (state.held or state.waiting):
                 return
-            stop.wait(min(state.held_for + 0.05, state.retry_in, store.claims.interval, 30.0))
+            # another sender's claims end in a moment (it settles them) or at their lease's end (it died)
+            stop.wait(min(state.held_for + 0.05, 1.0) if state.held else min(state.retry_in, store.claims.interval, 30.0))
         store.new_pass()
