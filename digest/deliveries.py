@@ -196,7 +196,7 @@ class DeliveryStore:
         from digest import leases
 
         with self._held_lock:
-            held = list(self._held)
+            held = sorted(self._held)  # locked in id order, as every other multi-row update here
         if held:
             with self._transaction() as conn:
                 for start in range(0, len(held), 5000):
