@@ -106,7 +106,6 @@ def test_a_killed_senders_claims_are_taken_over_after_their_lease(home, engine, 
         assert victim is not None, "no sender held claims"
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
-        received_at_kill = Counter(m.recipients[0] for m in list(sink.messages))
         with engine.connect() as conn:
             orphaned = {r.id: r.subscriber_id for r in conn.execute(
                 select(D.c.id, D.c.subscriber_id).where(D.c.status == "queued", D.c.claimed_by == held))}
@@ -129,7 +128,6 @@ def test_a_killed_senders_claims_are_taken_over_after_their_lease(home, engine, 
     # at most one per worker of that one process, each with the same Message-ID
     twice = [email for email, n in copies.items() if n > 1]
     assert len(twice) <= WORKERS and max(copies.values()) <= 2
-    assert all(received_at_kill[email] == 1 for email in twice)
     for email in twice:
         assert len({parse(m.data)["Message-ID"] for m in sink.messages if m.recipients[0] == email}) == 1
     assert sum(r["sent"] for r in reports) >= len(orphaned)
