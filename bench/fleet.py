@@ -120,7 +120,7 @@ def run_fleet(home: Path, engine, sink: subprocess.Popen, port: int, processes: 
 
 
 def measure_fleets(home: Path, engine, sink: subprocess.Popen, port: int, *, deliveries: int, workers: int,
-                   sizes: tuple[int, ...] = (1, 2, 4), rounds: int = 3) -> list[FleetRun]:
+                   sizes: tuple[int, ...] = (1, 2, 4), rounds: int = 5) -> list[FleetRun]:
     """Each fleet size `rounds` times, interleaved (1, 2, 4, 1, 2, 4, ...), keeping each size's best
     round: other work on a shared machine only ever slows a round down, so the best is the least
     disturbed, and interleaving spreads a busy spell over all sizes alike."""

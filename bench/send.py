@@ -254,7 +254,7 @@ def main() -> int:
     parser.add_argument("--subscribers", type=int, default=20_000)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--postgres-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--fleet", type=int, default=4000, help="deliveries per fleet round (postgresql)")
+    parser.add_argument("--fleet", type=int, default=3000, help="deliveries per fleet round (postgresql)")
     parser.add_argument("--fleet-workers", type=int, default=1, help="connections per sender process in a fleet (send.workers default)")
     parser.add_argument("--fleet-only", action="store_true", help="only the fleets and the profile (postgresql)")
     args = parser.parse_args()
