@@ -30,6 +30,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	@$(BIN)/python bench/poll.py
 	@$(BIN)/python bench/render.py
+	@$(BIN)/python bench/send.py
+	@$(BIN)/python bench/web.py
+	@$(BIN)/python bench/suggest.py
+
+docs: $(STAMP)
+	@$(BIN)/python -m digest.clidoc
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

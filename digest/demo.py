@@ -2,13 +2,16 @@
 
 The demo is a sequence of stages sharing one `DemoRun`. Each stage is a function
 `stage(run) -> None` that does one step through the library (never through the CLI), prints
-a line or two with `run.say`, and leaves what later stages need on `run`. Later parts of the
-pipeline add their stages to `STAGES` (pair and review, render, send, votes); cleanups that a
-stage registers with `run.on_exit` run in reverse order however the demo ends.
+a line or two with `run.say`, and leaves what later stages need on `run`: serve the sample
+feeds, init, poll, list the tools, pair and review (issue 1), render, send, serve the web
+app, vote through it, assemble and render issue 2 with last week's community verdict, and a
+summary. Cleanups that a stage registers with `run.on_exit` run in reverse order however the
+demo ends.
 
 Everything stays on this machine: the sample feeds bundled in `digest/samples/feeds/` are
-served from a threaded HTTP server on 127.0.0.1, and `DIGEST_*` variables of the caller's
-shell are ignored so the demo can never touch a real database or mail server.
+served from a threaded HTTP server on 127.0.0.1, mail goes to an SMTP server on 127.0.0.1,
+the web app listens on 127.0.0.1, and `DIGEST_*` variables of the caller's shell are ignored
+so the demo can never touch a real database or mail server.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ if TYPE_CHECKING:
     from digest.poll import PollReport
 
 DEMO_MARKER = "# written by `digest demo`"
+# What a demo folder holds; a new demo run in a kept demo folder (--keep) starts by removing it.
+DEMO_FILES = ("digest.toml", "feeds.toml", ".gitignore", ".digest-secret", "digest.db", "digest.db-wal",
+              "digest.db-shm", "digest.db-journal", "outbox")
 
 
 @dataclass
@@ -40,6 +46,7 @@ class DemoRun:
     home: Path
     say: Callable[[str], None] = print
     keep: bool = False
+    serve: bool = False  # --serve: the web app stays up at the end, so the folder lasts until Ctrl-C
     feeds_base_url: str = ""
     feed_names: list[str] = field(default_factory=list)
     settings: Settings | None = None
@@ -48,6 +55,9 @@ class DemoRun:
     comparisons: list[int] = field(default_factory=list)  # ids, in the order the stages made them
     issues: list[int] = field(default_factory=list)  # issue numbers, likewise
     inbox: list[Any] = field(default_factory=list)  # messages the demo SMTP server received
+    web_socket: Any = None  # the web app's socket, bound before the links that point at it
+    votes: dict[str, Any] = field(default_factory=dict)  # what the vote stage counted
+    renders: dict[int, Any] = field(default_factory=dict)  # issue number -> render.RenderReport
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
     def on_exit(self, cleanup: Callable[[], None]) -> None:
@@ -105,12 +115,22 @@ def stage_serve_feeds(run: DemoRun) -> None:
 
 
 def stage_init(run: DemoRun) -> None:
+    """`digest init`, with `base_url` at a loopback port the demo's web app holds from now on."""
     from digest.config import load_settings
-    from digest.folder import init_folder
+    from digest.demo_web import reserve_address
+    from digest.folder import default_file, init_folder
 
+    run.web_socket = run.web_socket or reserve_address()
+    run.on_exit(run.web_socket.close)
+    host, port = run.web_socket.getsockname()[:2]
+    (run.home / "digest.toml").write_text(
+        f"{DEMO_MARKER}: links point at the demo's web app (`digest serve` serves it here afterwards)\n"
+        f'base_url = "http://{host}:{port}"\n\n{default_file("digest.toml")}\n'
+        f'[web]\nhost = "{host}"\nport = {port}\n', encoding="utf-8")
     report = init_folder(run.home)
     run.settings = load_settings(run.home)
-    run.say(f"digest init: newsletter folder {run.home}, database at schema {report['schema_after']}")
+    run.say(f"digest init: newsletter folder {run.home}, database at schema {report['schema_after']}, "
+            f"base_url {run.settings.base_url}")
 
 
 def stage_poll(run: DemoRun) -> None:
@@ -161,7 +181,7 @@ def stage_render(run: DemoRun) -> None:
     from digest.render import demo_stage
 
     assert_settings(run)
-    demo_stage(run)
+    run.renders[1] = demo_stage(run, 1)
 
 
 def stage_send(run: DemoRun) -> None:
@@ -172,8 +192,93 @@ def stage_send(run: DemoRun) -> None:
     send(run)
 
 
+def stage_web(run: DemoRun) -> None:
+    """Serve the web app on 127.0.0.1, where the emails' links point (web)."""
+    from digest.demo_web import stage_web as web
+
+    assert_settings(run)
+    web(run)
+
+
+def stage_votes(run: DemoRun) -> None:
+    """Readers click vote links from their emails, over HTTP; a scanner's vote is set aside (web)."""
+    from digest.demo_web import stage_votes as votes
+
+    assert_settings(run)
+    votes(run)
+
+
+def stage_second_issue(run: DemoRun) -> None:
+    """Suggest, pair, review and assemble issue 2 from the tools left (editorial)."""
+    from digest.editorial.demo import stage_second_issue as second_issue
+
+    assert_settings(run)
+    second_issue(run)
+
+
+def stage_render_second(run: DemoRun) -> None:
+    """Render issue 2, with last week's community verdict on issue 1 (render)."""
+    from digest.render import demo_stage
+
+    assert_settings(run)
+    number = run.issues[-1] if run.issues else 2
+    report = run.renders[number] = demo_stage(run, number)
+    last_week = report.rendered.view.last_week
+    if last_week is None:
+        run.say("  (no last week: issue 1 has not gone out)")
+        return
+    run.say(f"  {last_week.heading.lower()} (issue {last_week.number}):")
+    for recap in last_week.recaps:
+        run.say(f"    {recap.headline}. {recap.detail}")
+
+
+def stage_summary(run: DemoRun) -> None:
+    """Every stage in one screen, with paths and counts, and how to open the email."""
+    assert_settings(run)
+    outbox = run.settings.outbox_dir
+    first, last = (run.issues[0], run.issues[-1]) if run.issues else (1, 1)
+    new_tools = run.polls[0].new_tools if run.polls else 0
+    lines = [
+        ("feeds", f"{len(run.feed_names)} sample feeds on {run.feeds_base_url}/, {new_tools} tools found"),
+        ("editorial", f"{len(run.comparisons)} comparisons reviewed by the panel, issues "
+                      f"{', '.join(str(n) for n in run.issues)}"),
+        (f"issue {first}", f"{len(run.inbox)} messages delivered to the demo SMTP server; sent parts frozen in "
+                           f"{outbox / str(first) / 'frozen'}/"),
+    ]
+    if run.votes:
+        tool_a, tool_b = run.votes["tools"]
+        lines.append(("votes", f"{run.votes['a'] + run.votes['b']} counted through the web app "
+                               f"({tool_a} {run.votes['a']}, {tool_b} {run.votes['b']}), "
+                               f"{run.votes['set_aside']} set aside (a mail scanner)"))
+    if last in run.renders and last != first:
+        view = run.renders[last].rendered.view
+        said = f"; last week: {view.last_week.recaps[0].headline}" if view.last_week else ""
+        lines.append((f"issue {last}", f"rendered in {outbox / str(last)}/{said}"))
+    run.say("")
+    run.say("summary")
+    for label, text in lines:
+        run.say(f"  {label:<10} {text}")
+    email = outbox / str(last) / "email.html"
+    if run.keep or run.serve:
+        until = "" if run.keep else " (until the demo stops)"
+        run.say(f"open issue {last}'s email in a browser{until}: {email.as_uri()}")
+        run.say(f"  or its web version and text part: digest --home {run.home} issue preview {last}")
+    else:
+        run.say(f"to open the emails in a browser afterwards: digest demo --keep DIR, then open "
+                f"DIR/outbox/{last}/email.html (or: digest --home DIR issue preview {last})")
+
+
 STAGES: list[Callable[[DemoRun], None]] = [stage_serve_feeds, stage_init, stage_poll, stage_list_tools,
-                                           stage_first_issue, stage_render, stage_send]
+                                           stage_first_issue, stage_render, stage_send, stage_web, stage_votes,
+                                           stage_second_issue, stage_render_second, stage_summary]
+
+
+def stage_serve(run: DemoRun) -> None:
+    """`digest demo --serve`: keep the web app running for a person to click until Ctrl-C."""
+    from digest.demo_web import stage_serve as serve
+
+    assert_settings(run)
+    serve(run)
 
 
 # --- running --------------------------------------------------------------------------------
@@ -190,29 +295,47 @@ def _without_digest_environment() -> Iterator[None]:
 
 
 def _check_keep_dir(path: Path) -> None:
-    feeds = path / "feeds.toml"
-    if feeds.exists() and DEMO_MARKER not in feeds.read_text(encoding="utf-8", errors="replace"):
-        raise UsageError(f"{path} already holds a newsletter folder that is not a demo",
-                         hint="give --keep an empty or new directory")
     if path.exists() and not path.is_dir():
         raise UsageError(f"{path} is not a directory")
+    feeds = path / "feeds.toml"
+    if (feeds.exists() or (path / "digest.toml").exists()) and not (
+            feeds.exists() and DEMO_MARKER in feeds.read_text(encoding="utf-8", errors="replace")):
+        raise UsageError(f"{path} already holds a newsletter folder that is not a demo",
+                         hint="give --keep an empty or new directory")
+
+
+def _clear_demo_folder(path: Path) -> None:
+    """Remove what an earlier demo left in `path` (checked to be a demo folder), nothing else."""
+    for name in DEMO_FILES:
+        target = path / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
 
 
 def run_demo(*, keep: Path | None = None, say: Callable[[str], None] = print,
-             stages: list[Callable[[DemoRun], None]] | None = None) -> DemoRun:
-    """Run every stage in a fresh temporary folder (deleted afterwards) or in `keep`."""
+             stages: list[Callable[[DemoRun], None]] | None = None, serve: bool = False) -> DemoRun:
+    """Run every stage in a fresh temporary folder (deleted afterwards) or in `keep`.
+
+    A `keep` folder that an earlier demo made is emptied of that demo's files first; any other
+    newsletter folder is refused with UsageError. `serve` adds `stage_serve` at the end: the
+    web app stays up for a person until Ctrl-C.
+    """
     if keep is not None:
         keep = keep.expanduser().resolve()
         _check_keep_dir(keep)
+        _clear_demo_folder(keep)
         home = keep
     else:
         home = Path(tempfile.mkdtemp(prefix="digest-demo-")) / "newsletter"
-    run = DemoRun(home=home, say=say, keep=keep is not None)
+    run = DemoRun(home=home, say=say, keep=keep is not None, serve=serve)
     if keep is None:
         run.on_exit(lambda: shutil.rmtree(home.parent, ignore_errors=True))
     with _without_digest_environment():
+        chosen = list(STAGES if stages is None else stages) + ([stage_serve] if serve else [])
         try:
-            for stage in STAGES if stages is None else stages:
+            for stage in chosen:
                 stage(run)
         finally:
             run.close()

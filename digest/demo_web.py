@@ -1,64 +1,205 @@
-"""The demo's last stage: serve the demo folder and hand the reader a vote link and an
-unsubscribe link from the messages the demo just sent, to click in a browser.
+"""The demo's web stages: the web app on loopback, readers' votes through it, and `--serve`.
 
-`stage_serve(run)` follows the demo's stage contract (a `run` with `settings`, `say`,
-`on_exit`, and `inbox`: the messages the send stage received, each with `.data` bytes). It
-serves on the host and port of `base_url`, since that is where the emails' links point, and
-returns when the server stops (Ctrl-C). `digest demo --serve` calls it after the send stage.
+Each follows the demo's stage contract (a `run` with `settings`, `say`, `on_exit`, `inbox`:
+the messages the send stage received, each with `.data` bytes and `.recipients`):
+
+- `reserve_address()` binds the web app's socket before anything is rendered, so the links in
+  the emails point at a port that is already ours (no race for a free port);
+- `stage_web` serves the app (uvicorn, in a thread of this process) on that socket;
+- `stage_votes` clicks vote links from the received messages as a person's browser would:
+  GET the link, then the POST its page makes; a mail scanner on another loopback address
+  follows every link of one message, canary first, and its vote is set aside;
+- `stage_serve` (`digest demo --serve`) keeps the app running for a person until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable
+import socket
+import threading
+import time
+from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
-_VOTE = re.compile(r"""https?://[^\s"'<>]+/vote/[A-Za-z0-9_\-]+\.\d+[ab]""")
+# Who votes for which side of issue 1's comparison; the last sample reader is left to the scanner.
+DEMO_VOTES = (("ada@example.com", "a"), ("grace@example.org", "b"), ("linus@example.net", "a"))
+SCANNER_ADDRESS = "127.0.0.2"  # a mail scanner's address: another loopback address than the readers'
+
+_VOTE = re.compile(r"""https?://[^\s"'<>]+/vote/[A-Za-z0-9_\-]+\.(\d+)([ab])""")
 _UNSUBSCRIBE = re.compile(r"<(https?://[^>]+/unsubscribe/[^>]+)>")
+_HREF = re.compile(r"""href="([^"]+)\"""")
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+_FORM = re.compile(r'<form[^>]*action="([^"]+)"')
+
+
+def _message(data: bytes):  # noqa: ANN202
+    import email
+    import email.policy
+
+    return email.message_from_bytes(data, policy=email.policy.default)
+
+
+def links_of(data: bytes) -> list[str]:
+    """Every link of a message's HTML part, in document order (what a scanner follows)."""
+    part = _message(data).get_body(("html",))
+    return [html.unescape(href) for href in _HREF.findall(part.get_content())] if part else []
 
 
 def links_in(messages: Iterable[bytes]) -> tuple[str | None, str | None]:
     """The first vote link and the first one-click unsubscribe link found in `messages`."""
-    import email
-    import email.policy
-
     vote = unsubscribe = None
     for data in messages:
-        message = email.message_from_bytes(data, policy=email.policy.default)
+        message = _message(data)
         if unsubscribe is None:
             found = _UNSUBSCRIBE.search(str(message.get("List-Unsubscribe", "")))
             unsubscribe = found.group(1) if found else None
         if vote is None:
-            for part in message.walk():
-                if part.get_content_type() in ("text/html", "text/plain"):
-                    found = _VOTE.search(html.unescape(part.get_content()))
-                    if found:
-                        vote = found.group(0)
-                        break
+            vote = next((link for link in links_of(data) if _VOTE.fullmatch(link)), None)
         if vote and unsubscribe:
             break
     return vote, unsubscribe
 
 
-def listen_address(base_url: str) -> tuple[str, int]:
-    """Where to listen so that links to `base_url` reach the app."""
-    parts = urlsplit(base_url)
-    return parts.hostname or "127.0.0.1", parts.port or (443 if parts.scheme == "https" else 80)
+def vote_link(data: bytes, choice: str) -> str:
+    """The message's first vote link for side `choice` ("a" or "b")."""
+    for link in links_of(data):
+        found = _VOTE.fullmatch(link)
+        if found and found.group(2) == choice:
+            return link
+    raise ValueError(f"no vote link for {choice!r} in the message")
 
 
-def stage_serve(run: Any, *, serve: Callable[..., None] | None = None) -> None:
-    from digest.web import serve as default_serve
+def title_of(page: str) -> str:
+    found = _TITLE.search(page)
+    return html.unescape(found.group(1)).rsplit(" \u00b7 ", 1)[0].strip() if found else "?"
 
-    messages = [getattr(m, "data", m) for m in getattr(run, "inbox", None) or []]
-    vote, unsubscribe = links_in(messages)
-    host, port = listen_address(run.settings.base_url)
-    run.say(f"digest serve: the web app on {run.settings.base_url} (Ctrl-C stops it)")
+
+# --- the web app --------------------------------------------------------------------------
+
+def reserve_address(host: str = "127.0.0.1") -> socket.socket:
+    """A socket bound to an ephemeral port on `host`, for the web app to serve on later."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock
+
+
+def stage_web(run: Any) -> None:
+    """Serve the web app on the reserved socket until the demo ends (bounded wait for start-up)."""
+    import uvicorn
+
+    from digest.errors import StateError
+    from digest.web import create_app
+
+    config = uvicorn.Config(create_app(run.settings), log_level="warning", access_log=False, lifespan="on",
+                            server_header=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [run.web_socket]}, name="demo-web", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+        run.web_socket.close()
+
+    run.on_exit(stop)
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise StateError("the demo's web app did not start")
+        time.sleep(0.02)
+    run.say(f"digest serve: the web app at {run.settings.base_url}/ (uvicorn, in this process, until the demo ends)")
+
+
+def _click(client, link: str) -> tuple[Any, Any]:  # noqa: ANN001
+    """What a browser does with a vote link: GET it, then the POST its page makes at once."""
+    page = client.get(link)
+    page.raise_for_status()
+    action, csrf = _FORM.search(page.text), _CSRF.search(page.text)
+    if not (action and csrf):
+        raise ValueError(f"the vote page has no form: {title_of(page.text)}")
+    done = client.post(page.url.join(html.unescape(action.group(1))), data={"csrf": csrf.group(1)})
+    done.raise_for_status()
+    return page, done
+
+
+def stage_votes(run: Any) -> None:
+    """Readers vote from their emails over HTTP; a scanner's vote is set aside; count the votes."""
+    import httpx
+    from sqlalchemy import func, select
+
+    from digest.db import open_database
+    from digest.models import DiscardedAction
+    from digest.votes import community_counts
+    from digest.web.queries import comparison_summary
+
+    base = run.settings.base_url
+    inbox = {received.recipients[0]: received.data for received in run.inbox}
+    run.say(f"votes through the web app at {base}/, as a reader's browser casts them "
+            "(GET the link, then the POST its page makes):")
+    comparison = int(_VOTE.fullmatch(vote_link(inbox[DEMO_VOTES[0][0]], "a")).group(1))
+    engine = open_database(run.settings)
+    run.on_exit(engine.dispose)
+    with engine.connect() as connection:
+        pair = comparison_summary(connection, comparison)
+    for address, choice in DEMO_VOTES:
+        link = vote_link(inbox[address], choice)
+        with httpx.Client(timeout=10) as browser:
+            page, done = _click(browser, link)
+        run.say(f"  {address:<20} Vote {pair.tool(choice)}: GET {link.removeprefix(base)[:22]}… {page.status_code} "
+                f"\"{title_of(page.text)}\", POST {done.status_code} \"{title_of(done.text)}\"")
+    scanned = _scanner(run, inbox)
+    with engine.connect() as connection:
+        votes_a, votes_b = community_counts(connection, [comparison])[comparison]
+        discarded = connection.execute(select(func.count()).select_from(DiscardedAction)
+                                       .where(DiscardedAction.kind == "vote")).scalar()
+    run.votes = {"comparison": comparison, "a": votes_a, "b": votes_b, "set_aside": discarded,
+                 "tools": (pair.tool_a, pair.tool_b)}
+    run.say(f"votes recorded for comparison {comparison} ({pair.title}): {pair.tool_a} {votes_a}, "
+            f"{pair.tool_b} {votes_b}" + (f"; {discarded} scanner vote set aside (see: digest set-aside list)" if scanned else ""))
+
+
+def _scanner(run: Any, inbox: dict[str, bytes]) -> bool:
+    """A link-checking mail scanner at SCANNER_ADDRESS follows every link of the last reader's
+    email in order (the invisible canary first) and posts the vote form as a script would."""
+    import httpx
+
+    address = next(a for a in sorted(inbox) if a not in dict(DEMO_VOTES))
+    links = [link for link in links_of(inbox[address]) if link.startswith(run.settings.base_url)]
+    try:
+        transport = httpx.HTTPTransport(local_address=SCANNER_ADDRESS)
+        with httpx.Client(transport=transport, timeout=10) as scanner:
+            for link in links:
+                scanner.get(link)
+            _click(scanner, vote_link(inbox[address], "b"))
+    except (httpx.TransportError, OSError):
+        run.say(f"  (no mail scanner: this system does not route {SCANNER_ADDRESS} to itself)")
+        return False
+    run.say(f"  a mail scanner at {SCANNER_ADDRESS} fetched the {len(links)} links to the web app in {address}'s "
+            "email, the invisible canary first, then posted a vote form: answered like a person, not counted")
+    return True
+
+
+# --- digest demo --serve -------------------------------------------------------------------
+
+def stage_serve(run: Any) -> None:
+    """Keep the web app running for a person to click until Ctrl-C, then return (the demo's
+    cleanups stop the app)."""
+    base = run.settings.base_url
+    unvoted = sorted(r.recipients[0] for r in run.inbox)[-1:] if run.inbox else []
+    by_address = {r.recipients[0]: r.data for r in run.inbox}
+    vote, unsubscribe = links_in([by_address[a] for a in unvoted])
+    run.say(f"the web app is still running at {base}/ for you to click; Ctrl-C stops it")
+    run.say(f"  issue 1 on the web (with the readers' votes): {base}/issues/1")
     if vote:
-        run.say(f"  vote from the first reader's email (the page confirms, only its POST counts): {vote}")
+        run.say(f"  {unvoted[0]}'s vote link (the page confirms, only its POST counts): {vote}")
     if unsubscribe:
-        run.say(f"  that reader's one-click unsubscribe link (GET shows a button): {unsubscribe}")
-    if not (vote or unsubscribe):
-        run.say("  no sent messages to take links from; the archive is at " + run.settings.base_url + "/issues/")
-    (serve or default_serve)(run.settings, host=host, port=port)
+        run.say(f"  {unvoted[0]}'s one-click unsubscribe link (GET shows a button): {unsubscribe}")
+    stop = threading.Event()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        run.say("stopped the web app")

@@ -29,6 +29,9 @@ MAX_LINK_LENGTH = 200
 MAX_BASE_URL_LENGTH = 120
 
 UNSUBSCRIBE = "unsubscribe"
+# Proofs and sample.eml sign their links for this id, which no subscriber has (ids start at 1):
+# the links verify, so the web app can show the editor what a reader would see, and act on no one.
+PROOF_SUBSCRIBER_ID = 0
 WEB = "web"
 EMAIL = "email"
 
@@ -43,6 +46,10 @@ def vote_name(comparison_id: int, choice: str) -> str:
 
 def vote_placeholder(comparison_id: int, choice: str) -> str:
     return placeholder(vote_name(comparison_id, choice))
+
+
+def is_vote_placeholder(text: str) -> bool:
+    return text.startswith("__digest_vote_") and PLACEHOLDER.fullmatch(text) is not None
 
 
 def names_in(text: str) -> set[str]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from digest.composer import Composer, envelope_sender, make_dkim, make_signer, smtp_transport_factory
 from digest.errors import DeliveryError, StateError, ValidationError
+from digest.links import PROOF_SUBSCRIBER_ID
 from digest.outbox import FrozenIssue, load_frozen
 from digest.transport import PermanentFailure, TransientFailure, Transport
 
@@ -20,9 +21,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from digest.config import Settings
-
-
-PROOF_SUBSCRIBER_ID = 0  # links in a proof are signed for this id: they verify, and act on no one
 
 
 @dataclass

@@ -4,6 +4,9 @@ Built once per render from the issue's rows and the figures of `digest.panel`, t
 every template. Templates compute nothing: every label, percentage, bar width, sentence and
 link is decided here, so the HTML, the plain text and the web page can never disagree.
 
+An issue after the first also reports last week's community verdict: how readers voted on
+the comparisons of the previous issue that went out (`LastWeek`), next to the panel's verdict.
+
 Links depend on the audience. In the email, per-subscriber links are placeholders from
 `digest.links` (vote, unsubscribe, web version, the reader's address), filled in at send time
 by plain substitution; in the web version (the archive page) there are no per-subscriber
@@ -69,6 +72,15 @@ class ComparisonData:
 
 
 @dataclass(frozen=True)
+class PreviousIssueData:
+    """The previous issue readers got, its comparisons with their votes as they stand."""
+
+    number: int
+    subject: str
+    comparisons: tuple[ComparisonData, ...]
+
+
+@dataclass(frozen=True)
 class IssueData:
     number: int
     subject: str
@@ -78,6 +90,7 @@ class IssueData:
     date: datetime | None
     comparisons: tuple[ComparisonData, ...]
     missing: tuple[str, ...] | None = None  # editorial readiness; None: derive from the reviews
+    last_week: PreviousIssueData | None = None
 
 
 # --- the view model ---------------------------------------------------------------------------
@@ -156,6 +169,27 @@ class ComparisonView:
 
 
 @dataclass(frozen=True)
+class Recap:
+    """How readers voted on one comparison of the previous issue, beside the panel's verdict."""
+
+    title: str
+    headline: str  # "Readers picked Patchwise", "Readers split evenly", "No reader votes"
+    detail: str  # the figures in a sentence, and whether the panel agreed
+    side: str  # a | b | split | none: the community's pick, for the colour of the box
+    bars: tuple[Bar, Bar] | None  # None without votes
+    url: str  # the previous issue's web page, at this comparison
+
+
+@dataclass(frozen=True)
+class LastWeek:
+    number: int
+    subject: str
+    heading: str  # "Last week the community said"
+    url: str  # the previous issue's web page
+    recaps: tuple[Recap, ...]
+
+
+@dataclass(frozen=True)
 class Links:
     web_version: str | None  # "view in your browser"; None on the web page itself
     archive: str
@@ -209,6 +243,7 @@ class IssueView:
     footer: Footer
     ready: bool
     warnings: tuple[str, ...]  # what is missing before the issue can be sent
+    last_week: LastWeek | None = None  # the previous issue's community verdict
 
     @property
     def trimmed(self) -> bool:
@@ -304,14 +339,54 @@ def _cell(tool: str, review: ReviewData | None) -> Cell:
                 quote=paragraphs(review.quote))
 
 
+def _figures(data: ComparisonData, settings) -> ComparisonFigures:
+    return data.figures or comparison_figures(
+        [ReviewFact(r.reviewer, r.side, r.verdict) for r in data.reviews],
+        votes_a=data.votes_a, votes_b=data.votes_b, panel=[r.key for r in settings.panel])
+
+
+def _recap(data: ComparisonData, *, settings, url: str) -> Recap:
+    figures = _figures(data, settings)
+    a, b = data.a.name, data.b.name
+    fa, fb = figures.a, figures.b
+    total = figures.total_votes
+    if total == 0:
+        return Recap(title=data.title, headline="No reader votes", detail=f"Nobody voted on {a} vs {b}.",
+                     side="none", bars=None, url=url)
+    bars = (_bar(a, "a", fa.community_pct, fa.community_label), _bar(b, "b", fb.community_pct, fb.community_label))
+    if fa.votes == fb.votes:
+        side, headline = "split", "Readers split evenly"
+        detail = f"{a} and {b} got {fa.votes:,} {'vote' if fa.votes == 1 else 'votes'} each."
+    else:
+        side = "a" if fa.votes > fb.votes else "b"
+        (winner, high), (loser, low) = ((a, fa), (b, fb)) if side == "a" else ((b, fb), (a, fa))
+        headline = f"Readers picked {winner}"
+        detail = (f"{winner} won {high.community_label} of {total:,} reader {'vote' if total == 1 else 'votes'}, "
+                  f"{loser} {low.community_label}.")
+    if figures.verdict in ("a", "b"):
+        (pick, high), (other, low) = ((a, fa), (b, fb)) if figures.verdict == "a" else ((b, fb), (a, fa))
+        if figures.verdict == side:
+            detail += f" The panel agreed: it shipped {pick} {high.ship_label} to {low.ship_label}."
+        else:
+            detail += f" The panel had picked {pick}, {high.ship_label} to {low.ship_label}."
+    elif figures.verdict == "split":
+        detail += " The panel was split."
+    return Recap(title=data.title, headline=headline, detail=detail, side=side, bars=bars, url=url)
+
+
+def _last_week(data: PreviousIssueData | None, *, settings) -> LastWeek | None:
+    if data is None or not data.comparisons:
+        return None
+    url = links.issue_url(settings.base_url, data.number)
+    return LastWeek(number=data.number, subject=data.subject, heading="Last week the community said", url=url,
+                    recaps=tuple(_recap(c, settings=settings, url=f"{url}#c{c.id}") for c in data.comparisons))
+
+
 def _comparison(data: ComparisonData, *, index: int, count: int, settings, audience: str,
                 web_link: str) -> ComparisonView:
-    panel_keys = [r.key for r in settings.panel]
     names = {r.key: r.name for r in settings.panel}
     remits = {r.key: r.remit for r in settings.panel}
-    figures = data.figures or comparison_figures(
-        [ReviewFact(r.reviewer, r.side, r.verdict) for r in data.reviews],
-        votes_a=data.votes_a, votes_b=data.votes_b, panel=panel_keys)
+    figures = _figures(data, settings)
     a, b = data.a.name, data.b.name
     email = audience == EMAIL
     card_a = _card(data.a, "a", figures.a, leads=figures.verdict == "a",
@@ -394,7 +469,7 @@ def view_from_data(data: IssueData, *, settings, audience: str = EMAIL) -> Issue
             reader=links.placeholder(links.EMAIL) if email else None,
         ),
         footer=Footer(postal_address=settings.postal_address, why=why, cadence=cadence, sender_name=settings.name),
-        ready=False, warnings=(),
+        ready=False, warnings=(), last_week=_last_week(data.last_week, settings=settings),
     )
     if data.missing is not None:
         problems = list(data.missing)
@@ -427,25 +502,30 @@ def load_issue_data(*, session, settings, issue_number: int | str) -> IssueData:
     readiness is `digest.editorial.readiness`, so the email says what `digest issue show`
     says. Raises NotFoundError when there is no such issue, ValidationError for a bad number.
     """
-    from digest.editorial import get_issue, issue_view
+    from digest.editorial import get_issue, issue_view, previous_sent_issue
 
     issue = get_issue(session, issue_number)
     state = issue_view(session=session, issue=issue, panel=settings.panel)
-    comparisons = []
-    for card in state.cards:
-        comparison = card.comparison
-        reviews = tuple(ReviewData(reviewer=line.reviewer.key, side=side, verdict=review.verdict, quote=review.quote)
-                        for line in card.scorecard for side, review in (("a", line.a), ("b", line.b))
-                        if review is not None)
-        comparisons.append(ComparisonData(
-            id=comparison.id, title=comparison.title, pricing_read=comparison.pricing_read,
-            a=_tool_data(card.a.tool), b=_tool_data(card.b.tool), reviews=reviews,
-            votes_a=card.figures.a.votes, votes_b=card.figures.b.votes, figures=card.figures,
-        ))
+    previous = previous_sent_issue(session, issue)
+    last_week = None
+    if previous is not None:
+        cards = issue_view(session=session, issue=previous, panel=settings.panel).cards
+        last_week = PreviousIssueData(number=previous.number, subject=previous.subject,
+                                      comparisons=tuple(_comparison_data(card) for card in cards))
     return IssueData(number=issue.number, subject=issue.subject, preheader=issue.preheader,
                      intro=issue.intro, status=issue.status, date=issue.sent_at or issue.scheduled_at,
-                     comparisons=tuple(comparisons),
-                     missing=tuple(m.message for m in state.readiness.missing))
+                     comparisons=tuple(_comparison_data(card) for card in state.cards),
+                     missing=tuple(m.message for m in state.readiness.missing), last_week=last_week)
+
+
+def _comparison_data(card) -> ComparisonData:  # noqa: ANN001 - an editorial ComparisonCard
+    comparison = card.comparison
+    reviews = tuple(ReviewData(reviewer=line.reviewer.key, side=side, verdict=review.verdict, quote=review.quote)
+                    for line in card.scorecard for side, review in (("a", line.a), ("b", line.b))
+                    if review is not None)
+    return ComparisonData(id=comparison.id, title=comparison.title, pricing_read=comparison.pricing_read,
+                          a=_tool_data(card.a.tool), b=_tool_data(card.b.tool), reviews=reviews,
+                          votes_a=card.figures.a.votes, votes_b=card.figures.b.votes, figures=card.figures)
 
 
 def _tool_data(tool) -> ToolData:

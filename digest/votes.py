@@ -92,23 +92,23 @@ def vote_of(connection: Connection, *, subscriber_id: int, comparison_id: int) -
     ).scalar()
 
 
-def is_vote_target(connection: Connection, *, issue_number: int, comparison_id: int) -> bool:
+def is_vote_target(connection: Connection, *, issue_number: int, comparison_id: int,
+                   sent_only: bool = True) -> bool:
     """True when the comparison is part of issue `issue_number` and that issue has gone out.
 
     A vote link signs the subscriber and the issue; the comparison rides along unsigned, so
     this check is what stops a reader from voting, with their own link, on another issue's
-    comparison or on a draft.
+    comparison or on a draft. `sent_only=False` accepts an issue in any status (a proof's
+    links, which record nothing, work before the issue goes out).
     """
     from sqlalchemy import select
 
-    row = connection.execute(
-        select(IssueComparison.id)
-        .join(Issue, Issue.id == IssueComparison.issue_id)
-        .where(Issue.number == issue_number, IssueComparison.comparison_id == comparison_id,
-               Issue.status.in_(VOTING_STATUSES))
-        .limit(1)
-    ).first()
-    return row is not None
+    statement = (select(IssueComparison.id)
+                 .join(Issue, Issue.id == IssueComparison.issue_id)
+                 .where(Issue.number == issue_number, IssueComparison.comparison_id == comparison_id))
+    if sent_only:
+        statement = statement.where(Issue.status.in_(VOTING_STATUSES))
+    return connection.execute(statement.limit(1)).first() is not None
 
 
 # --- scanners ------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ def discard(connection: Connection, *, kind: str, client: str, subscriber_id: in
     """Record an action that was not carried out (a scanner's vote, say)."""
     from sqlalchemy import insert
 
-    log.info("a %s from a client marked as a scanner was set aside (discardedaction)", kind)
+    log.info("a %s from a client marked as a scanner was set aside (digest set-aside list)", kind)
     connection.execute(insert(DiscardedAction).values(kind=kind, client=client[:100], subscriber_id=subscriber_id,
                                                       detail=detail, created_at=now or utcnow()))
 
@@ -196,7 +196,7 @@ def cast_vote_sqlite(raw, *, client: str, subscriber_id: int, comparison_id: int
     stamp = sqlite_time(now or utcnow())
     client = client[:100]
     if raw.execute(_SQLITE_SCANNER, (client, stamp)).fetchone() is not None:
-        log.info("a vote from a client marked as a scanner was set aside (discardedaction)")
+        log.info("a vote from a client marked as a scanner was set aside (digest set-aside list)")
         raw.execute(_SQLITE_DISCARD, (client, subscriber_id, f"comparison {comparison_id} choice {choice}", stamp))
         return False
     raw.execute(_SQLITE_UPSERT, (comparison_id, subscriber_id, choice, stamp, stamp))

@@ -97,3 +97,22 @@ def test_slugs_stay_unique_when_names_collide(cli, home: Path, feed_server: Feed
     records = json.loads(cli("tools", "list", "--json").stdout)
     assert sorted(r["slug"] for r in records) == ["tool", "tool-2"]
     assert {r["name"] for r in records} == {"Рыба", "Кот"}
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["flushed-at-exit", "written-while-running"])
+def test_output_into_a_pipe_closed_early_ends_quietly(home: Path, many: bool) -> None:
+    """`digest tools list | head -1`: the reader stops early; no internal error, no traceback."""
+    import subprocess
+    import sys
+
+    from editorial_support import add_tools
+
+    if many:  # more than the pipe's buffer, so the write itself fails while the command runs
+        add_tools(home, [f"tool-{n}" for n in range(80)])
+    process = subprocess.Popen([sys.executable, "-m", "digest", "--home", str(home), "tools", "list", "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before the first byte
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 1
+    assert stderr == ""

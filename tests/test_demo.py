@@ -73,7 +73,9 @@ def test_a_similarity_based_pair_suggester_would_pair_the_reviewers_then_the_not
 
 def test_demo_is_a_sequence_of_stages_that_later_issues_extend() -> None:
     assert [stage.__name__ for stage in STAGES] == ["stage_serve_feeds", "stage_init", "stage_poll", "stage_list_tools",
-                                                    "stage_first_issue", "stage_render", "stage_send"]
+                                                    "stage_first_issue", "stage_render", "stage_send", "stage_web",
+                                                    "stage_votes", "stage_second_issue", "stage_render_second",
+                                                    "stage_summary"]
 
 
 def test_demo_renders_issue_one_and_says_where_the_files_are(demo) -> None:
@@ -100,6 +102,96 @@ def test_demo_sends_issue_one_to_the_sample_readers(demo) -> None:
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert "Patchwise" in message.get_body(("plain",)).get_content()
     assert (run.home / "outbox" / "1" / "manifest.json").is_file()
+
+
+def test_demo_votes_through_the_running_web_app_and_sets_a_scanners_vote_aside(demo) -> None:
+    from sqlalchemy import create_engine, text
+
+    run, lines = demo
+    clicks = [line for line in lines if 'POST 200 "Thanks for voting"' in line]
+    assert [line.split()[0] for line in clicks] == ["ada@example.com", "grace@example.org", "linus@example.net"]
+    assert all('GET /vote/' in line and '200 "Vote · Patchwise vs Lintern"' in line for line in clicks)
+    assert any("mail scanner at 127.0.0.2" in line and "canary first" in line for line in lines)
+    assert run.votes == {"comparison": 1, "a": 2, "b": 1, "set_aside": 1, "tools": ("Patchwise", "Lintern")}
+    engine = create_engine(f"sqlite:///{run.home / 'digest.db'}")
+    with engine.connect() as connection:
+        votes = connection.execute(text(
+            "SELECT s.email, v.choice FROM vote v JOIN subscriber s ON s.id = v.subscriber_id ORDER BY s.email")).all()
+        set_aside = connection.execute(text("SELECT kind, client FROM discardedaction")).all()
+    engine.dispose()
+    assert votes == [("ada@example.com", "a"), ("grace@example.org", "b"), ("linus@example.net", "a")]
+    assert set_aside == [("vote", "127.0.0.2")]
+    # the links in the emails point at the web app the demo served, and a kept folder serves there again
+    port = run.settings.base_url.rsplit(":", 1)[1]
+    assert all(f"127.0.0.1:{port}/vote/".encode() in m.data for m in run.inbox)
+    assert (run.settings.web.host, str(run.settings.web.port)) == ("127.0.0.1", port)
+
+
+def test_demo_renders_issue_two_with_last_weeks_community_verdict(demo) -> None:
+    from render_helpers import visible_text
+
+    run, lines = demo
+    assert run.issues == [1, 2]
+    verdict = "Patchwise won 67% of 3 reader votes, Lintern 33%. The panel agreed: it shipped Patchwise 75% to 50%."
+    folder = run.home / "outbox" / "2"
+    text = " ".join((folder / "email.txt").read_text(encoding="utf-8").split())
+    for part in (text, visible_text((folder / "email.html").read_text(encoding="utf-8")),
+                 visible_text((folder / "web.html").read_text(encoding="utf-8"))):
+        assert "Last week the community said" in part and "Readers picked Patchwise" in part and verdict in part
+        assert part.index(verdict) < part.index("Minutely vs Recapper")
+    assert f"    Readers picked Patchwise. {verdict}" in lines
+
+
+def test_demo_ends_with_a_summary_and_how_to_open_the_email(demo) -> None:
+    run, lines = demo
+    summary = lines[lines.index("summary") + 1:]
+    labels = [line.split()[0] for line in summary[:5]]
+    assert labels == ["feeds", "editorial", "issue", "votes", "issue"]
+    assert "3 counted through the web app (Patchwise 2, Lintern 1), 1 set aside" in summary[3]
+    opened = next(line for line in summary if line.startswith("open issue 2's email in a browser: "))
+    assert opened.endswith((run.home / "outbox" / "2" / "email.html").as_uri())
+    assert (run.home / "outbox" / "2" / "email.html").is_file()
+
+
+def test_demo_runs_again_in_the_folder_it_kept(tmp_path: Path) -> None:
+    folder = tmp_path / "kept"
+    run_demo(keep=folder, say=lambda _line: None)
+    (folder / "mine.txt").write_text("not the demo's", encoding="utf-8")
+    lines: list[str] = []
+    run = run_demo(keep=folder, say=lines.append)
+    assert run.issues == [1, 2] and run.votes["a"] == 2
+    assert (folder / "mine.txt").read_text(encoding="utf-8") == "not the demo's"
+
+
+def test_demo_serve_keeps_the_web_app_up_until_ctrl_c(tmp_path: Path) -> None:
+    """`digest demo --serve`: the printed vote link works in a browser; Ctrl-C ends with status 0."""
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+    from webapp import csrf_of
+
+    process = subprocess.Popen([sys.executable, "-m", "digest", "demo", "--serve", "--keep", str(tmp_path / "d")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        while not any("'s vote link" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, "the demo ended before serving: " + process.stderr.read()
+            lines.append(line)
+        vote = re.search(r"(http://127\.0\.0\.1:\d+/vote/\S+)", lines[-1]).group(1)
+        with httpx.Client(timeout=10) as browser:
+            page = browser.get(vote)
+            assert browser.post(vote, data={"csrf": csrf_of(page.text)}).status_code == 200
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert "stopped the web app" in out and err == ""
 
 
 def test_demo_ignores_the_callers_digest_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -47,11 +47,11 @@ def test_the_demo_stages_assemble_ready_issues_from_the_sample_scorecards(cli, h
 
 
 def test_digest_demo_assembles_issue_1_from_the_polled_sample_feeds(tmp_path, make_cli) -> None:
-    from digest.demo import run_demo
+    from digest.demo import STAGES, run_demo, stage_first_issue
 
     lines: list[str] = []
     folder = tmp_path / "demo"
-    run = run_demo(keep=folder, say=lines.append)
+    run = run_demo(keep=folder, say=lines.append, stages=STAGES[:STAGES.index(stage_first_issue) + 1])
     assert run.comparisons == [1] and run.issues == [1]
     suggested = next(line for line in lines if line.startswith("digest suggest: "))
     assert "top: lintern vs patchwise" in suggested or "top: patchwise vs lintern" in suggested

@@ -133,6 +133,13 @@ def test_text_part_is_wrapped_and_never_breaks_a_link(rendered) -> None:
             assert re.fullmatch(r"\s*__digest_[a-z0-9_]+__\S*", line), line
 
 
+def test_canary_is_the_first_link_of_the_email_before_every_vote_link(rendered) -> None:
+    """Mail scanners follow links in order: the canary marks one before it reaches a vote link."""
+    ordered = [a.get("href") for a in parse(rendered.html).iter("a") if a.get("href")]
+    assert ordered[0] == links.canary_url(BASE, rendered.number)
+    assert sum(links.is_vote_placeholder(href) for href in ordered) == 2 * len(rendered.view.comparisons) > 0
+
+
 def test_canary_is_one_invisible_link_skipped_by_screen_readers(rendered) -> None:
     doc = parse(rendered.html)
     canaries = [a for a in doc.iter("a") if a.get("href") == links.canary_url(BASE, rendered.number)]
@@ -318,3 +325,22 @@ def test_text_part_matches_the_golden_file(rendered) -> None:
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(rendered.text, encoding="utf-8")
     assert rendered.text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_last_weeks_community_verdict_is_in_all_three_parts_before_the_comparisons(settings) -> None:
+    from digest.view import PreviousIssueData
+
+    previous = sample_issue_data()
+    data = dataclasses.replace(sample_issue_data(number=2, votes=False), last_week=PreviousIssueData(
+        number=1, subject="Last week's subject", comparisons=previous.comparisons))
+    rendered = render_data(data, settings)
+    verdict = "Patchwise won 64% of 58 reader votes, Lintern 36%. The panel agreed: it shipped Patchwise 100% to 50%."
+    for part in (visible_text(rendered.html), visible_text(rendered.web), " ".join(rendered.text.split())):
+        heading = part.index("Last week the community said")
+        assert part.index("Issue 1: Last week's subject") > heading
+        assert heading < part.index(verdict) < part.index("Comparison 1 of 3")
+        assert "Readers picked Recapture" in part and "Nobody voted on Tessellate vs Quarry." in part
+    last_week = {links.issue_url(BASE, 1)} | {links.issue_url(BASE, 1) + f"#c{n}" for n in (1, 2, 3)}
+    assert last_week <= html_links(rendered.html) and last_week <= text_links(rendered.text)
+    assert last_week <= html_links(rendered.web)
+    assert "Last week the community said" not in render_data(previous, settings).text

@@ -100,14 +100,26 @@ def test_no_template_can_add_scripts_or_tracking_pixels(folder: Path, snippet: s
         render(folder)
 
 
+CANARY = ('<mj-section><mj-column><mj-text><a href="{{ view.links.canary }}" aria-hidden="true" '
+          'tabindex="-1"></a></mj-text></mj-column></mj-section>')
+
+
 def test_no_template_can_drop_the_unsubscribe_link_or_the_canary(folder: Path) -> None:
-    write(folder, "email/footer.mjml.j2", "<mj-section><mj-column><mj-text>Bye</mj-text></mj-column></mj-section>")
+    write(folder, "email/header.mjml.j2", "<mj-section><mj-column><mj-text>Hi</mj-text></mj-column></mj-section>")
     with pytest.raises(RenderError, match="canary"):
         render(folder)
-    canary_only = ('<mj-section><mj-column><mj-text><a href="{{ view.links.canary }}" aria-hidden="true" '
-                   'tabindex="-1"></a></mj-text></mj-column></mj-section>')
-    write(folder, "email/footer.mjml.j2", canary_only)
+    write(folder, "email/header.mjml.j2", CANARY)
+    write(folder, "email/footer.mjml.j2", "<mj-section><mj-column><mj-text>Bye</mj-text></mj-column></mj-section>")
     with pytest.raises(RenderError, match="unsubscribe"):
+        render(folder)
+
+
+def test_no_template_can_put_the_canary_after_a_vote_link(folder: Path) -> None:
+    """A scanner that follows links in order must meet the canary before any vote link."""
+    write(folder, "email/header.mjml.j2", "<mj-section><mj-column><mj-text>Hi</mj-text></mj-column></mj-section>")
+    footer = (Path(__file__).parents[1] / "digest" / "templates" / "email" / "footer.mjml.j2").read_text(encoding="utf-8")
+    write(folder, "email/footer.mjml.j2", footer + CANARY)
+    with pytest.raises(RenderError, match="before the first vote link"):
         render(folder)
 
 

@@ -17,7 +17,8 @@ from digest.errors import NotFoundError, RenderError, UsageError
 from digest.preview import PreviewServer, has_display, open_in_browser
 from digest.render import OUTPUT_FILES, render_to_outbox
 from digest.sample import add_sample_issue, sample_issue_data
-from digest.view import EMAIL, WEB, build_view, load_issue_data, quotes_to_web, view_from_data
+from digest.view import (EMAIL, WEB, IssueData, PreviousIssueData, build_view, load_issue_data, quotes_to_web,
+                         view_from_data)
 
 
 @pytest.fixture
@@ -159,3 +160,57 @@ def test_demo_stage_renders_issue_one_and_says_where(engine, settings) -> None:
     assert said[0].startswith("digest issue render 1: 3 comparison(s)") and str(folder) in said[0]
     for name in OUTPUT_FILES:
         assert (folder / name).is_file() and any(line.endswith(str(folder / name)) for line in said)
+
+
+# --- last week the community said ------------------------------------------------------------
+
+def _with_last_week(previous: IssueData) -> IssueData:
+    return dataclasses.replace(sample_issue_data(number=2, votes=False), last_week=PreviousIssueData(
+        number=previous.number, subject=previous.subject, comparisons=previous.comparisons))
+
+
+def _votes(data: IssueData, index: int, a: int, b: int) -> IssueData:
+    comparisons = list(data.comparisons)
+    comparisons[index] = dataclasses.replace(comparisons[index], votes_a=a, votes_b=b)
+    return dataclasses.replace(data, comparisons=tuple(comparisons))
+
+
+def test_last_week_reports_how_readers_voted_beside_the_panels_verdict(loose) -> None:
+    view = view_from_data(_with_last_week(sample_issue_data()), settings=loose)
+    last = view.last_week
+    assert (last.number, last.heading, last.url) == (1, "Last week the community said", links.issue_url(loose.base_url, 1))
+    agreed, split_panel, unvoted = last.recaps
+    assert (agreed.headline, agreed.side) == ("Readers picked Patchwise", "a")
+    assert agreed.detail == ("Patchwise won 64% of 58 reader votes, Lintern 36%. "
+                             "The panel agreed: it shipped Patchwise 100% to 50%.")
+    assert [bar.figure for bar in agreed.bars] == ["64%", "36%"] and agreed.url.endswith("/issues/1#c1")
+    assert (split_panel.headline, split_panel.side) == ("Readers picked Recapture", "b")
+    assert split_panel.detail.endswith("The panel was split.")
+    assert (unvoted.headline, unvoted.bars, unvoted.side) == ("No reader votes", None, "none")
+    assert unvoted.detail == "Nobody voted on Tessellate vs Quarry."
+
+
+def test_last_week_says_when_readers_and_the_panel_disagree_or_readers_tie(loose) -> None:
+    previous = _votes(_votes(sample_issue_data(), 0, 1, 2), 2, 5, 5)
+    disagreed, _, tied = view_from_data(_with_last_week(previous), settings=loose).last_week.recaps
+    assert disagreed.headline == "Readers picked Lintern"
+    assert disagreed.detail == "Lintern won 67% of 3 reader votes, Patchwise 33%. The panel had picked Patchwise, 100% to 50%."
+    assert (tied.headline, tied.side) == ("Readers split evenly", "split")
+    assert tied.detail.startswith("Tessellate and Quarry got 5 votes each.")
+
+
+def test_the_first_issue_has_no_last_week(loose) -> None:
+    assert view_from_data(sample_issue_data(), settings=loose).last_week is None
+
+
+def test_last_week_is_the_latest_earlier_issue_that_went_out(engine, settings) -> None:
+    with session_scope(engine, write=True) as session:
+        add_sample_issue(session=session, data=dataclasses.replace(sample_issue_data(number=1), status="sent"))
+        add_sample_issue(session=session, data=sample_issue_data(number=2, votes=False))  # a draft: skipped
+        add_sample_issue(session=session, data=sample_issue_data(number=3, votes=False))
+    with session_scope(engine) as session:
+        third = load_issue_data(session=session, settings=settings, issue_number=3)
+        assert load_issue_data(session=session, settings=settings, issue_number=1).last_week is None
+        assert load_issue_data(session=session, settings=settings, issue_number=2).last_week.number == 1
+    assert third.last_week.number == 1
+    assert [(c.votes_a, c.votes_b) for c in third.last_week.comparisons] == [(37, 21), (12, 30), (0, 0)]

@@ -21,6 +21,10 @@ def test_client_address_believes_forwarded_for_only_from_trusted_proxies() -> No
     assert client_address("10.1.2.3", None, trusted) == "10.1.2.3"
     assert client_address("10.1.2.3", "203.0.113.9", ()) == "10.1.2.3"
     assert client_address(None, None, trusted) == "unknown"
+    # a client that sends its own X-Forwarded-For cannot choose its address: the proxy appends
+    # the real one, and only the hops the trusted proxies wrote are believed
+    assert client_address("10.1.2.3", "6.6.6.6, 203.0.113.9", trusted) == "203.0.113.9"
+    assert client_address("10.1.2.3", "6.6.6.6, 203.0.113.9, 10.9.9.9", trusted) == "203.0.113.9"
 
 
 def test_csrf_token_is_bound_to_its_cookie_and_secret() -> None:

@@ -155,3 +155,23 @@ def test_canary_marks_the_client_and_its_votes_are_discarded(site) -> None:  # n
     with site.client() as client:
         _vote(site, client, site.vote_path(b, 1, c1, "b"))
     assert site.rows("SELECT subscriber_id, choice FROM vote") == [(b, "b")]
+
+
+def test_a_proofs_links_show_what_they_would_do_and_change_nothing(site) -> None:  # noqa: F811
+    """Proofs (and sample.eml) sign their links for PROOF_SUBSCRIBER_ID: the editor clicks them
+    before the issue goes out, and after; no vote and no subscriber changes."""
+    from digest.links import PROOF_SUBSCRIBER_ID
+
+    before = site.snapshot()
+    with site.client() as client:
+        for issue, comparison, tool in ((2, site.data["c3"], "Tonal"), (1, site.data["c1"], "Draftwell")):
+            path = site.vote_path(PROOF_SUBSCRIBER_ID, issue, comparison, "b")
+            for response in (client.get(path), client.post(path)):
+                assert response.status_code == 200
+                assert "This is a proof" in response.text and f"vote for {tool}" in response.text
+        # a proof's link still names a comparison of its own issue
+        assert client.get(site.vote_path(PROOF_SUBSCRIBER_ID, 2, site.data["c1"], "a")).status_code == 400
+        unsubscribe = site.unsubscribe_path(PROOF_SUBSCRIBER_ID)
+        for response in (client.get(unsubscribe), client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})):
+            assert response.status_code == 200 and "This is a proof" in response.text
+    assert site.snapshot() == before

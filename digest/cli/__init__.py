@@ -49,7 +49,7 @@ class DigestGroup(TyperGroup):
 
         try:
             return super().invoke(ctx)
-        except _CLICK_FLOW:
+        except (*_CLICK_FLOW, BrokenPipeError):  # a closed pipe (`| head`): click exits quietly
             raise
         except DigestError as exc:
             _report(ctx, exc.one_line())
@@ -110,9 +110,10 @@ def root(
 
 
 def _register() -> None:
-    from digest.cli import core, demo, editorial, issue, poll, render, schedule, send, subscribers, tools, web
+    from digest.cli import (core, demo, editorial, issue, poll, render, schedule, send, setaside, subscribers, tools,
+                            web)
 
-    for module in (core, poll, tools, editorial, issue, render, subscribers, send, schedule, web, demo):
+    for module in (core, poll, tools, editorial, issue, render, subscribers, send, schedule, web, setaside, demo):
         module.register(app)
 
 
@@ -120,8 +121,27 @@ _register()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    Output piped into a reader that stops early (`digest tools list | head`) ends quietly with
+    exit status 1, as click does for a closed pipe, instead of reporting an internal error:
+    also when the pipe closes only as the buffered output is flushed at exit.
+    """
+    try:
+        app()
+    finally:
+        _flush_stdout()
+
+
+def _flush_stdout() -> None:
+    import os
+
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's own flush at exit is quiet too
+        raise SystemExit(1) from None
 
 
 __all__ = ["app", "app_context", "main"]

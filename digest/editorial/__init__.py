@@ -19,7 +19,8 @@ from digest.editorial.cards import ComparisonCard, comparison_card, tool_record
 from digest.editorial.catalogue import MergeReport, edit_tool, merge_tools
 from digest.editorial.issues import (IssueView, Readiness, add_comparison, create_issue,
                                      delete_issue, issue_view, list_issues, move_comparison,
-                                     readiness, remove_comparison, require_ready, set_issue)
+                                     previous_sent_issue, readiness, remove_comparison, require_ready,
+                                     set_issue)
 from digest.editorial.lookup import get_comparison, get_issue, get_tool
 from digest.editorial.pairs import create_comparison, delete_comparison, update_comparison
 from digest.editorial.reviews import MAX_QUOTE, record_review
@@ -32,6 +33,6 @@ __all__ = [
     "Suggestion", "add_comparison", "apply_scorecard", "comparison_card", "create_comparison",
     "create_issue", "delete_comparison", "delete_issue", "edit_tool", "get_comparison",
     "get_issue", "get_tool", "issue_view", "list_issues", "merge_tools", "move_comparison",
-    "parse_scorecard", "read_scorecard_file", "readiness", "record_review", "record_scorecard", "remove_comparison", "render_comparison",
+    "parse_scorecard", "previous_sent_issue", "read_scorecard_file", "readiness", "record_review", "record_scorecard", "remove_comparison", "render_comparison",
     "require_ready", "set_issue", "suggest_pairs", "tool_record", "update_comparison",
 ]

@@ -280,6 +280,15 @@ class IssueView:
                 "created_at": i.created_at, "updated_at": i.updated_at}
 
 
+def previous_sent_issue(session: Session, issue: Issue) -> Issue | None:
+    """The latest issue numbered before `issue` that has gone out (sending or sent), if any:
+    the one whose community votes the next issue reports."""
+    from digest.votes import VOTING_STATUSES
+
+    return session.exec(select(Issue).where(Issue.number < issue.number, Issue.status.in_(VOTING_STATUSES))
+                        .order_by(Issue.number.desc()).limit(1)).first()
+
+
 def issue_view(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) -> IssueView:
     """The issue with its comparison cards in order and its readiness."""
     cards = tuple(comparison_card(session=session, comparison=session.get(Comparison, row.comparison_id),

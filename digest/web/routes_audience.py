@@ -1,4 +1,8 @@
-"""Sign-up with double opt-in, confirmation, and RFC 8058 one-click unsubscribe."""
+"""Sign-up with double opt-in, confirmation, and RFC 8058 one-click unsubscribe.
+
+A proof's unsubscribe link (signed for `PROOF_SUBSCRIBER_ID`) says what it would do for a
+reader and changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from starlette.responses import Response
 
 from digest import votes
 from digest.errors import TokenError, ValidationError
-from digest.links import CONFIRM_PATH, SUBSCRIBE_PATH, UNSUBSCRIBE_PATH
+from digest.links import CONFIRM_PATH, PROOF_SUBSCRIBER_ID, SUBSCRIBE_PATH, UNSUBSCRIBE_PATH
 from digest.ratelimit import hit
 from digest.tokens import Purpose
 from digest.web import audience
@@ -100,9 +104,11 @@ async def confirm(token: str, request: Request, web: WebDep,
 @router.get(UNSUBSCRIBE_PATH, response_class=HTMLResponse, summary="Show the unsubscribe button")
 async def unsubscribe_page(token: str, request: Request, web: WebDep) -> Response:
     try:
-        web.signer.verify(token, purpose=Purpose.UNSUBSCRIBE)
+        claims = web.signer.verify(token, purpose=Purpose.UNSUBSCRIBE)
     except TokenError as exc:
         return web.token_error(exc)
+    if claims.subscriber_id == PROOF_SUBSCRIBER_ID:
+        return _proof(web)
     return web.form_page(request, "site/unsubscribe.html", headers=NO_STORE,
                          action=UNSUBSCRIBE_PATH.format(token=token))
 
@@ -116,6 +122,8 @@ async def unsubscribe(token: str, request: Request, web: WebDep,
         claims = web.signer.verify(token, purpose=Purpose.UNSUBSCRIBE)
     except TokenError as exc:
         return web.token_error(exc)
+    if claims.subscriber_id == PROOF_SUBSCRIBER_ID:
+        return _proof(web)
     # A mail provider's one-click POST carries no cookie: the body itself is the intent,
     # and the signed link is the authority. The page's button is a form like any other.
     one_click = list_unsubscribe == ONE_CLICK
@@ -134,3 +142,9 @@ async def unsubscribe(token: str, request: Request, web: WebDep,
     await web.store.session(act, write=True)
     return web.message("You are unsubscribed", "No more issues will arrive. Sorry to see you go.",
                        headers=NO_STORE, link=("/", "Changed your mind? Subscribe again"))
+
+
+def _proof(web: Web) -> Response:
+    return web.message("This is a proof", "In a reader's email this link unsubscribes them at once, with one click "
+                       "(their mail program may offer it too).",
+                       "The links in a proof belong to no reader, so nothing changed.", headers=NO_STORE)

@@ -1,4 +1,8 @@
-"""Votes and the canary: GET shows, only POST counts, and scanners' POSTs are set aside."""
+"""Votes and the canary: GET shows, only POST counts, and scanners' POSTs are set aside.
+
+A proof's vote links (signed for `PROOF_SUBSCRIBER_ID`) work before the issue goes out and
+say what a reader's click would do, recording nothing.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from starlette.responses import Response
 
 from digest import votes
 from digest.errors import TokenError
-from digest.links import CANARY_PATH, VOTE_PATH
+from digest.links import CANARY_PATH, PROOF_SUBSCRIBER_ID, VOTE_PATH
 from digest.panel import community_split
 from digest.tokens import VoteClaims
 from digest.web.app import MAX_ID, NO_STORE, IssueNumber, Web, form_fields, form_schema, web_of
@@ -55,6 +59,22 @@ async def _target(web: Web, issue_number: int, comparison_id: int) -> Comparison
     return summary
 
 
+async def _proof(web: Web, claims: VoteClaims) -> Response:
+    """What a proof's vote link would do for a reader; nothing is recorded."""
+    def load(connection) -> ComparisonSummary | None:  # noqa: ANN001
+        if not votes.is_vote_target(connection, issue_number=claims.issue_number,
+                                    comparison_id=claims.comparison_id, sent_only=False):
+            return None
+        return comparison_summary(connection, claims.comparison_id)
+
+    summary = None if claims.comparison_id > MAX_ID else await web.store.read(load)
+    if summary is None:
+        return _no_target(web)
+    return web.message("This is a proof", f"In a reader's email this button records their vote for "
+                       f"{summary.tool(claims.choice)} in \u201c{summary.title}\u201d and shows how readers split so far.",
+                       "The links in a proof belong to no reader, so nothing was recorded.", headers=NO_STORE)
+
+
 def _no_target(web: Web) -> Response:
     return web.message("This vote is not open", "This link does not match a comparison of an issue that has gone out.",
                        status=400, headers=NO_STORE, link=("/issues/", "See every issue"))
@@ -66,6 +86,8 @@ async def vote_page(token: str, request: Request, web: WebDep) -> Response:
         claims = web.signer.verify_vote(token)
     except TokenError as exc:
         return web.token_error(exc)
+    if claims.subscriber_id == PROOF_SUBSCRIBER_ID:
+        return await _proof(web, claims)
     summary = await _target(web, claims.issue_number, claims.comparison_id)
     if summary is None:
         return _no_target(web)
@@ -83,6 +105,8 @@ async def cast_vote(token: str, request: Request) -> Response:
         claims = web.signer.verify_vote(token)
     except TokenError as exc:
         return web.token_error(exc)
+    if claims.subscriber_id == PROOF_SUBSCRIBER_ID:
+        return await _proof(web, claims)
     fields = await form_fields(request)
     if not web.csrf_ok(request, fields.get("csrf")):
         return web.csrf_failed()

@@ -121,19 +121,33 @@ def parse_networks(spec: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Net
 
 def client_address(peer: str | None, forwarded_for: str | None,
                    trusted: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
-    """Who is asking: the socket peer, or the first X-Forwarded-For hop from a trusted proxy."""
+    """Who is asking: the socket peer, or the nearest untrusted X-Forwarded-For hop.
+
+    Proxies append to the header, so only its right end is theirs: the hops are read from the
+    right, trusted proxies skipped, and the first other address is the client. Anything to its
+    left was written by the client and could be forged (a made-up address to dodge a scanner
+    mark or a rate limit), so it is never believed.
+    """
     peer = peer or "unknown"
     trusted = tuple(trusted)
     if not trusted or not forwarded_for:
         return peer
+
+    def is_trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return any(address in network for network in trusted)
+
     try:
-        peer_ip = ipaddress.ip_address(peer)
+        if not is_trusted(ipaddress.ip_address(peer)):
+            return peer
     except ValueError:
         return peer
-    if not any(peer_ip in network for network in trusted):
-        return peer
-    first = forwarded_for.split(",", 1)[0].strip()
-    try:
-        return str(ipaddress.ip_address(first))
-    except ValueError:
-        return peer
+    client = peer
+    for hop in reversed(forwarded_for.split(",")):
+        try:
+            address = ipaddress.ip_address(hop.strip())
+        except ValueError:
+            return peer
+        client = str(address)
+        if not is_trusted(address):
+            break
+    return client

@@ -1,0 +1,137 @@
+"""Actions the web app set aside because a mail scanner made them: listed, and applied by hand.
+
+The canary marks a client address as a scanner for a while; votes, confirmations and
+unsubscribes from it in that window are recorded as DiscardedAction rows instead of being
+carried out. A person behind the same address (a shared office gateway, say) would lose
+their click, so the editor can review the list and apply what was genuinely theirs.
+Applying is what the web app would have done, judged now: a vote the reader has since
+replaced by one of their own is not brought back.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from digest.errors import NotFoundError, UsageError
+from digest.models import Comparison, DiscardedAction, Subscriber, Tool, Vote
+
+KINDS = ("vote", "confirm", "unsubscribe")
+_VOTE_DETAIL = re.compile(r"comparison (\d+) choice ([ab])")
+
+
+@dataclass
+class SetAside:
+    """One set-aside action, described for the editor."""
+
+    id: int
+    kind: str
+    client: str
+    created_at: datetime
+    subscriber: str | None  # the address, None when the subscriber is gone
+    what: str  # "vote for Patchwise (Patchwise vs Lintern)", "unsubscribe (one-click)"…
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "client": self.client, "created_at": self.created_at,
+                "subscriber": self.subscriber, "what": self.what}
+
+
+@dataclass
+class Applied:
+    id: int
+    outcome: str  # applied | superseded | gone | already
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "outcome": self.outcome, "text": self.text}
+
+
+def _vote_target(session: Session, detail: str) -> tuple[Comparison | None, str | None, str]:
+    match = _VOTE_DETAIL.fullmatch(detail.strip())
+    if match is None:
+        return None, None, f"vote ({detail or 'no detail'})"
+    comparison = session.get(Comparison, int(match.group(1)))
+    choice = match.group(2)
+    if comparison is None:
+        return None, choice, f"vote in comparison {match.group(1)} (since deleted)"
+    tool_a, tool_b = session.get(Tool, comparison.tool_a_id), session.get(Tool, comparison.tool_b_id)
+    names = (tool_a.name if tool_a else "A", tool_b.name if tool_b else "B")
+    chosen = names[0] if choice == "a" else names[1]
+    return comparison, choice, f"vote for {chosen} ({names[0]} vs {names[1]}, comparison {comparison.id})"
+
+
+def _describe(session: Session, row: DiscardedAction) -> SetAside:
+    subscriber = session.get(Subscriber, row.subscriber_id) if row.subscriber_id is not None else None
+    if row.kind == "vote":
+        what = _vote_target(session, row.detail)[2]
+    elif row.kind == "unsubscribe":
+        what = f"unsubscribe ({row.detail})" if row.detail else "unsubscribe"
+    else:
+        what = row.kind
+    return SetAside(id=row.id, kind=row.kind, client=row.client, created_at=row.created_at,
+                    subscriber=subscriber.email if subscriber else None, what=what)
+
+
+def list_set_aside(session: Session, *, kind: str | None = None, limit: int | None = None) -> list[SetAside]:
+    """Newest first."""
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
+    query = select(DiscardedAction).order_by(DiscardedAction.created_at.desc(), DiscardedAction.id.desc())
+    if kind is not None:
+        query = query.where(DiscardedAction.kind == kind)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_describe(session, row) for row in session.exec(query)]
+
+
+def apply_set_aside(session: Session, ids: list[int]) -> list[Applied]:
+    """Carry out the given set-aside actions now, in one transaction, and remove them from the list.
+
+    Every id must exist, or nothing is applied. A vote is restored only if the reader has not
+    voted in that comparison since (their own later vote wins); an unsubscribe and a
+    confirmation go through the same rules as the web app's.
+    """
+    from digest.votes import record_vote
+    from digest.web import audience
+
+    rows = []
+    for action_id in dict.fromkeys(ids):
+        row = session.get(DiscardedAction, action_id)
+        if row is None:
+            raise NotFoundError(f"no set-aside action {action_id} (see: digest set-aside list)")
+        rows.append(row)
+    results = []
+    for row in rows:
+        described = _describe(session, row)
+        if row.subscriber_id is None or session.get(Subscriber, row.subscriber_id) is None:
+            results.append(Applied(row.id, "gone", f"{described.what}: the subscriber no longer exists"))
+        elif row.kind == "vote":
+            comparison, choice, what = _vote_target(session, row.detail)
+            existing = session.exec(select(Vote).where(Vote.comparison_id == (comparison.id if comparison else -1),
+                                                       Vote.subscriber_id == row.subscriber_id)).first()
+            if comparison is None or choice is None:
+                results.append(Applied(row.id, "gone", f"{what}: nothing to vote in"))
+            elif existing is not None:
+                results.append(Applied(row.id, "superseded", f"{what}: the reader has voted since; their vote stands"))
+            else:
+                record_vote(session.connection(), subscriber_id=row.subscriber_id, comparison_id=comparison.id,
+                            choice=choice)
+                results.append(Applied(row.id, "applied", f"{what}: counted"))
+        elif row.kind == "unsubscribe":
+            subscriber = session.get(Subscriber, row.subscriber_id)
+            before = subscriber.status
+            audience.unsubscribe(session, subscriber_id=row.subscriber_id)
+            outcome = "already" if before == subscriber.status else "applied"
+            results.append(Applied(row.id, outcome, f"{described.subscriber} unsubscribed"
+                                   + (" already" if outcome == "already" else "")))
+        else:
+            result = audience.confirm(session, subscriber_id=row.subscriber_id, requested_at=row.created_at)
+            outcome = {"confirmed": "applied", "already": "already"}.get(result.value, "gone")
+            results.append(Applied(row.id, outcome, f"{described.subscriber} confirmation: {result.value}"))
+        session.delete(row)
+    session.flush()
+    return results

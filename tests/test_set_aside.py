@@ -1,0 +1,66 @@
+"""Clicks a mail scanner made are kept, listed for the editor, and applied only on request."""
+
+from __future__ import annotations
+
+import json
+
+from webapp import csrf_of, site, smtp_inbox  # noqa: F401
+
+
+def _scanner_vote(site, subscriber_id: int, choice: str) -> None:  # noqa: ANN001
+    """The canary marks the client; a vote posted from it is set aside."""
+    path = site.vote_path(subscriber_id, 1, site.data["c1"], choice)
+    with site.client() as client:
+        page = client.get(path)
+        assert client.get("/p/1").status_code == 200
+        assert client.post(path, data={"csrf": csrf_of(page.text)}).status_code == 200
+
+
+def test_set_aside_votes_are_listed_and_applied_on_request(site, cli) -> None:  # noqa: F811
+    a, b, _ = site.data["readers"]
+    _scanner_vote(site, a, "a")
+    _scanner_vote(site, b, "b")
+    assert site.scalar("SELECT count(*) FROM vote") == 0
+
+    listed = cli("set-aside", "list")
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.count("vote for") == 2 and "127.0.0.1" in listed.output and "Quillsmith vs Draftwell" in listed.output
+    rows = json.loads(cli("set-aside", "list", "--json").output)
+    assert {row["kind"] for row in rows} == {"vote"}
+    by_reader = {row["subscriber"]: row["id"] for row in rows}
+    assert len(by_reader) == 2
+
+    # reader b has since voted themselves: applying the scanner's vote must not replace theirs
+    site.rows("SELECT 1")
+    with site.engine.begin() as connection:
+        from sqlalchemy import text
+
+        connection.execute(text("UPDATE scannermark SET until = :t"), {"t": "2000-01-01 00:00:00.000000"})
+    with site.client() as client:
+        path = site.vote_path(b, 1, site.data["c1"], "a")
+        client.post(path, data={"csrf": csrf_of(client.get(path).text)})
+    assert site.rows("SELECT subscriber_id, choice FROM vote") == [(b, "a")]
+
+    ids = sorted(row["id"] for row in rows)
+    applied = cli("set-aside", "apply", *map(str, ids))
+    assert applied.exit_code == 0, applied.output
+    assert "applied" in applied.output and "superseded" in applied.output
+    assert sorted(site.rows("SELECT subscriber_id, choice FROM vote")) == sorted([(a, "a"), (b, "a")])
+    assert cli("set-aside", "list").output.strip() == "nothing set aside"
+
+
+def test_unknown_ids_apply_nothing(site, cli) -> None:  # noqa: F811
+    a = site.data["readers"][0]
+    _scanner_vote(site, a, "a")
+    (row,) = json.loads(cli("set-aside", "list", "--json").output)
+    result = cli("set-aside", "apply", str(row["id"]), "999")
+    assert result.exit_code == 2
+    assert "no set-aside action 999" in result.output and len(result.output.strip().splitlines()) == 1
+    assert site.scalar("SELECT count(*) FROM vote") == 0
+    assert site.scalar("SELECT count(*) FROM discardedaction") == 1
+
+
+def test_bad_kind_is_one_line(cli) -> None:
+    result = cli("set-aside", "list", "--kind", "bogus")
+    assert result.exit_code == 2 and "unknown kind 'bogus'" in result.output
+    assert cli("set-aside", "list").output.strip() == "nothing set aside"
