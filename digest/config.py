@@ -91,6 +91,8 @@ class DatabaseSettings:
     pool_size: int = _setting(5, "int")  # connections per process on PostgreSQL
     max_overflow: int = _setting(5, "int")  # extra connections under bursts on PostgreSQL
     echo: bool = _setting(False, "bool")  # log every SQL statement (debugging only)
+    # behind PgBouncer in transaction pooling mode: no server-side prepared statements
+    pgbouncer: bool = _setting(False, "bool")
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ class SendSettings:
     retry_delay: float = _setting(30.0, "duration")  # first retry after ~this; doubles each time, with jitter
     bounce_after: int = _setting(3, "int")  # permanent failures before a subscriber is bounced
     batch: int = _setting(200, "int")  # deliveries claimed at once
-    lease: float = _setting(600.0, "duration")  # a claimed batch returns to the queue after this
+    # a claim its sender stopped renewing (it died) returns to the queue after this; renewed every quarter
+    lease: float = _setting(60.0, "duration")
     dkim_domain: str = _setting("", "str")  # sign with DKIM when domain, selector and key are set
     dkim_selector: str = _setting("", "str")
     dkim_key_file: str = _setting("", "path")
@@ -417,6 +420,9 @@ def _check_cross_field(settings: Settings) -> None:
         raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="poll.per_host")
     if settings.send.workers < 1:
         raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="send.workers")
+    if settings.send.lease < 1:
+        raise ConfigError("must be at least 1s", path=SETTINGS_FILE, key="send.lease",
+                          hint="a claim is renewed every quarter of the lease; a minute suits most runs")
     for entry in filter(None, (p.strip() for p in settings.web.trusted_proxies.split(","))):
         try:
             ipaddress.ip_network(entry, strict=False)
@@ -424,9 +430,11 @@ def _check_cross_field(settings: Settings) -> None:
             raise ConfigError(f"{entry!r} is not an IP address or network", path=SETTINGS_FILE,
                               key="web.trusted_proxies") from None
     url = settings.database_url
-    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+    scheme = url.split("://", 1)[0]
+    if not (scheme.startswith("sqlite") or scheme in ("postgresql", "postgres", "postgresql+psycopg")):
         raise ConfigError(f"{url.split(':', 1)[0]!r} is not supported; use sqlite:/// or postgresql+psycopg://",
-                          path=SETTINGS_FILE, key="database.url")
+                          path=SETTINGS_FILE, key="database.url",
+                          hint="postgresql:// URLs use psycopg 3, the driver digest installs")
     scheme = urlsplit(settings.smtp.url).scheme
     if scheme not in ("smtp", "smtp+starttls", "smtps"):
         raise ConfigError(f"scheme {scheme!r} is not one of smtp, smtp+starttls, smtps",

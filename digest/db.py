@@ -37,12 +37,15 @@ def sqlite_path(url: str) -> Path | None:
     return Path(rest) if rest and not rest.startswith(":") else None
 
 
-def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5, echo: bool = False) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5, echo: bool = False,
+                pgbouncer: bool = False) -> Engine:
     """An engine with the pragmas and pool this project relies on.
 
     SQLite: WAL so readers never block the writer, foreign keys enforced, a busy timeout so
     concurrent writers wait instead of failing. PostgreSQL: a bounded pool sized for the
-    sender's workers, with pre-ping to survive server restarts and PgBouncer recycling.
+    sender's workers, with pre-ping to survive server restarts and PgBouncer recycling;
+    `pgbouncer` turns off psycopg's server-side prepared statements, which a PgBouncer in
+    transaction pooling mode (before 1.21) would hand to the wrong server connection.
     """
     from sqlalchemy import create_engine, event
 
@@ -68,13 +71,24 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5, echo: bo
             connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
-    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
-                         pool_pre_ping=True, pool_recycle=1800)
+    connect_args = {"prepare_threshold": None} if pgbouncer else {}
+    return create_engine(postgresql_url(url), echo=echo, pool_size=pool_size, max_overflow=max_overflow,
+                         pool_pre_ping=True, pool_recycle=1800, connect_args=connect_args)
 
 
 def engine_for(settings: Settings) -> Engine:
     return make_engine(settings.database_url, pool_size=settings.database.pool_size,
-                       max_overflow=settings.database.max_overflow, echo=settings.database.echo)
+                       max_overflow=settings.database.max_overflow, echo=settings.database.echo,
+                       pgbouncer=settings.database.pgbouncer)
+
+
+def postgresql_url(url: str) -> str:
+    """psycopg 3 for a bare `postgresql://` or `postgres://` URL (SQLAlchemy would look for
+    psycopg2, which digest does not install); any other URL unchanged."""
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url[len(bare):]
+    return url
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -191,6 +191,8 @@ class _Pool:
                 try:
                     if self.fatal is not None or self.stop.is_set():
                         self.give_back(job)
+                    elif not self.store.claim_safe():
+                        self._fail(DeliveryError(self.store.claim_lost()), job)
                     else:
                         self._deliver(transport, job)
                 except DeliveryError as exc:
@@ -259,6 +261,9 @@ class _DryRunStore:
         self.engine = engine
         self._store = store
         self._after: dict[int, int] = {}
+
+    def claim_safe(self) -> bool:
+        return True
 
     def claim(self, issue_id: int, limit: int) -> list[Job]:
         with self.engine.connect() as conn:
@@ -337,7 +342,7 @@ def send_queued(*, settings: Settings, engine: Engine, issue_number: int | None 
     sender = envelope_sender(settings)
     signer = make_signer(settings)
     dkim = make_dkim(settings)
-    engine, own_engine = engine_for_workers(engine, workers)
+    engine, own_engine = engine_for_workers(engine, workers, pgbouncer=settings.database.pgbouncer)
     try:
         return _send(settings=settings, engine=engine, issue_number=issue_number, workers=workers, rate=rate,
                      dry_run=dry_run, wait=wait, transport_factory=transport_factory, progress=progress, stop=stop,
@@ -355,6 +360,7 @@ def _send(*, settings: Settings, engine: Engine, issue_number: int | None, worke
                           retry_delay=settings.send.retry_delay, bounce_after=settings.send.bounce_after,
                           issue_number=issue_number)
     leased = False
+    heartbeat = None
     try:
         issues, report.note = _issues(store, engine, issue_number)
         report.issues = [number for _id, number in issues]
@@ -371,10 +377,11 @@ def _send(*, settings: Settings, engine: Engine, issue_number: int | None, worke
         else:
             store.acquire_sender_lease()
             leased = True
+            heartbeat = store.heartbeat()
             work_store = store
             factory = transport_factory or smtp_transport_factory(settings)
-        due, waiting = store.count_queued()
-        progress.start(due if dry_run else due + waiting)
+        state = store.queue_state()
+        progress.start(state.due + state.held if dry_run else state.due + state.held + state.waiting)
         pool = _Pool(workers=workers, factory=factory, store=work_store, composers=composers,
                      bucket=bucket or TokenBucket(0 if dry_run else rate), sender=sender, report=report,
                      progress=progress, stop=stop)
@@ -392,10 +399,12 @@ def _send(*, settings: Settings, engine: Engine, issue_number: int | None, worke
         if pool.fatal is not None:
             raise pool.fatal
         if not dry_run:
-            report.waiting = store.count_queued()[1]
-            report.next_retry_at = store.next_retry_at() if report.waiting else None
+            state = store.queue_state()
+            report.waiting, report.next_retry_at = state.waiting, state.next_retry_at
         return report
     finally:
+        if heartbeat is not None:
+            heartbeat.stop()
         if leased:
             store.release_sender_lease()
         store.close()
@@ -404,14 +413,18 @@ def _send(*, settings: Settings, engine: Engine, issue_number: int | None, worke
 
 def _run(*, store: DeliveryStore, work_store: Any, pool: _Pool, issues: list[tuple[int, int]], batch: int,
          wait: bool, stop: threading.Event) -> None:
+    """Claim and hand out batches until nothing is left that this run may send.
+
+    Between passes: go again at once while anything is due; otherwise, when waiting, look again
+    every second while other senders hold claims (they settle them, give them back, or die and
+    let them lapse: their deliveries are then ours to send), or sleep until a retry comes due.
+    """
     while not stop.is_set():
         for issue_id, _number in issues:
             while not stop.is_set():
                 jobs = work_store.claim(issue_id, batch)
                 if not jobs:
                     break
-                if work_store is store:
-                    store.renew()
                 for index, job in enumerate(jobs):
                     if stop.is_set():
                         for unsent in jobs[index:]:
@@ -422,17 +435,10 @@ def _run(*, store: DeliveryStore, work_store: Any, pool: _Pool, issues: list[tup
         if stop.is_set() or work_store is not store:
             return
         store.complete_issues()
-        due, waiting = store.count_queued()
-        if due:
-            store.new_pass()
-            continue
-        if not waiting or not wait:
-            return
-        next_at = store.next_retry_at()
-        while next_at is not None and not stop.is_set():
-            remaining = (next_at - datetime.now(UTC)).total_seconds()
-            if remaining <= 0:
-                break
-            stop.wait(min(remaining, 30.0))
-            store.renew()
+        state = store.queue_state()
+        if not state.due:
+            if not wait or not (state.held or state.waiting):
+                return
+            # another sender's claims end in a moment (it settles them) or at their lease's end (it died)
+            stop.wait(min(state.held_for + 0.05, 1.0) if state.held else min(state.retry_in, store.claims.interval, 30.0))
         store.new_pass()

@@ -55,6 +55,9 @@ def test_file_then_environment_override(tmp_path: Path) -> None:
     ('[poll]\ntimeout = "soon"\n', "digest.toml: poll.timeout: 'soon' is not a duration"),
     ('secret_key = "abc"\n', "digest.toml: secret_key: secrets are not read from files"),
     ("[poll\n", "digest.toml: invalid TOML"),
+    ("[send]\nlease = 0.5\n", "digest.toml: send.lease: must be at least 1s"),
+    ('[database]\nurl = "mysql://db/news"\n', "digest.toml: database.url: 'mysql' is not supported"),
+    ('[database]\nurl = "postgresql+psycopg2://db/news"\n', "digest.toml: database.url: 'postgresql+psycopg2' is not"),
     ('[[panel]]\nkey = "a"\nname = "A"\nremit = "x"\n[[panel]]\nkey = "a"\nname = "B"\nremit = "y"\n',
      "digest.toml: panel[1].key: duplicate reviewer key 'a'"),
 ])

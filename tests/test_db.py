@@ -110,3 +110,20 @@ def test_bad_settings_exit_2_with_one_line(cli, home: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0
     assert "digest.toml: poll.concurrency: expected a whole number" in result.stderr
+
+
+@pytest.mark.postgresql_only
+def test_bare_postgresql_urls_and_pgbouncer_mode_run_on_psycopg_3(cli, settings) -> None:
+    from digest.db import make_engine
+
+    bare = settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+    for url in (bare, bare.replace("postgresql://", "postgres://")):
+        result = cli("subscribers", "add", f"{url[:8]}@example.com", env={"DIGEST_DATABASE_URL": url,
+                                                                         "DIGEST_DATABASE_PGBOUNCER": "true"})
+        assert result.exit_code == 0, result.output
+    for pgbouncer, threshold in ((True, None), (False, 5)):
+        engine = make_engine(bare, pgbouncer=pgbouncer)
+        with engine.connect() as connection:
+            assert connection.dialect.driver == "psycopg"
+            assert connection.connection.driver_connection.prepare_threshold == threshold
+        engine.dispose()
