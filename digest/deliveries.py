@@ -401,6 +401,8 @@ class DeliveryStore:
         """Mark `sent` every sending issue of this run with nothing left queued; their numbers.
 
         With several senders each issue is completed by exactly one of them (compare-and-set).
+        An issue queued again for new readers keeps the date it first went out: that is the
+        date the archive and the feed show.
         """
         now = utcnow()
         pending = select(D.c.id).where(D.c.issue_id == I.c.id, D.c.status == QUEUED).exists()
@@ -408,7 +410,8 @@ class DeliveryStore:
         with self._transaction() as conn:
             for number in [r.number for r in conn.execute(select(I.c.number).where(self._issue_filter(), ~pending))]:
                 if conn.execute(update(I).where(I.c.number == number, I.c.status == IssueStatus.SENDING.value, ~pending)
-                                .values(status=IssueStatus.SENT.value, sent_at=now, updated_at=now)).rowcount:
+                                .values(status=IssueStatus.SENT.value, sent_at=func.coalesce(I.c.sent_at, now),
+                                        updated_at=now)).rowcount:
                     done.append(number)
         self.completed.extend(done)
         return done

@@ -528,3 +528,22 @@ def test_a_rendered_issue_from_queue_to_inbox(cli, engine, settings, sink) -> No
         assert {c.subscriber_id for c in claims} == {readers[received.recipients[0]]}
         assert {(c.comparison_id, c.choice) for c in claims} == {(cid, side) for cid in ids for side in "ab"}
         assert received.recipients[0] in text
+
+
+def test_an_issue_queued_again_for_new_readers_keeps_its_first_send_date(engine, settings, sink) -> None:
+    """The archive and the feed date an issue by when it first went out, not by a top-up send."""
+    queued_issue(engine, settings, ["ann@example.com"])
+    smtp = load_settings(settings.home, {"DIGEST_SMTP_URL": sink.url()})
+    send_queued(settings=smtp, engine=engine)
+    with session_scope(engine, write=True) as session:
+        issue = session.exec(select(Issue)).one()
+        first = issue.sent_at
+        issue.sent_at = first - timedelta(days=3)  # as if it went out days ago
+        session.add(issue)
+    add_subscribers(engine, ["late@example.com"])
+    assert queue_issue(engine=engine, settings=settings, number=1, render=False).added == 1
+    assert send_queued(settings=smtp, engine=engine).sent == 1
+    with session_scope(engine) as session:
+        issue = session.exec(select(Issue)).one()
+        assert issue.status == "sent" and issue.sent_at == first - timedelta(days=3)
+    assert sorted(message.recipients[0] for message in sink.messages) == ["ann@example.com", "late@example.com"]
