@@ -19,13 +19,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	@$(BIN)/digest demo
 
-# The whole suite twice: on SQLite, then on the PostgreSQL server at 127.0.0.1:5432
+# The whole suite twice, side by side: on SQLite and on the PostgreSQL server at 127.0.0.1:5432
 # (TEST_DATABASE=postgresql: a scratch database per run, see tests/conftest.py).
 test: $(STAMP)
-	@echo "== the suite on SQLite"
-	@$(BIN)/python -m pytest
-	@echo "== the suite on PostgreSQL"
-	@TEST_DATABASE=postgresql $(BIN)/python -m pytest -p no:cacheprovider
+	@PYTHON=$(BIN)/python tests/run_both.sh
 
 bench: $(STAMP)
 	@$(BIN)/python bench/poll.py

@@ -12,6 +12,7 @@ import pytest
 
 from digest.demo import STAGES, run_demo
 from digest.errors import UsageError
+from interrupt import sigint_default
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +174,7 @@ def test_demo_serve_keeps_the_web_app_up_until_ctrl_c(tmp_path: Path) -> None:
     from webapp import csrf_of
 
     process = subprocess.Popen([sys.executable, "-m", "digest", "demo", "--serve", "--keep", str(tmp_path / "d")],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default)
     try:
         lines = []
         while not any("'s vote link" in line for line in lines):

@@ -17,6 +17,7 @@ from digest.db import session_scope
 from digest.models import Review
 from digest.render import OUTPUT_FILES
 from digest.sample import add_sample_issue
+from interrupt import sigint_default
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ def test_preview_serves_on_loopback_until_ctrl_c(home, issue) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_") and k not in ("BROWSER", "DISPLAY")}
     env["PYTHONUNBUFFERED"] = "1"
     process = subprocess.Popen([sys.executable, "-m", "digest", "--home", str(home), "issue", "preview", str(issue), "--serve"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=sigint_default)
     try:
         line = process.stdout.readline()
         match = re.search(r"serving issue \d+ at (http://127\.0\.0\.1:\d+/)", line)
