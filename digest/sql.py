@@ -16,6 +16,7 @@ twins.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -61,22 +62,26 @@ def as_json(value: Any) -> Any:
     return value
 
 
-class Database:
-    """One connection and its transactions; use `transaction()` for every unit of work."""
+class Database(abc.ABC):
+    """One connection and its transactions; use `transaction()` for every unit of work.
+
+    Each backend (SQLite, PostgreSQL) implements the abstract methods; the rest is shared.
+    """
 
     dialect = ""
 
+    @abc.abstractmethod
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """Run one statement; its rows as dicts."""
 
+    @abc.abstractmethod
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Run one statement; returns the number of rows it changed."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def executemany(self, sql: str, rows: Iterable[Mapping[str, Any]], *, plain: bool = False) -> None:
         """Run one statement per row; `plain` promises every value is a str, int or None, so
         no value needs converting (a noticeable saving for thousands of rows)."""
-        raise NotImplementedError
 
     def insert(self, sql: str, params: Mapping[str, Any]) -> int:
         """Run an INSERT ending in `RETURNING id`; returns the new id."""
@@ -91,15 +96,13 @@ class Database:
         row = self.one(sql, params)
         return next(iter(row.values())) if row else None
 
-    @contextlib.contextmanager
-    def transaction(self, *, write: bool = False) -> Iterator[Database]:
+    @abc.abstractmethod
+    def transaction(self, *, write: bool = False) -> contextlib.AbstractContextManager[Database]:
         """Commit on success, roll back on any error.
 
         `write=True` takes SQLite's write lock at BEGIN, so a read-then-write unit of work
         waits for other writers rather than failing or acting on a stale read.
         """
-        raise NotImplementedError
-        yield self  # pragma: no cover
 
     @contextlib.contextmanager
     def savepoint(self, name: str = "sp") -> Iterator[None]:
@@ -116,8 +119,9 @@ class Database:
     def _raw(self, sql: str) -> None:
         self.execute(sql)
 
+    @abc.abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Close the connection."""
 
     def __enter__(self) -> Database:
         return self
