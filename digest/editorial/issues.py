@@ -24,6 +24,7 @@ from digest.config import Reviewer
 from digest.editorial.cards import ComparisonCard, comparison_card
 from digest.editorial.lookup import get_comparison, issue_of, require_editable_issue
 from digest.editorial.reviews import reviews_of
+from digest.editorial.text import block, one_line
 from digest.errors import StateError, ValidationError
 from digest.models import Comparison, Counter, Issue, IssueComparison, Tool, utcnow
 
@@ -42,19 +43,11 @@ def _line(value: str, what: str, limit: int, *, required: bool) -> str:
     is what readers get."""
     if _NOT_ONE_LINE.search(str(value)):
         raise ValidationError(f"the {what} contains a line break or control character; it must be one line")
-    text = " ".join(str(value).split())
-    if required and not text:
-        raise ValidationError(f"the {what} is empty")
-    if len(text) > limit:
-        raise ValidationError(f"the {what} is {len(text):,} characters; the limit is {limit}")
-    return text
+    return one_line(value, what, limit, required=required)
 
 
 def clean_intro(value: str) -> str:
-    text = str(value).replace("\r\n", "\n").strip()
-    if len(text) > MAX_INTRO:
-        raise ValidationError(f"the intro is {len(text):,} characters; the limit is {MAX_INTRO:,}")
-    return text
+    return block(value, "intro", MAX_INTRO)
 
 
 def next_issue_number(session: Session) -> int:

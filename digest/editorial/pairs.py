@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, or_, and_, select
 
 from digest.editorial.lookup import get_tool, issue_of, require_editable_comparison
+from digest.editorial.text import block, one_line
 from digest.errors import ValidationError
 from digest.models import Comparison, Issue, Tool, utcnow
 
@@ -44,20 +45,12 @@ class NewPair:
 
 def clean_title(title: str) -> str:
     """A title on one line, 1 to 300 characters; ValidationError otherwise."""
-    text = " ".join(str(title).split())
-    if not text:
-        raise ValidationError("the title is empty")
-    if len(text) > MAX_TITLE:
-        raise ValidationError(f"the title is {len(text):,} characters; the limit is {MAX_TITLE}")
-    return text
+    return one_line(title, "title", MAX_TITLE)
 
 
 def clean_pricing_read(text: str) -> str:
     """The pricing read, trimmed, at most 2,000 characters (empty is allowed: not written yet)."""
-    value = str(text).replace("\r\n", "\n").strip()
-    if len(value) > MAX_PRICING_READ:
-        raise ValidationError(f"the pricing read is {len(value):,} characters; the limit is {MAX_PRICING_READ:,}")
-    return value
+    return block(text, "pricing read", MAX_PRICING_READ)
 
 
 def earlier_pairs(session: Session, tool_a_id: int, tool_b_id: int, *,
