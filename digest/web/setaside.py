@@ -1,8 +1,9 @@
 """Actions the web app set aside because a mail scanner made them: listed, and applied by hand.
 
-The canary marks a client address as a scanner for a while; votes, confirmations and
-unsubscribes from it in that window are recorded as DiscardedAction rows instead of being
-carried out. A person behind the same address (a shared office gateway, say) would lose
+The canary marks a client address as a scanner for a while; votes and confirmations from it
+in that window are recorded as DiscardedAction rows instead of being carried out. Unsubscribes
+are never set aside (leaving must always work); "unsubscribe" rows may remain from databases
+written by older versions, and are listed and applied like the others. A person behind the same address (a shared office gateway, say) would lose
 their click, so the editor can review the list and apply what was genuinely theirs.
 Applying is what the web app would have done, judged now: a vote the reader has since
 replaced by one of their own is not brought back.
@@ -122,10 +123,8 @@ def apply_set_aside(session: Session, ids: list[int]) -> list[Applied]:
                             choice=choice)
                 results.append(Applied(row.id, "applied", f"{what}: counted"))
         elif row.kind == "unsubscribe":
-            subscriber = session.get(Subscriber, row.subscriber_id)
-            before = subscriber.status
-            audience.unsubscribe(session, subscriber_id=row.subscriber_id)
-            outcome = "already" if before == subscriber.status else "applied"
+            left = audience.unsubscribe(session, subscriber_id=row.subscriber_id)
+            outcome = "already" if left is audience.UnsubscribeOutcome.ALREADY else "applied"
             results.append(Applied(row.id, outcome, f"{described.subscriber} unsubscribed"
                                    + (" already" if outcome == "already" else "")))
         else:
