@@ -138,7 +138,7 @@ def test_each_unsubscribe_page_says_only_what_happened(site, smtp_inbox) -> None
         wait_until(lambda: inbox.to("pending@example.org"))
         pending = site.scalar("SELECT id FROM subscriber WHERE email_key = 'pending@example.org'")
         cancelled = client.post(site.unsubscribe_path(pending), data=one_click)
-    assert first.status_code == 200 and "No more issues will arrive" in first.text
+    assert first.status_code == 200 and "No more issues will be sent to you" in first.text
     assert again.status_code == 200 and "already left" in again.text and "nothing changed" in again.text
     assert gone.status_code == 404 and "nothing to unsubscribe" in gone.text
     assert "You are unsubscribed" not in gone.text

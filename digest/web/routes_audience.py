@@ -92,8 +92,8 @@ def _confirmed(web: Web, outcome: audience.ConfirmOutcome) -> Response:
     """The page for what the confirmation did; each says only what happened."""
     Outcome = audience.ConfirmOutcome
     if outcome is Outcome.STALE:
-        return web.message("This link has been used up", "The address left the list (unsubscribed, removed or bounced) "
-                           "after this link was sent, so it no longer confirms anything: you are not subscribed.",
+        return web.message("This link has been used up", "The address left the list after this link was sent, "
+                           "so it no longer confirms anything: you are not subscribed.",
                            "To come back, sign up again and use the new link.", status=400, headers=NO_STORE,
                            link=("/", "Sign up again"))
     if outcome is Outcome.MISSING:
@@ -164,8 +164,8 @@ def _unsubscribed(web: Web, outcome: audience.UnsubscribeOutcome) -> Response:
     if outcome is Outcome.CANCELLED:
         return web.message("Sign-up cancelled", "This address will not be subscribed and will get no issues; "
                            "the confirmation link no longer works.", headers=NO_STORE, link=again)
-    return web.message("You are unsubscribed", "No more issues will arrive. Sorry to see you go.",
-                       headers=NO_STORE, link=again)
+    return web.message("You are unsubscribed", "No more issues will be sent to you (one already on its way "
+                       "may still arrive). Sorry to see you go.", headers=NO_STORE, link=again)
 
 
 def _proof(web: Web) -> Response:
