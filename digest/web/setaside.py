@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from digest.errors import NotFoundError, UsageError
-from digest.models import Comparison, DiscardedAction, Subscriber, Tool, Vote
+from digest.models import Comparison, DiscardedAction, Subscriber, Suppression, Tool, Vote
 
 KINDS = ("vote", "confirm", "unsubscribe")
 _VOTE_DETAIL = re.compile(r"comparison (\d+) choice ([ab])")
@@ -44,7 +44,7 @@ class SetAside:
 @dataclass
 class Applied:
     id: int
-    outcome: str  # applied | superseded | gone | already
+    outcome: str  # applied | superseded | gone | already | refused
     text: str
 
     def to_json(self) -> dict[str, Any]:
@@ -63,6 +63,11 @@ def _vote_target(session: Session, detail: str) -> tuple[Comparison | None, str 
     names = (tool_a.name if tool_a else "A", tool_b.name if tool_b else "B")
     chosen = names[0] if choice == "a" else names[1]
     return comparison, choice, f"vote for {chosen} ({names[0]} vs {names[1]}, comparison {comparison.id})"
+
+
+def _suppression_of(session: Session, subscriber_id: int) -> Suppression | None:
+    subscriber = session.get(Subscriber, subscriber_id)
+    return session.exec(select(Suppression).where(Suppression.email_key == subscriber.email_key)).first()
 
 
 def _describe(session: Session, row: DiscardedAction) -> SetAside:
@@ -94,7 +99,8 @@ def apply_set_aside(session: Session, ids: list[int]) -> list[Applied]:
 
     Every id must exist, or nothing is applied. A vote is restored only if the reader has not
     voted in that comparison since (their own later vote wins); an unsubscribe and a
-    confirmation go through the same rules as the web app's.
+    confirmation go through the same rules as the web app's, except that a confirmation never
+    lifts a suppression here: a click nobody can attribute to the person is not their consent.
     """
     from digest.votes import record_vote
     from digest.web import audience
@@ -127,6 +133,10 @@ def apply_set_aside(session: Session, ids: list[int]) -> list[Applied]:
             outcome = "already" if left is audience.UnsubscribeOutcome.ALREADY else "applied"
             results.append(Applied(row.id, outcome, f"{described.subscriber} unsubscribed"
                                    + (" already" if outcome == "already" else "")))
+        elif (suppression := _suppression_of(session, row.subscriber_id)) is not None:
+            results.append(Applied(row.id, "refused", f"{described.subscriber} confirmation: not applied, the address "
+                                   f"is suppressed ({suppression.reason}); only the person's own confirmation "
+                                   "lifts that (they can sign up again)"))
         else:
             result = audience.confirm(session, subscriber_id=row.subscriber_id, requested_at=row.created_at)
             outcome = {"confirmed": "applied", "already": "already"}.get(result.value, "gone")
