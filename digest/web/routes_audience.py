@@ -54,9 +54,11 @@ async def subscribe(request: Request, background: BackgroundTasks, web: WebDep,
         background.add_task(web.mailer, to=request_.email, link=web.confirm_link(request_.subscriber_id),
                             unsubscribe=web.unsubscribe_link(request_.subscriber_id))
     # The same answer whether or not the address was known: nothing here tells them apart.
+    # It is true either way: an active address gets no link and stays as it is.
     return web.message("Check your inbox",
-                       "If the address can receive the newsletter, a confirmation link is on its way. "
-                       "Nothing arrives until you click it.", headers=NO_STORE)
+                       "Unless this address is subscribed already, we are sending it a confirmation link; "
+                       "no issue arrives until you click it. If it is subscribed already, nothing changes.",
+                       headers=NO_STORE)
 
 
 @router.get(CONFIRM_PATH, response_class=HTMLResponse, summary="Show the confirm button of a confirmation link")
