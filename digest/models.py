@@ -67,6 +67,7 @@ class SubscriberStatus(enum.StrEnum):
     ACTIVE = "active"
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
+    COMPLAINED = "complained"  # marked the mail as spam (from an import: digest reads no complaint reports)
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -222,7 +223,7 @@ class Suppression(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     email_key: str = Field(max_length=320, unique=True)
-    reason: str = Field(max_length=50)  # unsubscribed | removed | bounced
+    reason: str = Field(max_length=50)  # unsubscribed | removed | bounced | complained
     created_at: datetime = Field(default_factory=utcnow)
 
 

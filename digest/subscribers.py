@@ -6,21 +6,19 @@ form; `email_key` (the address lowercased) is its identity, so `Ann@Example.com`
 refused: most mail servers cannot take them (they need SMTPUTF8).
 
 Statuses: pending (signed up on the web, not yet confirmed), active (gets issues),
-unsubscribed, bounced. Leaving (an unsubscribe link, `subscribers remove`, too many bounces)
-also writes a Suppression, and the suppression is what keeps an address out: an import skips
-it, `subscribers add` refuses it without `force`, and only the person themself lifts it by
-confirming a new web sign-up (`confirm_subscriber`). Every function here takes a session and
-leaves the transaction to the caller, so a refused command writes nothing.
+unsubscribed, bounced, complained (the last three: `SUPPRESSED_STATUSES`). Leaving (an
+unsubscribe link, `subscribers remove`, too many bounces, an import saying so) also writes a
+Suppression, keyed by the address, not the subscriber row, so it outlives the row: an import
+skips it, `subscribers add` refuses it without `override_suppression`, and only the person
+themself lifts it by confirming a new web sign-up (`confirm_subscriber`). Every function here
+takes a session and leaves the transaction to the caller, so a refused command writes nothing.
+CSV import is `digest.subscriber_import`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
@@ -31,7 +29,10 @@ from digest.ids import check_count
 from digest.models import Subscriber, SubscriberStatus, Suppression, utcnow
 
 _CHUNK = 500  # keys per IN (...) lookup: well under SQLite's variable limit
-_EMAIL_HEADERS = {"email", "e-mail", "email address", "e-mail address", "mail", "address", "emailaddress"}
+# The statuses of an address that left: each goes with a Suppression, and nothing but the
+# person's own confirmed sign-up subscribes it again.
+SUPPRESSED_STATUSES = frozenset({SubscriberStatus.UNSUBSCRIBED.value, SubscriberStatus.BOUNCED.value,
+                                 SubscriberStatus.COMPLAINED.value})
 EXPORT_COLUMNS = ("email", "status", "source", "created_at", "confirmed_at", "unsubscribed_at",
                   "bounce_count")
 
@@ -93,7 +94,7 @@ class AddReport:
 
     added: list[str] = field(default_factory=list)
     activated: list[str] = field(default_factory=list)  # were pending, now active
-    resubscribed: list[str] = field(default_factory=list)  # were suppressed, added with force
+    resubscribed: list[str] = field(default_factory=list)  # were suppressed, added with override_suppression
     already_present: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -102,12 +103,15 @@ class AddReport:
 
 
 def add_subscribers(*, session: Session, emails: Iterable[str], pending: bool = False,
-                    force: bool = False, source: str = "cli") -> AddReport:
+                    override_suppression: bool = False, source: str = "cli") -> AddReport:
     """Subscribe each address: active (the editor vouches for them) unless `pending`.
 
-    All or nothing: an invalid address raises ValidationError and a suppressed one (it left or
-    bounced) StateError unless `force`, before anything is written. A pending subscriber
-    added again becomes active; an active one is reported as already present.
+    All or nothing: an invalid address raises ValidationError and a suppressed one (it left,
+    bounced or complained) StateError, before anything is written. Only `override_suppression`
+    subscribes a suppressed address again, lifting its suppression: the editor's explicit word
+    that the person asked to come back (listmonk likewise never re-adds a blocklisted address
+    unless told to). A pending subscriber added again becomes active; an active one is
+    reported as already present.
     """
     addresses: dict[str, Address] = {}
     for text in emails:
@@ -119,13 +123,14 @@ def add_subscribers(*, session: Session, emails: Iterable[str], pending: bool = 
     existing: dict[str, Subscriber] = _lookup(session, Subscriber, keys)
     suppressed: dict[str, Suppression] = _lookup(session, Suppression, keys)
     blocked = [key for key in keys if key in suppressed
-               or (key in existing and existing[key].status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED))]
-    if blocked and not force:
+               or (key in existing and existing[key].status in SUPPRESSED_STATUSES)]
+    if blocked and not override_suppression:
         first = addresses[blocked[0]].email
         why = suppressed[blocked[0]].reason if blocked[0] in suppressed else existing[blocked[0]].status
         more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
-        raise StateError(f"{first} is suppressed ({why}){more}; it is not subscribed again without consent",
-                         hint="add --force if the person asked to come back")
+        raise StateError(f"{first} is suppressed ({why}){more}; it is not subscribed again without consent, "
+                         "nothing was added",
+                         hint="add --override-suppression only if the person asked you to subscribe them again")
     status = SubscriberStatus.PENDING if pending else SubscriberStatus.ACTIVE
     now = utcnow()
     report = AddReport()
@@ -173,7 +178,7 @@ def unsubscribe(*, session: Session, subscriber: Subscriber, reason: str = "unsu
     bounced. Queued deliveries of a sending issue are skipped at send time, never mailed.
     """
     _suppress(session, subscriber.email_key, reason)
-    if subscriber.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED):
+    if subscriber.status in SUPPRESSED_STATUSES:
         return False
     subscriber.status = SubscriberStatus.UNSUBSCRIBED if reason != "bounced" else SubscriberStatus.BOUNCED
     subscriber.unsubscribed_at = utcnow()
@@ -294,166 +299,3 @@ def _export(session: Session, query: Any) -> Iterator[list[str]]:
 
 def _iso(value: Any) -> str:
     return value.isoformat() if value is not None else ""
-
-
-# --- import -----------------------------------------------------------------------------------
-
-@dataclass
-class ImportReport:
-    """What an import found; `invalid` holds (line number, text, reason)."""
-
-    added: list[str] = field(default_factory=list)
-    already_present: list[str] = field(default_factory=list)
-    suppressed: list[str] = field(default_factory=list)
-    invalid: list[tuple[int, str, str]] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-    header: bool = False
-    encoding: str = "utf-8"
-    committed: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {"committed": self.committed, "added": self.added, "already_present": self.already_present,
-                "suppressed": self.suppressed,
-                "invalid": [{"line": line, "text": text, "reason": reason} for line, text, reason in self.invalid],
-                "header": self.header, "ignored_columns": self.ignored_columns, "encoding": self.encoding}
-
-
-def _read_text(path: Path) -> tuple[str, str]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise ValidationError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        # Spreadsheets on Windows save CSV as cp1252; addresses are ASCII either way.
-        return data.decode("cp1252", errors="replace"), "cp1252"
-
-
-# Control characters other than tab, line breaks and form feed do not occur in a CSV text
-# file; a file read as cp1252 also has no bytes that cp1252 leaves undefined.
-_BINARY = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-_BINARY_CP1252 = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd]")
-
-
-def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
-    sample = text[:8192]
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
-
-
-def _email_column(first: list[str], second: list[str] | None) -> tuple[bool, int | None]:
-    """(has a header row, index of the address column or None when no column holds one)."""
-    names = [cell.strip().lower() for cell in first]
-    for index, name in enumerate(names):
-        if name in _EMAIL_HEADERS:
-            return True, index
-    header = not any("@" in cell for cell in first)
-    probe = second if header and second is not None else first
-    for index, cell in enumerate(probe):
-        if "@" in cell:
-            return header, index
-    return header, None
-
-
-def parse_csv(path: Path) -> tuple[list[tuple[int, str]], ImportReport]:
-    """The (line number, address text) pairs of a CSV file, and a report of its shape.
-
-    Accepts a header row or none, a BOM, `,` `;` or tab as separator, and other columns
-    (a name, say), which are ignored and reported. Blank lines are skipped.
-    """
-    text, encoding = _read_text(path)
-    binary = (_BINARY if encoding == "utf-8" else _BINARY_CP1252).search(text)
-    if binary:
-        line = text.count("\n", 0, binary.start()) + 1
-        raise ValidationError(f"{path}: line {line} holds binary data; this is not a CSV text file",
-                              hint="export the list as CSV with an email column")
-    report = ImportReport(encoding=encoding)
-    try:
-        rows = [(reader_line, row) for reader_line, row in _numbered_rows(text)]
-    except csv.Error as exc:
-        raise ValidationError(f"{path}: not a readable CSV file: {exc}") from None
-    if not rows:
-        raise ValidationError(f"{path}: the file is empty; there is nothing to import")
-    second = rows[1][1] if len(rows) > 1 else None
-    report.header, column = _email_column(rows[0][1], second)
-    if column is None:
-        raise ValidationError(f"{path}: no email column: none is headed email and none holds an address "
-                              f"on line {rows[0][0]} or the next", hint="the file needs a column of addresses, headed email")
-    if report.header:
-        report.ignored_columns = [cell.strip() for i, cell in enumerate(rows[0][1]) if i != column and cell.strip()]
-        rows = rows[1:]
-    elif len(rows[0][1]) > 1:
-        report.ignored_columns = [f"column {i + 1}" for i in range(len(rows[0][1])) if i != column]
-    entries = [(line, row[column] if column < len(row) else "") for line, row in rows]
-    return entries, report
-
-
-def _numbered_rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
-    line = 1
-    for row in reader:
-        start = line
-        line = reader.line_num + 1
-        if not any(cell.strip() for cell in row):
-            continue
-        yield start, row
-
-
-def import_subscribers(*, session: Session, path: Path, pending: bool = False,
-                       skip_invalid: bool = False, source: str = "import") -> ImportReport:
-    """Import a CSV file of addresses: all or nothing.
-
-    New addresses become active (or pending); existing subscribers, whatever their status,
-    are left as they are; suppressed addresses are skipped. Invalid rows refuse the whole
-    import (ValidationError naming the lines, nothing written) unless `skip_invalid`. The
-    caller commits; `report.committed` says whether rows were meant to be written.
-    """
-    entries, report = parse_csv(path)
-    wanted: dict[str, Address] = {}
-    for line, text in entries:
-        try:
-            address = check_address(text)
-        except ValidationError as exc:
-            report.invalid.append((line, text.strip(), exc.message))
-            continue
-        if address.key in wanted:
-            report.already_present.append(address.email)
-        else:
-            wanted[address.key] = address
-    if report.invalid and not skip_invalid:
-        shown = "; ".join(f"line {line}: {reason}" for line, _text, reason in report.invalid[:3])
-        more = f" (and {len(report.invalid) - 3} more)" if len(report.invalid) > 3 else ""
-        raise ValidationError(f"{path.name}: {len(report.invalid)} invalid row(s), nothing imported: {shown}{more}",
-                              hint="fix the rows, or add --skip-invalid to import the valid ones")
-    keys = list(wanted)
-    existing = _lookup(session, Subscriber, keys)
-    suppressed = _lookup(session, Suppression, keys)
-    status = SubscriberStatus.PENDING if pending else SubscriberStatus.ACTIVE
-    now = utcnow()
-    new_rows: list[dict[str, Any]] = []
-    for key, address in wanted.items():
-        if key in suppressed:
-            report.suppressed.append(existing[key].email if key in existing else address.email)
-        elif key in existing:
-            report.already_present.append(existing[key].email)
-        else:
-            new_rows.append({"email": address.email, "email_key": key, "status": status.value,
-                             "source": source, "created_at": now, "confirmed_at": None if pending else now,
-                             "bounce_count": 0})
-            report.added.append(address.email)
-    _insert_new(session, new_rows)
-    report.committed = True
-    return report
-
-
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Bulk insert; a row that appeared meanwhile (a concurrent sign-up) is left alone."""
-    from digest.db import insert_ignore
-
-    for start in range(0, len(rows), 5000):
-        insert_ignore(session.connection(), Subscriber, rows[start:start + 5000], conflict=["email_key"])

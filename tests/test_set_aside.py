@@ -64,3 +64,43 @@ def test_bad_kind_is_one_line(cli) -> None:
     result = cli("set-aside", "list", "--kind", "bogus")
     assert result.exit_code == 2 and "unknown kind 'bogus'" in result.output
     assert cli("set-aside", "list").output.strip() == "nothing set aside"
+
+
+def _scanner_confirm(site, inbox, email: str) -> None:  # noqa: ANN001
+    """A sign-up whose confirmation click comes from a client the canary marked."""
+    import re
+
+    from webapp import wait_until
+
+    with site.client() as client:
+        client.post("/subscribe", data={"email": email, "csrf": csrf_of(client.get("/").text)})
+        message = wait_until(lambda: inbox.to(email))[-1]
+        link = re.search(r"http://\S+/confirm/\S+", message.get_body(("plain",)).get_content()).group(0)
+        path = link[len(site.url):]
+        csrf = csrf_of(client.get(path).text)
+        client.get("/p/1")
+        response = client.post(path, data={"csrf": csrf})
+    assert response.status_code == 202 and "Not confirmed yet" in response.text
+
+
+def test_applying_a_set_aside_confirmation_never_lifts_a_suppression(site, cli, smtp_inbox) -> None:  # noqa: F811
+    inbox, _ = smtp_inbox
+    reader = site.data["readers"][0]
+    with site.client() as client:
+        client.post(site.unsubscribe_path(reader), data={"List-Unsubscribe": "One-Click"})
+    with site.engine.begin() as connection:  # the departure a few minutes back, the new sign-up after it
+        from sqlalchemy import text
+
+        connection.execute(text("UPDATE subscriber SET unsubscribed_at = '2000-01-01 00:00:00.000000' WHERE id = :i"),
+                           {"i": reader})
+    _scanner_confirm(site, inbox, "reader0@example.org")
+    _scanner_confirm(site, inbox, "newcomer@example.org")
+    rows = {row["subscriber"]: row["id"] for row in json.loads(cli("set-aside", "list", "--json").output)}
+    applied = cli("set-aside", "apply", str(rows["reader0@example.org"]), str(rows["newcomer@example.org"]))
+    assert applied.exit_code == 0, applied.output
+    assert "refused: reader0@example.org confirmation: not applied, the address is suppressed (unsubscribed)" \
+        in applied.output
+    assert "applied: newcomer@example.org confirmation: confirmed" in applied.output
+    assert site.scalar("SELECT status FROM subscriber WHERE id = :i", i=reader) == "pending"
+    assert site.rows("SELECT email_key FROM suppression") == [("reader0@example.org",)]
+    assert site.scalar("SELECT status FROM subscriber WHERE email_key = 'newcomer@example.org'") == "active"

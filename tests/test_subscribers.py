@@ -56,18 +56,21 @@ def test_list_filters_limits_and_rejects_unknown_status(cli) -> None:
     assert "r4@example.com" in human.stdout and "5 active" in human.stdout
 
 
-def test_remove_suppresses_and_add_needs_force(cli, engine) -> None:
+def test_remove_suppresses_and_add_needs_the_named_override(cli, engine) -> None:
     cli("subscribers", "add", "leaver@example.com")
     result = cli("subscribers", "remove", "LEAVER@example.com")
     assert result.exit_code == 0, result.output
     assert listed(cli)[0]["status"] == "unsubscribed"
     with session_scope(engine) as session:
         assert session.exec(select(Suppression)).one().reason == "removed"
-    refused = cli("subscribers", "add", "leaver@example.com")
-    assert refused.exit_code == 1 and "suppressed" in refused.stderr and "--force" in refused.stderr
-    assert listed(cli)[0]["status"] == "unsubscribed"
-    forced = cli("subscribers", "add", "--force", "leaver@example.com")
-    assert forced.exit_code == 0 and "subscribed again" in forced.stdout
+    refused = cli("subscribers", "add", "leaver@example.com", "new@example.com")
+    assert refused.exit_code == 1 and refused.stdout == "" and refused.stderr.count("\n") == 1
+    assert "leaver@example.com is suppressed (removed)" in refused.stderr and "nothing was added" in refused.stderr
+    assert "--override-suppression" in refused.stderr
+    assert cli("subscribers", "add", "--force", "leaver@example.com").exit_code == 2  # no generic override
+    assert [(r["email"], r["status"]) for r in listed(cli)] == [("leaver@example.com", "unsubscribed")]
+    forced = cli("subscribers", "add", "--override-suppression", "leaver@example.com")
+    assert forced.exit_code == 0 and "subscribed again, suppression lifted: leaver@example.com" in forced.stdout
     assert listed(cli)[0]["status"] == "active"
     with session_scope(engine) as session:
         assert session.exec(select(Suppression)).all() == []
@@ -107,7 +110,7 @@ def test_import_with_bad_rows_changes_nothing_and_names_the_lines(cli, tmp_path)
     assert [r["email"] for r in listed(cli)] == ["keep@example.com"]
     skipped = cli("subscribers", "import", str(path), "--skip-invalid")
     assert skipped.exit_code == 0, skipped.output
-    assert "added 2" in skipped.stdout and "skipped line 3" in skipped.stdout
+    assert skipped.stdout.startswith("imported 2: 2 active;") and "skipped line 3" in skipped.stdout
     assert [r["email"] for r in listed(cli)] == ["keep@example.com", "fine@example.com", "last@example.com"]
 
 
@@ -145,7 +148,7 @@ def test_a_header_only_file_imports_nothing_without_error(cli, tmp_path) -> None
     path = tmp_path / "none.csv"
     path.write_text("email,status\n", encoding="utf-8")
     result = cli("subscribers", "import", str(path))
-    assert result.exit_code == 0 and result.stdout.startswith("added 0,")
+    assert result.exit_code == 0 and result.stdout.startswith("imported 0; skipped 0 suppressed;")
 
 
 def test_export_with_a_bad_status_writes_nothing(cli) -> None:
@@ -154,7 +157,7 @@ def test_export_with_a_bad_status_writes_nothing(cli) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == ("error: 'bogus' is not a subscriber status "
-                             "(one of pending, active, unsubscribed, bounced)\n")
+                             "(one of pending, active, unsubscribed, bounced, complained)\n")
 
 
 def test_import_missing_file(cli, tmp_path) -> None:

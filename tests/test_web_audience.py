@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from webapp import csrf_of, site, smtp_inbox, wait_until  # noqa: F401
 
 from digest.tokens import Purpose
@@ -35,17 +36,23 @@ def test_one_click_also_works_as_multipart(site) -> None:  # noqa: F811
     assert _status(site, reader) == "unsubscribed"
 
 
+def _hidden_fields(html: str) -> dict[str, str]:
+    """What a browser posts for the page's form: its hidden inputs."""
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+
+
 def test_unsubscribe_page_shows_one_button_and_changes_nothing(site) -> None:  # noqa: F811
     reader = site.data["readers"][0]
     before = site.snapshot()
     with site.client() as client:
         page = client.get(site.unsubscribe_path(reader))
         assert page.status_code == 200
-        assert len(re.findall(r"<button", page.text)) == 1
+        assert len(re.findall(r"<button", page.text)) == 1 and "<script" not in page.text
         assert site.snapshot() == before
-        # the button posts the form with its CSRF token
-        response = client.post(site.unsubscribe_path(reader), data={"csrf": csrf_of(page.text)})
-    assert response.status_code == 200
+    # the button works in a browser that keeps no cookies: the form is the one-click body
+    with site.client() as cookieless:
+        response = cookieless.post(site.unsubscribe_path(reader), data=_hidden_fields(page.text))
+    assert response.status_code == 200 and "You are unsubscribed" in response.text
     assert _status(site, reader) == "unsubscribed"
 
 
@@ -53,9 +60,21 @@ def test_a_form_post_without_csrf_or_one_click_body_is_refused(site) -> None:  #
     reader = site.data["readers"][0]
     before = site.snapshot()
     with site.client() as client:
-        assert client.post(site.unsubscribe_path(reader)).status_code == 403
-        assert client.post(site.unsubscribe_path(reader), data={"List-Unsubscribe": "yes"}).status_code == 403
+        for body in (None, {"List-Unsubscribe": "yes"}):
+            response = client.post(site.unsubscribe_path(reader), data=body)
+            assert response.status_code == 403
+            assert "Nothing changed" in response.text and "unsubscribed" not in response.text.lower()
     assert site.snapshot() == before
+
+
+def test_an_older_page_posting_its_form_token_still_unsubscribes(site) -> None:  # noqa: F811
+    """A folder's own unsubscribe.html from an older version posts the form token, not the body."""
+    reader = site.data["readers"][1]
+    with site.client() as client:
+        assert client.get(site.unsubscribe_path(reader)).status_code == 200
+        token = csrf_of(client.get("/").text)  # the token of the cookie the page set
+        response = client.post(site.unsubscribe_path(reader), data={"csrf": token})
+    assert response.status_code == 200 and _status(site, reader) == "unsubscribed"
 
 
 def test_unsubscribing_twice_keeps_the_first_time(site) -> None:  # noqa: F811
@@ -87,14 +106,45 @@ def test_bad_unsubscribe_tokens_are_refused_with_the_database_unchanged(site) ->
     assert site.snapshot() == before
 
 
-def test_a_scanner_unsubscribe_is_discarded_but_answers_normally(site) -> None:  # noqa: F811
-    reader = site.data["readers"][0]
+def test_one_click_from_a_scanner_marked_rate_limited_client_unsubscribes(site) -> None:  # noqa: F811
+    """RFC 8058: the one-click POST always unsubscribes, whatever the client did before."""
+    reader, other = site.data["readers"][0], site.data["readers"][1]
     with site.client() as client:
-        client.get("/p/1")
-        response = client.post(site.unsubscribe_path(reader), data={"List-Unsubscribe": "One-Click"})
-    assert response.status_code == 200 and "unsubscribed" in response.text
-    assert _status(site, reader) == "active"
-    assert site.rows("SELECT kind, subscriber_id, detail FROM discardedaction") == [("unsubscribe", reader, "one-click")]
+        assert client.get("/p/1").status_code == 200  # the canary: this client is now a "scanner"
+        for i in range(5):  # and it has used up its sign-up allowance
+            _signup(client, f"burst{i}@example.org")
+        assert _signup(client, "one-more@example.org").status_code == 429
+    with site.client() as cookieless:
+        response = cookieless.post(site.unsubscribe_path(reader), data={"List-Unsubscribe": "One-Click"})
+        page = cookieless.get(site.unsubscribe_path(other))
+        button = cookieless.post(site.unsubscribe_path(other), data=_hidden_fields(page.text))
+    assert response.status_code == 200 and "You are unsubscribed" in response.text
+    assert _status(site, reader) == "unsubscribed"
+    assert button.status_code == 200 and _status(site, other) == "unsubscribed"
+    assert sorted(site.rows("SELECT email_key, reason FROM suppression")) == [
+        ("reader0@example.org", "unsubscribed"), ("reader1@example.org", "unsubscribed")]
+    assert site.scalar("SELECT count(*) FROM discardedaction") == 0
+
+
+def test_each_unsubscribe_page_says_only_what_happened(site, smtp_inbox) -> None:  # noqa: F811
+    inbox, _ = smtp_inbox
+    reader = site.data["readers"][0]
+    one_click = {"List-Unsubscribe": "One-Click"}
+    with site.client() as client:
+        first = client.post(site.unsubscribe_path(reader), data=one_click)
+        again = client.post(site.unsubscribe_path(reader), data=one_click)
+        gone = client.post(site.unsubscribe_path(99999), data=one_click)
+        _signup(client, "pending@example.org")
+        wait_until(lambda: inbox.to("pending@example.org"))
+        pending = site.scalar("SELECT id FROM subscriber WHERE email_key = 'pending@example.org'")
+        cancelled = client.post(site.unsubscribe_path(pending), data=one_click)
+    assert first.status_code == 200 and "No more issues will be sent to you" in first.text
+    assert again.status_code == 200 and "already left" in again.text and "nothing changed" in again.text
+    assert gone.status_code == 404 and "nothing to unsubscribe" in gone.text
+    assert "You are unsubscribed" not in gone.text
+    assert cancelled.status_code == 200 and "Sign-up cancelled" in cancelled.text
+    assert _status(site, pending) == "unsubscribed"
+    assert site.scalar("SELECT reason FROM suppression WHERE email_key = 'pending@example.org'") == "unsubscribed"
 
 
 # --- sign-up and confirmation ---------------------------------------------------------------
@@ -216,9 +266,43 @@ def test_a_scanner_confirmation_is_discarded(site, smtp_inbox) -> None:  # noqa:
         csrf = csrf_of(client.get(path).text)
         client.get("/p/7")
         response = client.post(path, data={"csrf": csrf})
-    assert response.status_code == 200 and "You are subscribed" in response.text
+    # set aside, and the page says so: it does not claim a subscription that did not happen
+    assert response.status_code == 202 and "Not confirmed yet" in response.text
+    assert "You are subscribed" not in response.text
     assert site.scalar("SELECT status FROM subscriber WHERE email_key = 'scanned@example.org'") == "pending"
     assert site.scalar("SELECT kind FROM discardedaction") == "confirm"
+
+
+def test_a_replayed_confirmation_from_a_scanner_says_it_changed_nothing(site, smtp_inbox) -> None:  # noqa: F811
+    inbox, _ = smtp_inbox
+    with site.client() as client:
+        _signup(client, "twice@example.org")
+        path = _confirm_link(site, inbox, "twice@example.org")
+        csrf = csrf_of(client.get(path).text)
+        assert "Welcome aboard" in client.post(path, data={"csrf": csrf}).text
+        client.get("/p/1")
+        replay = client.post(path, data={"csrf": csrf})
+    assert replay.status_code == 200 and "nothing changed" in replay.text
+    assert site.scalar("SELECT count(*) FROM discardedaction") == 0
+
+
+def test_the_confirmation_email_offers_one_click_unsubscribe_which_suppresses(site, smtp_inbox) -> None:  # noqa: F811
+    inbox, _ = smtp_inbox
+    with site.client() as client:
+        _signup(client, "typed-by-someone-else@example.org")
+        message = wait_until(lambda: inbox.to("typed-by-someone-else@example.org"))[-1]
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        link = re.fullmatch(r"<(http://[^>]+)>", message["List-Unsubscribe"]).group(1)
+        assert link.startswith(site.url + "/unsubscribe/")
+        path = _confirm_link(site, inbox, "typed-by-someone-else@example.org")
+        # what a mail provider does for its unsubscribe button: a cookieless POST of the body
+        response = httpx.post(link, data={"List-Unsubscribe": "One-Click"}, timeout=10)
+        assert response.status_code == 200 and "Sign-up cancelled" in response.text
+        confirm = client.post(path, data={"csrf": csrf_of(client.get(path).text)})
+    assert confirm.status_code == 400 and "you are not subscribed" in confirm.text
+    row = site.rows("SELECT s.status, p.reason FROM subscriber s JOIN suppression p ON p.email_key = s.email_key "
+                    "WHERE s.email_key = 'typed-by-someone-else@example.org'")
+    assert [tuple(r) for r in row] == [("unsubscribed", "unsubscribed")]
 
 
 def test_bad_confirm_tokens_are_refused(site) -> None:  # noqa: F811

@@ -52,7 +52,8 @@ def apply(
 ) -> None:
     """Carry out set-aside actions now, as the web app would have, and take them off the list.
 
-    All ids must exist or nothing is applied. A reader's own later vote is never replaced.
+    All ids must exist or nothing is applied. A reader's own later vote is never replaced, and
+    a confirmation never lifts a suppression (only the person's own click does).
 
     Example: digest set-aside apply 3 4
     """

@@ -26,13 +26,17 @@ def add(
     ctx: typer.Context,
     emails: list[str] = typer.Argument(..., metavar="EMAIL...", help="One or more addresses."),
     pending: bool = typer.Option(False, "--pending", help="Add as pending (not mailed until confirmed)."),
-    force: bool = typer.Option(False, "--force", help="Subscribe a suppressed address again (it left or bounced)."),
+    override_suppression: bool = typer.Option(
+        False, "--override-suppression",
+        help="Subscribe a suppressed address again (it left, bounced or complained) and lift its suppression: "
+             "only when the person asked you to."),
     json_output: bool = typer.Option(False, "--json", help="Print what was done as JSON."),
 ) -> None:
     """Subscribe addresses. They are active at once: by adding them you vouch for their consent.
 
-    All or nothing: an invalid address, or one that left or bounced (suppressed), refuses the
-    whole command unless --force is given for the latter.
+    All or nothing: an invalid address, or one that left, bounced or complained (suppressed),
+    refuses the whole command. Only --override-suppression subscribes a suppressed address
+    again; otherwise the person comes back by confirming a sign-up on the site.
 
     Example: digest subscribers add ann@example.com bob@example.org
     """
@@ -41,15 +45,17 @@ def add(
 
     state = app_context(ctx)
     with session_scope(state.engine, write=True) as session:
-        report = add_subscribers(session=session, emails=emails, pending=pending, force=force)
+        report = add_subscribers(session=session, emails=emails, pending=pending,
+                                 override_suppression=override_suppression)
     if json_output:
         print_json(report.to_json())
         return
-    status = "pending" if pending else "active"
-    for label, items in (("added", report.added), ("activated", report.activated),
-                         ("subscribed again", report.resubscribed), ("already present", report.already_present)):
+    status = f" ({'pending' if pending else 'active'})"
+    for label, items, suffix in (("added", report.added, status), ("activated", report.activated, ""),
+                                 ("subscribed again, suppression lifted", report.resubscribed, status),
+                                 ("already present", report.already_present, "")):
         for email in items:
-            _say(ctx, f"{label}: {email}" + (f" ({status})" if label in ("added", "subscribed again") else ""))
+            _say(ctx, f"{label}: {email}{suffix}")
 
 
 @subscribers_app.command("import")
@@ -60,17 +66,22 @@ def import_(
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the valid rows even if some are invalid."),
     json_output: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Import addresses from a CSV file, all or nothing; new ones are active (you vouch for them).
+    """Import addresses from a CSV file, all or nothing, without re-subscribing anyone who left.
 
-    The address column is the one headed email (or the first holding an @); other columns
-    such as a name are ignored. Existing subscribers are left as they are; suppressed
-    addresses (they left or bounced) are skipped and reported. An invalid row refuses the whole
-    import, with line numbers, unless --skip-invalid.
+    The address column is the one headed email (or the first holding an @); a column headed
+    status (as `subscribers export` writes) is honoured: unsubscribed, bounced and complained
+    rows are kept and suppressed, pending rows stay pending, active rows (and rows without a
+    status) are added active, which means you vouch for them. Other columns are ignored.
+    Subscribers already here are left as they are, unless the file says they left: then they
+    are suppressed. Addresses suppressed here are skipped and reported, whatever the file says.
+    An invalid row refuses the whole import, with line numbers, unless --skip-invalid. Files
+    are read as a stream: a line over 64 KiB, more than 1 GiB or more than a million rows is
+    refused.
 
     Example: digest subscribers import readers.csv
     """
     from digest.db import session_scope
-    from digest.subscribers import import_subscribers
+    from digest.subscriber_import import import_subscribers
 
     state = app_context(ctx)
     with session_scope(state.engine, write=True) as session:
@@ -78,11 +89,12 @@ def import_(
     if json_output:
         print_json(report.to_json())
         return
-    _say(ctx, f"added {len(report.added)}, already present {len(report.already_present)}, "
-              f"suppressed {len(report.suppressed)}, invalid {len(report.invalid)}")
+    _say(ctx, report.summary())
+    for email in report.left:
+        _say(ctx, f"suppressed (the file says they left): {email}")
     for email in report.suppressed:
-        _say(ctx, f"suppressed (left or bounced, not re-subscribed): {email}")
-    for line, text, reason in report.invalid:
+        _say(ctx, f"skipped, suppressed here (left, bounced or complained; not re-subscribed): {email}")
+    for line, _text, reason in report.invalid:
         _say(ctx, f"skipped line {line}: {reason}")
     if report.ignored_columns:
         _say(ctx, f"ignored columns: {', '.join(report.ignored_columns)}")
@@ -91,7 +103,7 @@ def import_(
 @subscribers_app.command("list")
 def list_(
     ctx: typer.Context,
-    status: Optional[str] = typer.Option(None, "--status", help="pending, active, unsubscribed or bounced."),
+    status: Optional[str] = typer.Option(None, "--status", help="pending, active, unsubscribed, bounced or complained."),
     limit: Optional[int] = typer.Option(None, "--limit", min=0, max=MAX_ID, help="At most this many."),
     json_output: bool = typer.Option(False, "--json", help="Print every record as JSON."),
 ) -> None:

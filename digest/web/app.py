@@ -21,7 +21,7 @@ from fastapi import Path
 from starlette.requests import Request as StarletteRequest
 
 from digest.ids import MAX_ID
-from digest.links import CONFIRM_PATH
+from digest.links import CONFIRM_PATH, UNSUBSCRIBE_PATH
 from digest.tokens import Purpose, Signer
 from digest.web.pages import Pages
 from digest.web.security import (CSRF_COOKIE, Csrf, SecurityHeaders, client_address, parse_networks)
@@ -82,6 +82,11 @@ class Web:
         now = now or datetime.now(UTC)
         token = self.signer.sign(Purpose.CONFIRM, subscriber_id, subject_id=int(now.timestamp() // 60), now=now)
         return self.settings.base_url + CONFIRM_PATH.format(token=token)
+
+    def unsubscribe_link(self, subscriber_id: int) -> str:
+        """The subscriber's one-click unsubscribe link, as issues carry it (it never expires)."""
+        return self.settings.base_url + UNSUBSCRIBE_PATH.format(token=self.signer.sign(Purpose.UNSUBSCRIBE,
+                                                                                        subscriber_id))
 
     def web_token_ok(self, token: str, number: int) -> bool:
         """Whether `token` is the signed web-version token of issue `number` (see links.web_version_url)."""
@@ -256,7 +261,8 @@ def create_app(settings: Settings, *, mailer: Callable[..., None] | None = None,
     store = Store(engine, threads=settings.database.pool_size)
     web = Web(settings=settings, store=store, pages=pages, signer=Signer(settings.secret_key),
               csrf=Csrf(settings.secret_key),
-              mailer=mailer or (lambda *, to, link: send_confirmation(settings, pages, to=to, link=link)),
+              mailer=mailer or (lambda *, to, link, unsubscribe: send_confirmation(settings, pages, to=to, link=link,
+                                                                                   unsubscribe=unsubscribe)),
               figures=TtlCache(figures_ttl), issue_pages=TtlCache(page_ttl))
 
     @asynccontextmanager

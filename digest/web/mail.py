@@ -11,6 +11,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from digest.errors import DeliveryError
+from digest.links import UNSUBSCRIBE
 from digest.message import MessageTemplate, sender_domain
 
 if TYPE_CHECKING:
@@ -20,8 +21,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("digest.web")
 
 
-def confirmation_message(settings: Settings, pages: Pages, *, to: str, link: str) -> bytes:
-    """The complete confirmation message for `to` with its confirm `link`."""
+def confirmation_message(settings: Settings, pages: Pages, *, to: str, link: str, unsubscribe: str) -> bytes:
+    """The complete confirmation message for `to` with its confirm `link`.
+
+    It carries `List-Unsubscribe: <unsubscribe>` beside `List-Unsubscribe-Post` (RFC 8058), so
+    a mail program's unsubscribe button works on it too: it cancels the pending sign-up and
+    suppresses the address (someone else may have typed it in).
+    """
     context = {"name": settings.name, "tagline": settings.tagline, "link": link,
                "postal_address": settings.postal_address}
     domain = sender_domain(settings.sender)
@@ -33,7 +39,8 @@ def confirmation_message(settings: Settings, pages: Pages, *, to: str, link: str
         text_body=pages.render("site/confirm_email.txt", **context),
         list_id=f"<confirm.{domain}>",
     )
-    return template.personalise(to=to, values={}, message_id=f"confirm.{uuid.uuid4().hex}@{domain}")
+    return template.personalise(to=to, values={UNSUBSCRIBE: unsubscribe},
+                                message_id=f"confirm.{uuid.uuid4().hex}@{domain}")
 
 
 def send_message(settings: Settings, *, to: str, data: bytes) -> None:
@@ -51,9 +58,10 @@ def send_message(settings: Settings, *, to: str, data: bytes) -> None:
         transport.close()
 
 
-def send_confirmation(settings: Settings, pages: Pages, *, to: str, link: str) -> None:
+def send_confirmation(settings: Settings, pages: Pages, *, to: str, link: str, unsubscribe: str) -> None:
     """Build and send; failures are logged (without the address) since no one waits for them."""
     try:
-        send_message(settings, to=to, data=confirmation_message(settings, pages, to=to, link=link))
+        data = confirmation_message(settings, pages, to=to, link=link, unsubscribe=unsubscribe)
+        send_message(settings, to=to, data=data)
     except DeliveryError as exc:
         log.warning("sign-up confirmation not sent: %s", exc.message)

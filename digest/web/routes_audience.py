@@ -12,7 +12,6 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from digest import votes
 from digest.errors import TokenError, ValidationError
 from digest.links import CONFIRM_PATH, PROOF_SUBSCRIBER_ID, SUBSCRIBE_PATH, UNSUBSCRIBE_PATH
 from digest.ratelimit import hit
@@ -52,11 +51,14 @@ async def subscribe(request: Request, background: BackgroundTasks, web: WebDep,
         return web.message("That does not look like an email address", "Please check it and try again.",
                            status=400, headers=NO_STORE, link=("/", "Back to the form"))
     if request_.send_confirmation:
-        background.add_task(web.mailer, to=request_.email, link=web.confirm_link(request_.subscriber_id))
+        background.add_task(web.mailer, to=request_.email, link=web.confirm_link(request_.subscriber_id),
+                            unsubscribe=web.unsubscribe_link(request_.subscriber_id))
     # The same answer whether or not the address was known: nothing here tells them apart.
+    # It is true either way: an active address gets no link and stays as it is.
     return web.message("Check your inbox",
-                       "If the address can receive the newsletter, a confirmation link is on its way. "
-                       "Nothing arrives until you click it.", headers=NO_STORE)
+                       "Unless this address is subscribed already, we are sending it a confirmation link; "
+                       "no issue arrives until you click it. If it is subscribed already, nothing changes.",
+                       headers=NO_STORE)
 
 
 @router.get(CONFIRM_PATH, response_class=HTMLResponse, summary="Show the confirm button of a confirmation link")
@@ -82,21 +84,34 @@ async def confirm(token: str, request: Request, web: WebDep,
     client = web.client(request)
     requested_at = datetime.fromtimestamp(claims.subject_id * 60, UTC)
 
-    def act(session):  # noqa: ANN001, ANN202
-        connection = session.connection()
-        if votes.is_scanner(connection, client=client):
-            votes.discard(connection, kind="confirm", client=client, subscriber_id=claims.subscriber_id)
-            return audience.ConfirmOutcome.CONFIRMED
-        return audience.confirm(session, subscriber_id=claims.subscriber_id, requested_at=requested_at)
+    outcome = await web.store.session(
+        lambda session: audience.confirm(session, subscriber_id=claims.subscriber_id, requested_at=requested_at,
+                                         client=client), write=True)
+    return _confirmed(web, outcome)
 
-    outcome = await web.store.session(act, write=True)
-    if outcome is audience.ConfirmOutcome.STALE:
-        return web.message("This link has been used up", "You unsubscribed after asking for it. "
+
+def _confirmed(web: Web, outcome: audience.ConfirmOutcome) -> Response:
+    """The page for what the confirmation did; each says only what happened."""
+    Outcome = audience.ConfirmOutcome
+    if outcome is Outcome.STALE:
+        return web.message("This link has been used up", "The address left the list after this link was sent, "
+                           "so it no longer confirms anything: you are not subscribed.",
                            "To come back, sign up again and use the new link.", status=400, headers=NO_STORE,
                            link=("/", "Sign up again"))
-    if outcome is audience.ConfirmOutcome.MISSING:
-        return web.message("This link no longer works", "Please sign up again.", status=400, headers=NO_STORE,
+    if outcome is Outcome.MISSING:
+        return web.message("This link no longer works", "The sign-up it confirms is no longer on record, "
+                           "so nothing changed. Please sign up again.", status=400, headers=NO_STORE,
                            link=("/", "Sign up again"))
+    if outcome is Outcome.SET_ASIDE:
+        return web.message("Not confirmed yet", "This click came from a network address that recently opened "
+                           "links automatically, as mail scanners do, so it was kept for the editor to review "
+                           "instead of being carried out. You are not subscribed yet.",
+                           "Please try the link again later, or from another network.", status=202,
+                           headers=NO_STORE)
+    if outcome is Outcome.ALREADY:
+        return web.message("You are subscribed", "You had confirmed already: nothing changed. "
+                           "The next issue will be in your inbox.", headers=NO_STORE,
+                           link=("/issues/", "Read the past issues"))
     return web.message("You are subscribed", "The next issue will be in your inbox. Welcome aboard.",
                        headers=NO_STORE, link=("/issues/", "Read the past issues"))
 
@@ -109,6 +124,8 @@ async def unsubscribe_page(token: str, request: Request, web: WebDep) -> Respons
         return web.token_error(exc)
     if claims.subscriber_id == PROOF_SUBSCRIBER_ID:
         return _proof(web)
+    # The packaged page's button posts the one-click body itself, so leaving needs no cookie and
+    # no script; the form token is still offered to a folder's own older template that posts it.
     return web.form_page(request, "site/unsubscribe.html", headers=NO_STORE,
                          action=UNSUBSCRIBE_PATH.format(token=token))
 
@@ -118,30 +135,39 @@ async def unsubscribe_page(token: str, request: Request, web: WebDep) -> Respons
 async def unsubscribe(token: str, request: Request, web: WebDep,
                       list_unsubscribe: Annotated[str | None, Form(alias="List-Unsubscribe")] = None,
                       csrf: Annotated[str | None, Form()] = None) -> Response:
+    """Leaving always works: the signed link is the authority and the one-click body the intent
+    (RFC 8058), so no cookie, script, scanner mark or rate limit stands in the way. A POST with
+    neither that body nor a form token (from a page of an older version) changes nothing."""
     try:
         claims = web.signer.verify(token, purpose=Purpose.UNSUBSCRIBE)
     except TokenError as exc:
         return web.token_error(exc)
     if claims.subscriber_id == PROOF_SUBSCRIBER_ID:
         return _proof(web)
-    # A mail provider's one-click POST carries no cookie: the body itself is the intent,
-    # and the signed link is the authority. The page's button is a form like any other.
-    one_click = list_unsubscribe == ONE_CLICK
-    if not one_click and not web.csrf_ok(request, csrf):
-        return web.csrf_failed()
-    client = web.client(request)
+    if list_unsubscribe != ONE_CLICK and not web.csrf_ok(request, csrf):
+        return web.message("Nothing changed", "This request did not say it was an unsubscribe "
+                           "(RFC 8058 asks for the body List-Unsubscribe=One-Click).",
+                           "Open the link from the email and press the button.", status=403, headers=NO_STORE)
+    outcome = await web.store.session(
+        lambda session: audience.unsubscribe(session, subscriber_id=claims.subscriber_id), write=True)
+    return _unsubscribed(web, outcome)
 
-    def act(session) -> None:  # noqa: ANN001
-        connection = session.connection()
-        if votes.is_scanner(connection, client=client):
-            votes.discard(connection, kind="unsubscribe", client=client, subscriber_id=claims.subscriber_id,
-                          detail="one-click" if one_click else "button")
-            return
-        audience.unsubscribe(session, subscriber_id=claims.subscriber_id)
 
-    await web.store.session(act, write=True)
-    return web.message("You are unsubscribed", "No more issues will arrive. Sorry to see you go.",
-                       headers=NO_STORE, link=("/", "Changed your mind? Subscribe again"))
+def _unsubscribed(web: Web, outcome: audience.UnsubscribeOutcome) -> Response:
+    """The page for what the unsubscribe did; each says only what happened."""
+    Outcome = audience.UnsubscribeOutcome
+    again = ("/", "Changed your mind? Subscribe again")
+    if outcome is Outcome.MISSING:
+        return web.message("This link no longer works", "The subscriber it was made for is no longer on the list, "
+                           "so there was nothing to unsubscribe.", status=404, headers=NO_STORE)
+    if outcome is Outcome.ALREADY:
+        return web.message("You are unsubscribed", "You had already left this list: nothing changed, "
+                           "and no issues will arrive.", headers=NO_STORE, link=again)
+    if outcome is Outcome.CANCELLED:
+        return web.message("Sign-up cancelled", "This address will not be subscribed and will get no issues; "
+                           "the confirmation link no longer works.", headers=NO_STORE, link=again)
+    return web.message("You are unsubscribed", "No more issues will be sent to you (one already on its way "
+                       "may still arrive). Sorry to see you go.", headers=NO_STORE, link=again)
 
 
 def _proof(web: Web) -> Response:

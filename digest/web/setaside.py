@@ -1,8 +1,9 @@
 """Actions the web app set aside because a mail scanner made them: listed, and applied by hand.
 
-The canary marks a client address as a scanner for a while; votes, confirmations and
-unsubscribes from it in that window are recorded as DiscardedAction rows instead of being
-carried out. A person behind the same address (a shared office gateway, say) would lose
+The canary marks a client address as a scanner for a while; votes and confirmations from it
+in that window are recorded as DiscardedAction rows instead of being carried out. Unsubscribes
+are never set aside (leaving must always work); "unsubscribe" rows may remain from databases
+written by older versions, and are listed and applied like the others. A person behind the same address (a shared office gateway, say) would lose
 their click, so the editor can review the list and apply what was genuinely theirs.
 Applying is what the web app would have done, judged now: a vote the reader has since
 replaced by one of their own is not brought back.
@@ -18,7 +19,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from digest.errors import NotFoundError, UsageError
-from digest.models import Comparison, DiscardedAction, Subscriber, Tool, Vote
+from digest.models import Comparison, DiscardedAction, Subscriber, Suppression, Tool, Vote
 
 KINDS = ("vote", "confirm", "unsubscribe")
 _VOTE_DETAIL = re.compile(r"comparison (\d+) choice ([ab])")
@@ -43,7 +44,7 @@ class SetAside:
 @dataclass
 class Applied:
     id: int
-    outcome: str  # applied | superseded | gone | already
+    outcome: str  # applied | superseded | gone | already | refused
     text: str
 
     def to_json(self) -> dict[str, Any]:
@@ -62,6 +63,11 @@ def _vote_target(session: Session, detail: str) -> tuple[Comparison | None, str 
     names = (tool_a.name if tool_a else "A", tool_b.name if tool_b else "B")
     chosen = names[0] if choice == "a" else names[1]
     return comparison, choice, f"vote for {chosen} ({names[0]} vs {names[1]}, comparison {comparison.id})"
+
+
+def _suppression_of(session: Session, subscriber_id: int) -> Suppression | None:
+    subscriber = session.get(Subscriber, subscriber_id)
+    return session.exec(select(Suppression).where(Suppression.email_key == subscriber.email_key)).first()
 
 
 def _describe(session: Session, row: DiscardedAction) -> SetAside:
@@ -93,7 +99,8 @@ def apply_set_aside(session: Session, ids: list[int]) -> list[Applied]:
 
     Every id must exist, or nothing is applied. A vote is restored only if the reader has not
     voted in that comparison since (their own later vote wins); an unsubscribe and a
-    confirmation go through the same rules as the web app's.
+    confirmation go through the same rules as the web app's, except that a confirmation never
+    lifts a suppression here: a click nobody can attribute to the person is not their consent.
     """
     from digest.votes import record_vote
     from digest.web import audience
@@ -122,12 +129,14 @@ def apply_set_aside(session: Session, ids: list[int]) -> list[Applied]:
                             choice=choice)
                 results.append(Applied(row.id, "applied", f"{what}: counted"))
         elif row.kind == "unsubscribe":
-            subscriber = session.get(Subscriber, row.subscriber_id)
-            before = subscriber.status
-            audience.unsubscribe(session, subscriber_id=row.subscriber_id)
-            outcome = "already" if before == subscriber.status else "applied"
+            left = audience.unsubscribe(session, subscriber_id=row.subscriber_id)
+            outcome = "already" if left is audience.UnsubscribeOutcome.ALREADY else "applied"
             results.append(Applied(row.id, outcome, f"{described.subscriber} unsubscribed"
                                    + (" already" if outcome == "already" else "")))
+        elif (suppression := _suppression_of(session, row.subscriber_id)) is not None:
+            results.append(Applied(row.id, "refused", f"{described.subscriber} confirmation: not applied, the address "
+                                   f"is suppressed ({suppression.reason}); only the person's own confirmation "
+                                   "lifts that (they can sign up again)"))
         else:
             result = audience.confirm(session, subscriber_id=row.subscriber_id, requested_at=row.created_at)
             outcome = {"confirmed": "applied", "already": "already"}.get(result.value, "gone")
