@@ -148,6 +148,8 @@ class WebSettings:
     # reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed;
     # empty: the socket peer is the client
     trusted_proxies: str = _setting("", "str")
+    # a larger request body is refused with 413 while it streams (forms here are a few hundred bytes)
+    max_body_bytes: int = _setting(65536, "int", min=1024, max=2**30)
 
 
 _SECTIONS = {

@@ -23,6 +23,7 @@ from starlette.requests import Request as StarletteRequest
 from digest.ids import MAX_ID
 from digest.links import CONFIRM_PATH, UNSUBSCRIBE_PATH
 from digest.tokens import Purpose, Signer
+from digest.web.bodylimit import BodyLimit
 from digest.web.pages import Pages
 from digest.web.security import (CSRF_COOKIE, Csrf, SecurityHeaders, client_address, parse_networks)
 from digest.web.store import Store, TtlCache
@@ -144,6 +145,8 @@ class Web:
 
 
 NO_STORE = {"cache-control": "no-store"}
+TOO_LARGE = ("That is more than this site takes",
+             "Forms here are a few lines long; this request sent far more, so it was refused unread.")
 IssueNumber = Annotated[int, Path(ge=0, le=MAX_ID)]
 MAX_FORM_BYTES = 64 * 1024
 
@@ -279,7 +282,11 @@ def create_app(settings: Settings, *, mailer: Callable[..., None] | None = None,
     _error_pages(app)
     for module in (routes_votes, routes_audience, routes_archive):
         app.include_router(module.router)
-    wrapped = SecurityHeaders(RequestLog(HeadAsGet(app)), https=web.https)
+    limit = settings.web.max_body_bytes
+    wrapped = SecurityHeaders(RequestLog(BodyLimit(HeadAsGet(app), limit=limit,
+                                                   page=pages.render("site/message.html", heading=TOO_LARGE[0],
+                                                                     lines=TOO_LARGE[1:], link=None).encode())),
+                              https=web.https)
     wrapped.fastapi = app  # type: ignore[attr-defined]
     return wrapped
 
@@ -299,6 +306,8 @@ def _error_pages(app: FastAPI) -> None:
         if exc.status_code == 404:
             return web.message("Nothing here", "There is no page at this address.", status=404,
                                link=("/issues/", "See every issue"))
+        if exc.status_code == 413:
+            return web.message(*TOO_LARGE, status=413, headers={**NO_STORE, "connection": "close"})
         return web.message("That did not work", exc.detail if isinstance(exc.detail, str) else "",
                            status=exc.status_code, headers=getattr(exc, "headers", None))
 
