@@ -30,6 +30,7 @@ bench: $(STAMP)
 	@$(BIN)/python bench/send.py
 	@$(BIN)/python bench/web.py
 	@$(BIN)/python bench/suggest.py
+	@$(BIN)/python bench/launches.py
 
 docs: $(STAMP)
 	@$(BIN)/python -m digest.clidoc

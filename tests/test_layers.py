@@ -15,7 +15,7 @@ STAGES = [
     ("foundation", {"errors", "ids", "config", "db", "models", "folder", "leases", "sql", "tokens", "links",
                     "message", "panel", "inline", "votes", "ratelimit", "subscribers", "transport",
                     "smtpsink", "preview", "migrations", "csvinput", "subscriber_import"}),
-    ("feeds", {"fetch", "saxdriver", "normalise", "feeds", "dedupe", "parsepool", "poll", "catalogue"}),
+    ("feeds", {"fetch", "saxdriver", "normalise", "launches", "feeds", "dedupe", "parsepool", "poll", "catalogue"}),
     ("editorial", {"editorial"}),
     ("render", {"view", "render", "sample"}),
     ("outbox", {"outbox"}),

@@ -1,0 +1,285 @@
+"""Launch detection: is a feed entry an AI tool launch, and what is the tool called?
+
+`judge()` reads an entry's title and summary with rules and small lexicons (no model, no
+network, a few compiled regular expressions per entry, so it runs inside the parse workers)
+and returns a Judgement: the decision, a short reason the editor can read, and the tool's
+name, tagline, vendor, category (from the taxonomy below) and entry price.
+
+The order of the rules is the explanation (docs/launches.md has the full table):
+1. a feed marked `ai-launches` is a curated list: every entry is a launch;
+2. post shapes that are never launches: Ask HN (question post), Tell HN (community post),
+   hiring, funding news, company news, policy, events, case studies, roundups, articles,
+   tutorials and research, product updates;
+3. a launch needs a launch signal: Show HN / Launch HN, a launch verb ("Introducing",
+   "launches", "is now generally available"), a `launches` feed, or a title that reads
+   "Name: tagline";
+4. a launch that is not about AI (no word of the AI lexicon) is "not about AI".
+A post announcing two products ("Introducing A and B") becomes one tool, the first named:
+one entry is one tool, so dedupe and links stay simple; the reason names the second.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+KINDS = ("mixed", "launches", "ai-launches")
+
+# The taxonomy: category -> words that put a launch in it, most specific first.
+TAXONOMY: tuple[tuple[str, str], ...] = (
+    ("meetings", r"meetings?|calls? recordings?|note-?takers?|minutes|scribe for sales|sales calls"),
+    ("legal", r"legal|contracts?|terms of service|lawyers?|clauses?"),
+    ("health", r"health|clinical|therapists?|patients?|medical|doctors?"),
+    ("finance", r"bookkeep\w*|invoices?|accounting|expenses?|bank feed|finance|payments?"),
+    ("education", r"tutors?|students?|flashcards?|lectures?|teach\w*|homework|learners?"),
+    ("hr", r"candidates?|recruit\w*|interviews?|hiring pipeline"),
+    ("security", r"prompt injection|security|vulnerabilit\w*|guardrails?"),
+    ("sales", r"sdr|cold emails?|crm|leads|outreach"),
+    ("support", r"support (?:tickets?|inbox|calls?)|customer support|help ?cent(?:er|re)|tickets?|zendesk"),
+    ("coding", r"code|coding|pull requests?|\bprs?\b|diffs?|repositor\w*|developers?|ide|terminal|"
+               r"debug\w*|prompts?|unit tests?|commits?"),
+    ("agents", r"agents?|agentic|automat\w*|books flights"),
+    ("video", r"videos?|clips?|youtube\w*|text-to-video|b-roll|film\w*|ad spots"),
+    ("voice", r"voices?|speech|transcri\w*|text to speech|tts|podcasts?|translat\w*|dub\w*"),
+    ("audio", r"music|audio|songs?|sound"),
+    ("image", r"images?|photos?|pictures?|illustrations?"),
+    ("design", r"designs?|figma|wireframes?|storyboards?|graphics|ui|logos?|brand kit"),
+    ("search", r"search|answer engine|answers? questions with (?:sources|citations)"),
+    ("research", r"research papers?|papers|citations?|scientific"),
+    ("data", r"sql|databases?|spreadsheets?|csv|charts?|pivot|data|analytics|dashboards?|pdfs?|documents?"),
+    ("writing", r"writ\w*|essays?|drafts?|copy|emails?|inbox|grant"),
+    ("infrastructure", r"gpus?|inference|serverless|fine-tun\w*|self-hosted llm|deploy\w*|serving"),
+    ("models", r"models?|weights|llms?|api|embeddings?|open-weights?"),
+    ("productivity", r"second brain|notes|tasks?|productivity|calendar|organis\w*|organiz\w*"),
+)
+_TAXONOMY = tuple((name, re.compile(rf"\b(?:{words})\b", re.IGNORECASE)) for name, words in TAXONOMY)
+CATEGORIES = tuple(name for name, _ in TAXONOMY)
+
+_AI = re.compile(
+    r"\b(?:ai|a\.i\.|llms?|gpt\w*|models?|agents?|agentic|machine learning|ml|neural|generative|"
+    r"generat(?:e|es|ed|ion)|chatbots?|copilots?|inference|prompts?|rag|embeddings?|fine-tun\w*|"
+    r"vision-language|whisper|diffusion|text-to-\w+|speech|transcri\w*|voice agents?|clone your voice|"
+    r"open-weights?|weights|mixture-of-experts|ai-native|semantic|natural language|plain english|"
+    r"learns from|chat with|cited answers|translat\w*|dub\w*|tutor|answer engine|intelligen\w*|smart|automatic\w*)\b",
+    re.IGNORECASE)
+
+_SHAPE = re.compile(r"^\s*(show|launch|ask|tell)\s+hn\s*[:\-–—]\s*", re.IGNORECASE)
+_YC = re.compile(r"\s*\((?:YC\s*)?[WSFX]\d{2}\)", re.IGNORECASE)
+
+# Post shapes that are never launches, checked in this order; (reason, pattern).
+_NOT_LAUNCH: tuple[tuple[str, re.Pattern[str]], ...] = tuple((reason, re.compile(pattern, re.IGNORECASE)) for reason, pattern in (
+    ("hiring", r"\b(?:is hiring|we'?re hiring|who is hiring|hiring:|open roles|join our team|"
+               r"seeking freelancer|careers at|now hiring)\b"),
+    ("funding news", r"\b(?:raises?|raised|raising)\s+(?:a\s+)?(?:\$|€|£|\d)|\bseries [a-f]\b|\bseed round\b|"
+                     r"\bvaluation\b|\bfunding round\b"),
+    ("company news", r"\b(?:acquires?|to acquire|acquisition|acquired|partners? with|partnership|appoints|"
+                     r"welcoming our new|new (?:ceo|cfo|cto)|opens an office|lays off|layoffs|soc 2|"
+                     r"iso 27001|year in review|and \w+ partner)\b"),
+    ("policy or safety post", r"\b(?:polic(?:y|ies)|regulat\w*|ai act|senate|lawmakers?|elections?|"
+                              r"copyright|lobbying|probe|consultation|code of practice|our approach to|"
+                              r"commitments?|misuse|safeguards)\b"),
+    ("event", r"\b(?:webinar|conference|join us (?:at|on|for)|register now|meetup|livestream|summit|keynote)\b"),
+    ("case study", r"\b(?:case study|customer story|how \w+(?: \w+)? (?:uses|used|cut|automated|built with))\b"),
+    ("roundup", r"\b(?:this week in|last week in|weekly|roundup|round-up|newsletter|the best \w+(?: \w+)? "
+                r"(?:apps|tools)|\d+ (?:new )?(?:tools|launches|frameworks)|what we shipped|everything we shipped)\b|"
+                r"(?:#|\s)\d{2,4}:"),
+    ("article or research", r"^(?:how (?:to|we|i)|why|what i learned|my notes|notes on|lessons|interview|"
+                            r"the unreasonable|interpreting|scaling laws|benchmarking|fine-tuning|a look)\b|"
+                            r"\b(?:tutorial|deep dive|step-by-step|research:|leaderboard|what changed|"
+                            r"essay|write-up|blog post|analysis of|surveys? show|report:)\b|^report\b"),
+    ("product update", r"\b(?:deprecat\w*|improved|improvements?|now supports|updates to|updates for|"
+                       r"security updates|sunset\w*|breaking change)\b"),
+))
+
+_LEAD_VERB = re.compile(
+    r"^(?:introducing|announcing|meet|welcome|welcoming|releasing|launching|say hello to|presenting|"
+    r"unveiling|today we(?:'re| are) launching|we(?:'re| are) launching)\s+", re.IGNORECASE)
+_NEWS_VERB = re.compile(
+    r"^(?P<who>.+?)\s+(?:launches|launched|unveils|debuts|releases|introduces|announces|rolls out|ships)\s+"
+    r"(?P<what>.+)$", re.IGNORECASE)
+_AVAILABLE = re.compile(
+    r"^(?P<what>.+?)\s+(?:is|are)\s+(?:now\s+)?(?:generally available|available|live|out|here|in public preview)\b.*$",
+    re.IGNORECASE)
+_LAUNCH_WORDS = re.compile(r"\b(?:launching today|now available|available today|public beta|open beta|"
+                           r"research preview|generally available|just launched|is live)\b", re.IGNORECASE)
+_SEPARATORS = (" – ", " — ", " - ", ": ", " | ", " · ")
+_ARTICLE = re.compile(r"^(?:the|a|an|our|new)\s+", re.IGNORECASE)
+_VERSION_V = re.compile(r"\s+v\d+(?:\.\d+)*$", re.IGNORECASE)
+_VERSION_DOTTED = re.compile(r"\s+\d+\.\d+(?:\.\d+)*$")
+_SUBJECT = re.compile(r"^(?:ai\s+)?(?:startup|company|lab)\s+", re.IGNORECASE)
+_NAME_FROM_TEXT = re.compile(
+    r"^(?P<name>[A-Z][\w.\-]*(?:\s[A-Z][\w.\-]*){0,2})\s+(?:is|lets|turns|helps|reads|makes|gives)\b")
+_TWO = re.compile(r"^(?P<a>[A-Z0-9][^,]*?)\s+(?:and|&)\s+(?P<b>[A-Z0-9].*)$")
+_NAME_WORD = re.compile(r"^(?:[A-Z0-9][\w.\-+]*|[a-z]+[A-Z][\w.\-]*|[a-z][\w\-]*\.(?:ai|io|fm|app|dev|so|sh))$")
+_LOWER_OK = frozenset({"of", "for", "and", "code", "review", "ai"})
+
+_OPEN_SOURCE = re.compile(r"\b(?:open[- ]source|mit licen[sc]ed|apache 2\.0|apache-2\.0|gpl|self-hostable|"
+                          r"weights on the hub|open-weights?)\b", re.IGNORECASE)
+_FREEMIUM = re.compile(r"\b(?:freemium|free tier|free plan|free to start|free for individuals|"
+                       r"\d+ (?:free )?minutes a month)\b", re.IGNORECASE)
+_PAID = re.compile(r"(?:[$€£]\s?\d+(?:\.\d+)?\s*(?:/|per |a )\s*(?:mo|month|user|seat|year)|\bpaid plans?\b|"
+                   r"\bsubscription\b|\bpricing starts\b|\bper seat\b)", re.IGNORECASE)
+_FREE = re.compile(r"\b(?:(?<!royalty )(?<!royalty-)free(?! tier| plan| to start| trial)|no cost|at no charge)\b",
+                   re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The decision on one entry and what was read from it."""
+
+    launch: bool  # an AI tool launch: shown in the editor's default views
+    reason: str  # a few words the editor can read: "hiring", "launch: Show HN product post"
+    name: str
+    tagline: str = ""
+    vendor: str | None = None
+    category: str | None = None
+    price: str = "unknown"
+
+
+def judge(title: str, summary: str = "", *, kind: str = "mixed", vendor_hint: str | None = None,
+          publisher: str | None = None) -> Judgement:
+    """The decision, reason and extracted fields for one entry's clean title and summary.
+
+    `kind` is the feed's kind (see KINDS): `ai-launches` trusts every entry as an AI launch,
+    `launches` every entry as a launch (AI relevance is still judged), `mixed` judges both.
+    """
+    title = " ".join(title.split())
+    summary = " ".join(summary.split())
+    shape_match = _SHAPE.match(title)
+    shape = shape_match.group(1).lower() if shape_match else None
+    rest = _YC.sub("", title[shape_match.end():] if shape_match else title).strip()
+    name, tagline, signal, second = _name_and_tagline(rest, summary, kind=kind, shape=shape)
+    text = f"{rest} {summary}"
+    category = category_of(f"{name} {tagline} {summary}")
+    price = price_of(text)
+    vendor = vendor_hint or publisher or _vendor_from_news(rest)
+
+    def decided(launch: bool, reason: str) -> Judgement:
+        if launch and second:
+            reason += f"; also announces {second}"
+        return Judgement(launch=launch, reason=reason, name=name, tagline=tagline, vendor=vendor,
+                         category=category, price=price)
+
+    if kind == "ai-launches":
+        return decided(True, "launch: curated AI launch feed")
+    if shape == "ask":
+        return decided(False, "question post")
+    if shape == "tell":
+        return decided(False, "community post")
+    for reason, pattern in _NOT_LAUNCH:
+        if pattern.search(rest) or (reason in ("hiring", "funding news") and pattern.search(summary)):
+            if shape in ("show", "launch") and reason in ("product update", "roundup", "policy or safety post",
+                                                          "company news", "event", "case study"):
+                continue  # a maker's own post: those words describe the product
+            return decided(False, reason)
+    if not signal:
+        return decided(False, "not a launch: news or article")
+    if not _AI.search(text):
+        return decided(False, "not about AI")
+    return decided(True, signal)
+
+
+def _name_and_tagline(rest: str, summary: str, *, kind: str, shape: str | None) -> tuple[str, str, str, str | None]:
+    """(name, tagline, launch signal or "", second product or None) from a title without its
+    Show/Launch HN prefix and batch tag."""
+    signal = ""
+    if shape == "show":
+        signal = "launch: Show HN product post"
+    elif shape == "launch":
+        signal = "launch: Launch HN (a startup's launch)"
+    head, tagline = rest, ""
+    lead = _LEAD_VERB.match(rest)
+    news = None if lead else _NEWS_VERB.match(rest)
+    available = None if lead or news else _AVAILABLE.match(rest)
+    if lead:
+        signal = signal or f"launch: announced ({lead.group(0).strip().lower()})"
+        head, tagline = _split(rest[lead.end():], commas=True)
+    elif news and shape is None:
+        signal = "launch: news of a launch"
+        head, tagline = _split(news.group("what"), commas=True)
+    elif available and shape is None:
+        signal = "launch: now available"
+        head, tagline = available.group("what"), ""
+    else:
+        head, tagline = _split(rest, commas=False)
+        if not signal and tagline and _looks_like_name(head):
+            signal = "launch: product name + tagline"
+    if not signal and kind == "launches":
+        signal = "launch: launch feed"
+    if not signal and _LAUNCH_WORDS.search(summary) and _looks_like_name(head):
+        signal = "launch: product name + launch words"
+    second = None
+    if signal and (lead or news):
+        two = _TWO.match(head)
+        if two and _looks_like_name(two.group("a")) and _looks_like_name(two.group("b")):
+            head, second = two.group("a"), two.group("b").strip()
+    name = _clean_name(head)
+    if shape == "show" and not tagline and len(name.split()) > 4:
+        from_text = _NAME_FROM_TEXT.match(summary)
+        if from_text:  # "Show HN: Open-source alternative to X" and the summary names it
+            name, tagline = from_text.group("name"), rest
+    if not tagline:
+        tagline = _first_sentence(summary)
+    return name, tagline, signal, second
+
+
+def _split(text: str, *, commas: bool) -> tuple[str, str]:
+    for separator in _SEPARATORS + ((", ",) if commas else ()):
+        head, found, tail = text.partition(separator)
+        if found and head.strip() and tail.strip() and len(head) <= 80:
+            return head.strip(), tail.strip()
+    return text.strip(), ""
+
+
+def _looks_like_name(text: str) -> bool:
+    """A short run of capitalised or product-shaped words ("Helix Code", "Transcribe.fm")."""
+    words = text.split()
+    if not 1 <= len(words) <= 5:
+        return False
+    return _NAME_WORD.match(words[0]) is not None and all(
+        _NAME_WORD.match(word) or word.lower() in _LOWER_OK for word in words[1:])
+
+
+def _clean_name(head: str) -> str:
+    name = _ARTICLE.sub("", head.strip().strip("\"'“”‘’").strip())
+    name = _VERSION_V.sub("", name)
+    if _VERSION_DOTTED.search(name) and not re.search(r"\bmodels?\b", name, re.IGNORECASE):
+        stripped = _VERSION_DOTTED.sub("", name)
+        if len(stripped.split()) == 1:  # "Framecraft 2.0" is Framecraft; "Helix 3.5" stays a model
+            name = stripped
+    return name.strip(" ,;:-–—") or head.strip()
+
+
+def _vendor_from_news(rest: str) -> str | None:
+    news = _NEWS_VERB.match(rest)
+    if not news:
+        return None
+    who = _SUBJECT.sub("", news.group("who").strip())
+    return who if _looks_like_name(who) and len(who.split()) <= 3 else None
+
+
+def _first_sentence(text: str) -> str:
+    sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].strip()
+    return sentence[:300]
+
+
+def category_of(text: str) -> str | None:
+    """The first taxonomy category whose words occur in `text`, or None."""
+    for name, pattern in _TAXONOMY:
+        if pattern.search(text):
+            return name
+    return None
+
+
+def price_of(text: str) -> str:
+    """The entry price the text states: open-source, freemium, paid, free, else unknown."""
+    if _OPEN_SOURCE.search(text):
+        return "open-source"
+    free, paid = _FREE.search(text), _PAID.search(text)
+    if _FREEMIUM.search(text) or (free and paid):
+        return "freemium"
+    if paid:
+        return "paid"
+    if free:
+        return "free"
+    return "unknown"
