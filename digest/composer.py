@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from digest.errors import ConfigError
 from digest.links import Personaliser
-from digest.message import DkimSigner, MessageTemplate, issue_template, message_id_for, sender_domain
+from digest.message import DkimSigner, MessageTemplate, issue_template, message_id_for, sender_domain, verp_address
 from digest.outbox import FrozenIssue
 from digest.tokens import Signer
 from digest.transport import SmtpTransport, Transport, parse_smtp_url
@@ -59,6 +59,8 @@ class Composer:
         self.personaliser = Personaliser(base_url=settings.base_url, signer=signer, issue_number=frozen.number,
                                          comparison_ids=frozen.comparison_ids)
         self.dkim = dkim
+        self.signer = signer
+        self.return_path = settings.bounces.return_path
         self.domain = sender_domain(settings.sender)
         self._salt = settings.secret_key
         self._date = ("", 0)
@@ -78,8 +80,16 @@ class Composer:
 
     def compose(self, *, subscriber_id: int, email: str, message_id: str, seven_bit: bool = False) -> bytes:
         raw = self.template.personalise(to=email, values=self.personaliser.values(subscriber_id, email),
-                                        message_id=message_id, date=self._now(), seven_bit=seven_bit)
+                                        message_id=message_id, date=self._now(), seven_bit=seven_bit,
+                                        delivery_tag=self.signer.delivery_tag(subscriber_id, self.number))
         return self.dkim.sign(raw) if self.dkim is not None else raw
+
+    def envelope_sender(self, subscriber_id: int, default: str) -> str:
+        """The MAIL FROM of one reader's message: the VERP return path when `bounces.return_path`
+        is set (the bounce then names its delivery, signed), else `default`."""
+        if not self.return_path:
+            return default
+        return verp_address(self.return_path, self.signer.delivery_tag(subscriber_id, self.number))
 
 
 def smtp_transport_factory(settings: Settings) -> Callable[[], Transport]:

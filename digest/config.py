@@ -137,6 +137,7 @@ class ScheduleSettings:
     poll: str = _setting("0 * * * *", "str")  # cron: hourly
     send: str = _setting("0 9 * * tue", "str")  # cron: Tuesday 09:00
     grace: float = _setting(21600.0, "duration")  # a missed send still goes out this late
+    bounces: str = _setting("*/5 * * * *", "str")  # cron: read the bounce mailbox, when one is set
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,39 @@ class WebSettings:
     max_body_bytes: int = _setting(65536, "int", min=1024, max=2**30)
 
 
+@dataclass(frozen=True)
+class BounceSettings:
+    """Where bounces and complaints come back, and what they do to a reader (docs/operating.md)."""
+
+    # envelope sender of every issue, as VERP: "bounces@example.org" makes each message's
+    # return path bounces+<signed delivery tag>@example.org; empty: the From address
+    return_path: str = _setting("", "str")
+    maildir: str = _setting("", "path")  # a local Maildir the relay delivers bounces to
+    imap_host: str = _setting("", "str")  # or an IMAP mailbox (not both)
+    imap_port: int = _setting(0, "int", max=65535)  # 0: 993 for tls, 143 otherwise
+    imap_security: str = _setting("tls", "str")  # tls | starttls | plain (plain: loopback only)
+    imap_user: str = _setting("", "str")
+    imap_password: str = _setting("", "secret")  # DIGEST_BOUNCES_IMAP_PASSWORD only
+    imap_folder: str = _setting("INBOX", "str")
+    imap_ca_file: str = _setting("", "path")  # a CA to trust besides the system's (a private server)
+    after: str = _setting("seen", "str")  # a processed bounce is marked seen | moved | deleted
+    move_to: str = _setting("digest-processed", "str")  # the folder `after = "move"` moves to
+    batch: int = _setting(500, "int", min=1)  # messages read per run at most
+    soft_limit: int = _setting(3, "int", min=1)  # soft bounces within soft_window that bounce a reader
+    soft_window: float = _setting(30 * 86400.0, "duration")
+    # ESP webhooks: SES through SNS (signature always verified) and Mailgun (HMAC signing key)
+    sns_topics: str = _setting("", "str")  # TopicArns accepted, comma-separated; empty: SNS refused
+    # where SNS signing certificates may be fetched from; empty: https://sns.<region>.amazonaws.com/ only
+    sns_cert_url_prefix: str = _setting("", "str")
+    sns_cert_file: str = _setting("", "path")  # a PEM certificate to verify with instead of fetching
+    mailgun_signing_key: str = _setting("", "secret")  # DIGEST_BOUNCES_MAILGUN_SIGNING_KEY only
+
+    @property
+    def mailbox(self) -> str:
+        """"maildir", "imap" or "" (no bounce mailbox configured)."""
+        return "maildir" if self.maildir else "imap" if self.imap_host else ""
+
+
 _SECTIONS = {
     "database": DatabaseSettings,
     "smtp": SmtpSettings,
@@ -159,6 +193,7 @@ _SECTIONS = {
     "send": SendSettings,
     "schedule": ScheduleSettings,
     "web": WebSettings,
+    "bounces": BounceSettings,
 }
 
 
@@ -185,6 +220,7 @@ class Settings:
     send: SendSettings = field(default_factory=SendSettings, metadata={"kind": "section"})
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings, metadata={"kind": "section"})
     web: WebSettings = field(default_factory=WebSettings, metadata={"kind": "section"})
+    bounces: BounceSettings = field(default_factory=BounceSettings, metadata={"kind": "section"})
     panel: tuple[Reviewer, ...] = field(default=DEFAULT_PANEL, metadata={"kind": "panel"})
 
     @property
@@ -437,10 +473,32 @@ def _check_cross_field(settings: Settings) -> None:
         raise ConfigError(f"{url.split(':', 1)[0]!r} is not supported; use sqlite:/// or postgresql+psycopg://",
                           path=SETTINGS_FILE, key="database.url",
                           hint="postgresql:// URLs use psycopg 3, the driver digest installs")
+    _check_bounces(settings.bounces)
     scheme = urlsplit(settings.smtp.url).scheme
     if scheme not in ("smtp", "smtp+starttls", "smtps"):
         raise ConfigError(f"scheme {scheme!r} is not one of smtp, smtp+starttls, smtps",
                           path=SETTINGS_FILE, key="smtp.url")
+
+
+def _check_bounces(bounces: BounceSettings) -> None:
+    key = "bounces."
+    if bounces.maildir and bounces.imap_host:
+        raise ConfigError("set maildir or imap_host, not both", path=SETTINGS_FILE, key=key + "maildir")
+    if bounces.imap_security not in ("tls", "starttls", "plain"):
+        raise ConfigError(f"{bounces.imap_security!r} is not tls, starttls or plain", path=SETTINGS_FILE,
+                          key=key + "imap_security")
+    if bounces.after not in ("seen", "move", "delete"):
+        raise ConfigError(f"{bounces.after!r} is not seen, move or delete", path=SETTINGS_FILE, key=key + "after")
+    address = bounces.return_path
+    if address and (address.count("@") != 1 or "+" in address or " " in address or "<" in address
+                    or not all(address.split("@"))):
+        raise ConfigError(f"{address!r} is not a plain address like bounces@example.org", path=SETTINGS_FILE,
+                          key=key + "return_path", hint="digest adds +<tag> to its local part itself")
+    if bounces.sns_cert_url_prefix:
+        try:
+            check_http_url(bounces.sns_cert_url_prefix)
+        except ValueError as exc:
+            raise ConfigError(str(exc), path=SETTINGS_FILE, key=key + "sns_cert_url_prefix") from None
 
 
 # --- feeds.toml ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ on its own, and a hint for the fix where there is one::
     ├── FeedError               a feed could not be fetched or parsed
     ├── RenderError             an issue could not be rendered
     ├── DeliveryError           a message could not be queued or delivered
+    ├── MailboxError            the bounce mailbox (IMAP or Maildir) could not be read
     └── StateError              the operation does not fit the current state (e.g. queueing
                                 an issue that is not ready)
 """
@@ -90,6 +91,10 @@ class RenderError(DigestError):
 
 class DeliveryError(DigestError):
     """Queueing or SMTP delivery failed as a whole (single deliveries record their own errors)."""
+
+
+class MailboxError(DigestError):
+    """The bounce mailbox could not be opened, logged into or read."""
 
 
 class StateError(DigestError):

@@ -30,6 +30,7 @@ from email.utils import formatdate, parseaddr
 from digest.errors import DeliveryError
 from digest.links import MAX_LINK_LENGTH, PLACEHOLDER, UNSUBSCRIBE
 
+DELIVERY_HEADER = "X-Digest-Delivery"
 _FOLD_AT = 780  # octets; leaves room for placeholders to grow within the 998 limit
 _CRLF = b"\r\n"
 
@@ -166,11 +167,13 @@ class MessageTemplate:
     # --- per message ----------------------------------------------------------------------
 
     def personalise(self, *, to: str, values: Mapping[str, str], message_id: str,
-                    date: str | None = None, seven_bit: bool = False) -> bytes:
+                    date: str | None = None, seven_bit: bool = False, delivery_tag: str = "") -> bytes:
         """The complete message for one subscriber, as bytes with CRLF line endings.
 
         `values` must hold every placeholder the parts use; `message_id` is without brackets
         and should be stable per delivery so a retried send carries the same id.
+        `delivery_tag` (see `Signer.delivery_tag`) goes in `X-Digest-Delivery`, which comes
+        back inside bounces and complaints and says, signed, which delivery they are about.
         `seven_bit=True` is for servers without 8BITMIME: 8bit parts go quoted-printable
         (slower). Raises DeliveryError when a placeholder has no value.
         """
@@ -186,6 +189,8 @@ class MessageTemplate:
             _to_header(to),
             b"Message-ID: <", message_id.encode("ascii"), b">", _CRLF,
         ]
+        if delivery_tag:
+            head += [DELIVERY_HEADER.encode("ascii"), b": ", delivery_tag.encode("ascii"), _CRLF]
         if unsubscribe:
             head += [b"List-Unsubscribe: <", unsubscribe.encode("ascii"), b">"]
             if self.unsubscribe_mailto:
@@ -277,6 +282,13 @@ def message_id_for(*, issue_number: int, delivery_id: int, domain: str, salt: st
     """A Message-ID stable for one delivery, so a retry after a crash carries the same id."""
     tag = hashlib.sha256(f"{salt}:{issue_number}:{delivery_id}".encode()).hexdigest()[:12]
     return f"digest.{issue_number}.{delivery_id}.{tag}@{domain}"
+
+
+def verp_address(return_path: str, tag: str) -> str:
+    """The VERP return path of one delivery: `bounces@example.org` becomes
+    `bounces+<tag>@example.org`, so the bounce is addressed to the delivery it is about."""
+    local, _, domain = return_path.partition("@")
+    return f"{local}+{tag}@{domain}"
 
 
 def sender_domain(sender: str) -> str:

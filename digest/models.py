@@ -67,7 +67,7 @@ class SubscriberStatus(enum.StrEnum):
     ACTIVE = "active"
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
-    COMPLAINED = "complained"  # marked the mail as spam (from an import: digest reads no complaint reports)
+    COMPLAINED = "complained"  # marked the mail as spam (a feedback report, an ESP webhook or an import)
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -224,6 +224,38 @@ class Suppression(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     email_key: str = Field(max_length=320, unique=True)
     reason: str = Field(max_length=50)  # unsubscribed | removed | bounced | complained
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BounceKind(enum.StrEnum):
+    """What came back about a delivery: only hard, soft and complaint act on the reader."""
+
+    HARD = "hard"  # permanent failure (5.x.x): the reader is bounced at once
+    SOFT = "soft"  # temporary failure (4.x.x): bounced after `bounces.soft_limit` within the window
+    COMPLAINT = "complaint"  # "this is spam": unsubscribed and suppressed for good
+    AUTO_REPLY = "auto-reply"  # an out-of-office or other automatic answer: left for the editor
+    REPLY = "reply"  # anything else (a person's answer): left for the editor
+    UNMATCHED = "unmatched"  # a bounce or complaint that names no delivery of ours: left for the editor
+
+
+class BounceEvent(SQLModel, table=True):
+    """One message from the return mailbox or one ESP webhook event, recorded once.
+
+    `event_key` (the bounce's Message-ID, or the ESP's event id) is unique, and the event is
+    inserted in the same transaction as its effect on the reader, so a crash or a redelivery
+    never counts it twice.
+    """
+
+    __table_args__ = (Index("ix_bounceevent_subscriber_created", "subscriber_id", "created_at"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    event_key: str = Field(max_length=400, unique=True)
+    source: str = Field(max_length=20)  # mailbox | ses | mailgun
+    kind: str = Field(max_length=20, index=True)  # a BounceKind
+    subscriber_id: Optional[int] = Field(default=None, foreign_key="subscriber.id", ondelete="SET NULL")
+    issue_number: Optional[int] = Field(default=None, index=True)
+    status: str = Field(default="", max_length=20)  # the enhanced status code (5.1.1), if any
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     created_at: datetime = Field(default_factory=utcnow)
 
 

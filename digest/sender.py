@@ -234,7 +234,8 @@ class _Pool:
                 seven_bit = not transport.eight_bit_mime
                 raw = composer.compose(subscriber_id=job.subscriber_id, email=job.email, message_id=message_id,
                                        seven_bit=seven_bit)
-                transport.send(sender=self.sender, recipient=job.email, message=raw, issue=composer.number,
+                transport.send(sender=composer.envelope_sender(job.subscriber_id, self.sender), recipient=job.email,
+                               message=raw, issue=composer.number,
                                delivery=job.delivery_id, dot_safe=composer.dot_safe(seven_bit))
             except Unreachable:
                 if not self.connected.is_set() or attempt == RECONNECT_TRIES or self.stop.wait(0.5 * 2 ** attempt):

@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 
 from digest.errors import NotFoundError, StateError, ValidationError
 from digest.ids import check_count
-from digest.models import Subscriber, SubscriberStatus, Suppression, utcnow
+from digest.models import BounceEvent, BounceKind, Subscriber, SubscriberStatus, Suppression, utcnow
 
 _CHUNK = 500  # keys per IN (...) lookup: well under SQLite's variable limit
 # The statuses of an address that left: each goes with a Suppression, and nothing but the
@@ -60,12 +60,39 @@ def check_address(text: str) -> Address:
     return Address(email=email, key=email.lower())
 
 
-def subscriber_record(subscriber: Subscriber) -> dict[str, Any]:
-    """A subscriber as `--json` prints it."""
+def subscriber_record(subscriber: Subscriber, why: BounceEvent | None = None) -> dict[str, Any]:
+    """A subscriber as `--json` prints it; `why` is the bounce or complaint that suppressed it
+    (see `status_reasons`): its kind, reason and the issue it came from."""
     return {"id": subscriber.id, "email": subscriber.email, "status": subscriber.status,
             "source": subscriber.source, "created_at": subscriber.created_at,
             "confirmed_at": subscriber.confirmed_at, "unsubscribed_at": subscriber.unsubscribed_at,
-            "bounce_count": subscriber.bounce_count, "last_bounce": subscriber.last_bounce}
+            "bounce_count": subscriber.bounce_count, "last_bounce": subscriber.last_bounce,
+            "reason": _why(subscriber, why), "issue": why.issue_number if why is not None else None}
+
+
+def _why(subscriber: Subscriber, why: BounceEvent | None) -> str | None:
+    if why is not None:
+        code = f" {why.status}" if why.status else ""
+        return f"{why.kind}{code}: {why.reason}" if why.reason else f"{why.kind}{code}"
+    if subscriber.status in SUPPRESSED_STATUSES:
+        return subscriber.last_bounce if subscriber.status == SubscriberStatus.BOUNCED else subscriber.status
+    return None
+
+
+_ACTING = (BounceKind.HARD.value, BounceKind.SOFT.value, BounceKind.COMPLAINT.value)
+
+
+def status_reasons(session: Session, subscribers: Sequence[Subscriber]) -> dict[int, BounceEvent]:
+    """For each bounced or complained subscriber, the latest bounce or complaint recorded for it."""
+    ids = [s.id for s in subscribers if s.status in (SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED)]
+    found: dict[int, BounceEvent] = {}
+    for start in range(0, len(ids), _CHUNK):
+        query = (select(BounceEvent).where(BounceEvent.subscriber_id.in_(ids[start:start + _CHUNK]),
+                                           BounceEvent.kind.in_(_ACTING))
+                 .order_by(BounceEvent.created_at, BounceEvent.id))
+        for event in session.exec(query):
+            found[event.subscriber_id] = event
+    return found
 
 
 def get_subscriber(session: Session, email: str) -> Subscriber:
@@ -180,8 +207,29 @@ def unsubscribe(*, session: Session, subscriber: Subscriber, reason: str = "unsu
     _suppress(session, subscriber.email_key, reason)
     if subscriber.status in SUPPRESSED_STATUSES:
         return False
-    subscriber.status = SubscriberStatus.UNSUBSCRIBED if reason != "bounced" else SubscriberStatus.BOUNCED
+    subscriber.status = SubscriberStatus.BOUNCED if reason == "bounced" else SubscriberStatus.UNSUBSCRIBED
     subscriber.unsubscribed_at = utcnow()
+    session.add(subscriber)
+    session.flush()
+    return True
+
+
+def complain(*, session: Session, subscriber: Subscriber) -> bool:
+    """A spam complaint: the subscriber is `complained` and suppressed for good, whatever its
+    status was (a complaint about an issue sent before an unsubscribe still counts as one).
+
+    Returns False when it was already complained. Like any suppression, only the person's own
+    confirmed sign-up (or the editor's explicit override) subscribes the address again.
+    """
+    _suppress(session, subscriber.email_key, "complained")
+    suppression = session.exec(select(Suppression).where(Suppression.email_key == subscriber.email_key)).one()
+    suppression.reason = "complained"
+    session.add(suppression)
+    if subscriber.status == SubscriberStatus.COMPLAINED:
+        session.flush()
+        return False
+    subscriber.status = SubscriberStatus.COMPLAINED
+    subscriber.unsubscribed_at = subscriber.unsubscribed_at or utcnow()
     session.add(subscriber)
     session.flush()
     return True

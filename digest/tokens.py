@@ -39,6 +39,7 @@ class Purpose(enum.IntEnum):
     UNSUBSCRIBE = 2
     CONFIRM = 3
     WEB = 4
+    DELIVERY = 5  # names one delivery (subscriber and issue) in a bounce's return path or header
 
 
 # How long a link keeps working. Unsubscribe links never expire: a reader must be able to
@@ -48,6 +49,7 @@ DEFAULT_TTL: dict[Purpose, timedelta | None] = {
     Purpose.UNSUBSCRIBE: None,
     Purpose.CONFIRM: timedelta(days=7),
     Purpose.WEB: None,
+    Purpose.DELIVERY: None,
 }
 
 
@@ -104,6 +106,29 @@ class Signer:
     def vote_token(self, subscriber_id: int, issue_number: int, *, now: datetime | None = None) -> str:
         """The signed part of a subscriber's vote links for one issue (see `vote_link`)."""
         return self.sign(Purpose.VOTE, subscriber_id, subject_id=issue_number, now=now)
+
+    def delivery_tag(self, subscriber_id: int, issue_number: int) -> str:
+        """The signed name of one delivery, for the VERP return path and `X-Digest-Delivery`.
+
+        Lowercase base32 (44 characters): a mail system that changes the case of an address's
+        local part, as some do, cannot break it, and it fits a local part's 64 octets.
+        """
+        token = self.sign(Purpose.DELIVERY, subscriber_id, subject_id=issue_number, ttl=None)
+        raw = base64.urlsafe_b64decode(token)
+        return base64.b32encode(raw).decode("ascii").rstrip("=").lower()
+
+    def verify_delivery_tag(self, tag: str) -> tuple[int, int]:
+        """(subscriber id, issue number) of a `delivery_tag`; TokenError if it is not ours."""
+        text = tag.strip().upper()
+        if len(text) != 44 or not text.isalnum():
+            raise TokenError("not a delivery tag", reason="invalid")
+        try:
+            raw = base64.b32decode(text + "=" * 4)
+        except (binascii.Error, ValueError):
+            raise TokenError("not a delivery tag", reason="invalid") from None
+        token = binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).decode("ascii")
+        claims = self.verify(token, purpose=Purpose.DELIVERY)
+        return claims.subscriber_id, claims.subject_id
 
     def verify_vote(self, token: str, *, now: datetime | None = None) -> VoteClaims:
         """Claims of a vote link token `SIGNED.<comparison id><a|b>`; TokenError otherwise.

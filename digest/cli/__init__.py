@@ -147,10 +147,11 @@ def root(
 
 
 def _register() -> None:
-    from digest.cli import (core, demo, editorial, issue, poll, render, schedule, send, setaside, subscribers, tools,
-                            web)
+    from digest.cli import (bounces, core, demo, editorial, issue, poll, render, schedule, send, setaside, subscribers,
+                            tools, web)
 
-    for module in (core, poll, tools, editorial, issue, render, subscribers, send, schedule, web, setaside, demo):
+    for module in (core, poll, tools, editorial, issue, render, subscribers, send, bounces, schedule, web, setaside,
+                   demo):
         module.register(app)
 
 

@@ -107,29 +107,37 @@ def list_(
     limit: Optional[int] = typer.Option(None, "--limit", min=0, max=MAX_ID, help="At most this many."),
     json_output: bool = typer.Option(False, "--json", help="Print every record as JSON."),
 ) -> None:
-    """List subscribers by id, with a count per status.
+    """List subscribers by id, with a count per status; a bounced or complained one shows why
+    and the issue it came from.
 
-    Example: digest subscribers list --status active --limit 20
+    Example: digest subscribers list --status bounced --json
     """
     from digest.db import session_scope
-    from digest.subscribers import count_by_status, list_subscribers, subscriber_record
+    from digest.subscribers import count_by_status, list_subscribers, status_reasons, subscriber_record
 
     state = app_context(ctx)
     with session_scope(state.engine) as session:
         rows = list_subscribers(session=session, status=status, limit=limit)
         counts = count_by_status(session)
+        reasons = status_reasons(session, rows)
+        records = [subscriber_record(row, reasons.get(row.id)) for row in rows]
     if json_output:
-        print_json([subscriber_record(row) for row in rows])
+        print_json(records)
         return
     from rich.table import Table
 
     from digest.cli.output import console
 
     table = Table(box=None, pad_edge=False)
-    for column in ("id", "email", "status", "source", "since"):
+    why = any(record["reason"] for record in records)
+    for column in ("id", "email", "status", "source", "since") + (("why", "issue") if why else ()):
         table.add_column(column)
-    for row in rows:
-        table.add_row(str(row.id), row.email, row.status, row.source, f"{row.created_at:%Y-%m-%d}")
+    for row, record in zip(rows, records):
+        cells = [str(row.id), row.email, row.status, row.source, f"{row.created_at:%Y-%m-%d}"]
+        if why:
+            short = (record["reason"] or "").partition(":")[0]  # kind and status; --json has the whole reason
+            cells += [short, str(record["issue"]) if record["issue"] is not None else ""]
+        table.add_row(*cells)
     out = console()
     if rows:
         out.print(table)

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("digest.scheduler")
 
-POLL, WEEKLY, DISPATCH = "poll", "weekly-send", "dispatch"
+POLL, WEEKLY, DISPATCH, BOUNCES = "poll", "weekly-send", "dispatch", "bounces"
 HEARTBEAT = "scheduler:alive"
 HEARTBEAT_TTL = timedelta(minutes=3)
 
@@ -120,6 +120,25 @@ def poll_job(rt: Runtime, *, now: datetime | None = None) -> JobResult:
         except Exception as exc:  # noqa: BLE001 - a job never takes the scheduler down
             return _finish(rt, run_id, JobResult(POLL, "failed", _error(exc), decision.slot), started)
         return _finish(rt, run_id, JobResult(POLL, "ok", summary, decision.slot), started)
+
+
+# --- bounces ----------------------------------------------------------------------------------
+
+def bounces_job(rt: Runtime) -> JobResult:
+    """Read the bounce mailbox, when one is configured. No slot is claimed: a second read finds
+    nothing new (each message is recorded once), and the lease keeps two processes apart."""
+    if not rt.settings.bounces.mailbox:
+        return JobResult(BOUNCES, "nothing", "no bounce mailbox is configured")
+    lease = rt.lease(BOUNCES)
+    if not lease.try_acquire():
+        return JobResult(BOUNCES, "busy", "another process is reading the bounce mailbox")
+    with lease:
+        started = time.monotonic()
+        try:
+            summary = rt.stages.bounces(engine=rt.engine, settings=rt.settings)
+        except Exception as exc:  # noqa: BLE001 - a job never takes the scheduler down
+            return _finish(rt, None, JobResult(BOUNCES, "failed", _error(exc)), started)
+        return _finish(rt, None, JobResult(BOUNCES, "ok", summary), started)
 
 
 # --- the weekly send --------------------------------------------------------------------------

@@ -37,6 +37,11 @@ class PipelineStages(Stages):
         return (f"{report.polled} feed(s) polled, {report.new_tools} new tool(s), "
                 f"{report.count(FAILED)} failed, {len(report.feeds) - report.polled} not due")
 
+    def bounces(self, *, engine: Engine, settings: Settings) -> str:
+        from digest.bounces import read_bounces
+
+        return read_bounces(settings=settings, engine=engine).summary()
+
     def missing(self, *, session: Session, issue: Issue, settings: Settings) -> list[str]:
         from digest.scheduler.stages import issue_gaps
 

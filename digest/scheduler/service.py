@@ -21,7 +21,8 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any
 
-from digest.scheduler.jobs import (DISPATCH, HEARTBEAT, HEARTBEAT_TTL, POLL, WEEKLY, Runtime, dispatch_job, poll_job,
+from digest.scheduler.jobs import (BOUNCES, DISPATCH, HEARTBEAT, HEARTBEAT_TTL, POLL, WEEKLY, Runtime, bounces_job,
+                                   dispatch_job, poll_job,
                                    weekly_send_job)
 
 if TYPE_CHECKING:
@@ -57,6 +58,11 @@ def run_weekly_send() -> None:
     _call(weekly_send_job)
 
 
+def run_bounces() -> None:
+    """APScheduler entry point of the bounce mailbox reader."""
+    _call(bounces_job)
+
+
 def run_dispatch() -> None:
     """APScheduler entry point of the minute dispatch (one-off and unfinished sends)."""
     _call(dispatch_job)
@@ -67,12 +73,15 @@ def job_table(runtime: Runtime) -> dict[str, tuple[str, Any, str]]:
     from digest.scheduler.timing import parse_cron
 
     schedule = runtime.schedule
-    return {
+    table = {
         POLL: (f"{__name__}:run_poll", schedule.poll, "poll the feeds"),
         WEEKLY: (f"{__name__}:run_weekly_send", schedule.send, "the weekly send"),
         DISPATCH: (f"{__name__}:run_dispatch", parse_cron(DISPATCH_CRON, schedule.zone),
                    "one-off sends and unfinished sends"),
     }
+    if runtime.settings.bounces.mailbox:
+        table[BOUNCES] = (f"{__name__}:run_bounces", schedule.bounces, "read the bounce mailbox")
+    return table
 
 
 def build_scheduler(runtime: Runtime) -> BaseScheduler:

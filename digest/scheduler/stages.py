@@ -47,6 +47,9 @@ class Stages(Protocol):
     def poll(self, settings: Settings) -> str:
         """Poll the feeds that are due; a one-line summary. Raises only if it cannot run."""
 
+    def bounces(self, *, engine: Engine, settings: Settings) -> str:
+        """Read the bounce mailbox once (`digest bounces`); a one-line summary."""
+
     def missing(self, *, session: Session, issue: Issue, settings: Settings) -> list[str]:
         """What keeps the issue from being ready (empty when it is ready)."""
 

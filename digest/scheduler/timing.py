@@ -134,6 +134,8 @@ class Schedule:
     poll: CronTrigger
     send: CronTrigger
     grace: timedelta
+    bounces: CronTrigger | None = None  # reading the bounce mailbox
+    bounces_expr: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Schedule:
@@ -151,7 +153,7 @@ class Schedule:
             raise ConfigError(str(exc), path=label, key="schedule.timezone",
                               hint='an IANA name such as "UTC" or "Europe/Paris"') from None
         triggers = {}
-        for key in ("poll", "send"):
+        for key in ("poll", "send", "bounces"):
             expr = getattr(section, key)
             try:
                 triggers[key] = parse_cron(expr, zone)
@@ -159,7 +161,8 @@ class Schedule:
                 raise ConfigError(f"{expr!r} is not a valid cron expression: {exc}", path=label,
                                   key=f"schedule.{key}", hint=_CRON_HINT) from None
         return cls(zone=zone, zone_name=zone_name, poll_expr=section.poll, send_expr=section.send,
-                   poll=triggers["poll"], send=triggers["send"], grace=timedelta(seconds=section.grace))
+                   poll=triggers["poll"], send=triggers["send"], grace=timedelta(seconds=section.grace),
+                   bounces=triggers["bounces"], bounces_expr=section.bounces)
 
 
 # --- fire times -----------------------------------------------------------------------------
