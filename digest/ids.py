@@ -12,30 +12,42 @@ from digest.errors import ValidationError
 MAX_ID = 2**31 - 1  # the largest id, number, position or --limit any command accepts
 
 
-def _digits(text: str) -> bool:
+def canonical(text: str) -> int | None:
+    """The number `text` writes, when it writes one the only way: ASCII digits, no sign, no
+    leading zero ("0" itself aside), no dot, space or underscore, at most MAX_ID; None otherwise.
+
+    Every id, number and position that arrives as text (a URL, a vote link, a command-line
+    argument) is read here, so "1", "+1", "01", "1.0" and "¹" can never name the same thing,
+    and a number no column can hold never reaches the database.
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or (text[0] == "0" and len(text) > 1):
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
+def _too_large(text: str) -> bool:
     # ASCII only: str.isdigit() also accepts '٣', which int() reads, and '²', which it refuses
-    return text.isascii() and text.isdigit()
-
-
-def _value(text: str) -> int:
-    """The number of a string of digits, capped just above MAX_ID (int() refuses 4,300 digits)."""
-    return int(text) if len(text.lstrip("0")) <= 10 else MAX_ID + 1
+    return text.isascii() and text.isdigit() and text[0] != "0" and canonical(text) is None
 
 
 def is_id(text: str) -> bool:
-    """Whether `text` is a whole number in the range of ids."""
-    return _digits(text) and 0 < _value(text) <= MAX_ID
+    """Whether `text` is an id written canonically (see `canonical`): 1 to MAX_ID."""
+    value = canonical(text)
+    return value is not None and value > 0
 
 
-def parse_id(ref: str | int, what: str) -> int:
-    """A positive whole number no larger than MAX_ID (a leading # is allowed); ValidationError
-    otherwise, naming `what` and the value as given."""
-    text = str(ref).strip().lstrip("#")
-    if not _digits(text) or _value(text) <= 0:
-        raise ValidationError(f"{what} {ref!r} is not a number like 3")
-    if _value(text) > MAX_ID:
+def parse_id(ref: str | int, what: str, *, minimum: int = 1) -> int:
+    """An id, number, position or count as the user typed it: canonical digits (a leading # is
+    allowed), `minimum` to MAX_ID; ValidationError otherwise, naming `what` and the value as given."""
+    text = str(ref)
+    text = text[1:] if text.startswith("#") else text
+    value = canonical(text)
+    if value is not None and value >= minimum:
+        return value
+    if _too_large(text):
         raise ValidationError(f"{what} {_short(text)} is out of range (at most {MAX_ID})")
-    return _value(text)
+    raise ValidationError(f"{what} {_short(str(ref))!r} is not a number like 3 (digits only, no sign or leading zero)")
 
 
 def _short(text: str) -> str:

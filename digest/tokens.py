@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from digest.errors import TokenError
+from digest.ids import canonical
 
 _VERSION = 1
 _LAYOUT = struct.Struct(">BBIIIB")  # version, purpose, subscriber, subject, expiry minute, choice
@@ -139,11 +140,12 @@ class Signer:
         belongs to the signed issue.
         """
         signed, _, target = token.partition(".")
-        if not target or target[-1] not in "ab" or not target[:-1].isdigit() or len(target) > 11:
+        comparison_id = canonical(target[:-1]) if target[-1:] in ("a", "b") else None
+        if not comparison_id:  # None or 0: "²", "+1", "01", "1.0" are no comparison's id
             raise TokenError("this link is not valid", reason="invalid")
         claims = self.verify(signed, purpose=Purpose.VOTE, now=now)
         return VoteClaims(subscriber_id=claims.subscriber_id, issue_number=claims.subject_id,
-                          comparison_id=int(target[:-1]), choice=target[-1])
+                          comparison_id=comparison_id, choice=target[-1])
 
     def verify(self, token: str, *, purpose: Purpose, now: datetime | None = None) -> Claims:
         """The token's claims; TokenError (reason invalid, expired or wrong-purpose) otherwise.

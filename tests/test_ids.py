@@ -69,6 +69,9 @@ def test_parse_id_bounds() -> None:
     ("tools", "list", "--limit", HUGE),
     ("subscribers", "list", "--limit", HUGE),
     ("suggest", "--limit", HUGE),
+    ("set-aside", "apply", "99999999999999999999"),
+    ("set-aside", "apply", "1", HUGE),
+    ("set-aside", "list", "--limit", HUGE),
 ])
 def test_a_number_too_large_is_one_line_exit_2_and_changes_nothing(desk, home: Path, args) -> None:
     line = refused(desk, home, *args)
@@ -79,3 +82,43 @@ def test_the_largest_id_is_simply_not_found(desk, home: Path) -> None:
     assert refused(desk, home, "issue", "show", str(MAX_ID)) == \
         f"error: no issue {MAX_ID} (hint: `digest issue list` shows the issues)"
     assert "no tool" in refused(desk, home, "tools", "show", str(MAX_ID))
+
+
+def test_an_id_has_one_spelling() -> None:
+    from digest.ids import canonical
+
+    assert [canonical(t) for t in ("0", "1", "42", str(MAX_ID))] == [0, 1, 42, MAX_ID]
+    for odd in ("+1", "01", "00", "1.0", " 1", "1 ", "1_0", "-0", "²", "٣", "１", "", "1e3", "0x1", JUST_OVER,
+                "9" * 5000):
+        assert canonical(odd) is None, odd
+        assert not is_id(odd)
+    for odd in ("+1", "01", "1.0", " 1", "1_0", "١", "#01"):
+        with pytest.raises(ValidationError, match="is not a number like 3"):
+            parse_id(odd, "issue")
+
+
+@pytest.mark.parametrize("args", [
+    ("issue", "show", "+1"),
+    ("issue", "show", "01"),
+    ("issue", "show", "1.0"),
+    ("issue", "show", "\u0661"),
+    ("comparison", "show", "01"),
+    ("tools", "show", "01"),
+    ("send", "--issue", "+1"),
+    ("send", "--issue", "01"),
+    ("set-aside", "apply", "+1"),
+    ("set-aside", "apply", "1.0"),
+    ("issue", "add", "1", "1", "--position", "+1"),
+    ("tools", "list", "--limit", "1_0"),
+    ("subscribers", "list", "--limit", "+0"),
+])
+def test_an_id_spelt_another_way_is_refused(desk, home: Path, args) -> None:
+    line = refused(desk, home, *args)
+    assert "internal error" not in line
+
+
+def test_canonical_ids_still_work(desk) -> None:
+    assert desk("issue", "show", "1").exit_code == 0
+    assert desk("issue", "show", "#1").exit_code == 0
+    assert desk("tools", "list", "--limit", "1").exit_code == 0
+    assert desk("subscribers", "list", "--limit", "0").exit_code == 0

@@ -223,3 +223,14 @@ def test_a_broken_database_gets_a_503_page_not_a_traceback(site) -> None:  # noq
     assert response.status_code == 503 and "Back in a moment" in response.text
     assert "Traceback" not in response.text and "issue" not in response.text.split("<main", 1)[1].split("</main>")[0]
     assert health.status_code == 200  # the database itself still answers
+
+
+@pytest.mark.parametrize("spelling", ["1.0", "+1", "01", "%C2%B9", "%D9%A1", "1%20", "%201", "1_0", "0x1",
+                                      "99999999999999999999"])
+def test_an_issue_has_one_address(site, spelling: str) -> None:  # noqa: F811
+    with site.client() as client:
+        assert client.get("/issues/1").status_code == 200
+        response = client.get(f"/issues/{spelling}")
+        assert response.status_code == 404, (spelling, response.status_code)
+        assert "Release notes that write themselves" not in response.text
+        assert client.get(f"/p/{spelling}").status_code == 404

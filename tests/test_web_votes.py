@@ -175,3 +175,18 @@ def test_a_proofs_links_show_what_they_would_do_and_change_nothing(site) -> None
         for response in (client.get(unsubscribe), client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})):
             assert response.status_code == 200 and "This is a proof" in response.text
     assert site.snapshot() == before
+
+
+@pytest.mark.parametrize("target", ["\u00b2a", "1\u00b2a", "\u0661a", "+1a", "01a", "1.0a", "0a", "99999999999a"])
+def test_a_vote_link_with_an_odd_comparison_id_is_refused_not_a_server_error(site, target: str) -> None:  # noqa: F811
+    c1 = site.data["c1"]
+    assert c1 == 1  # so that "+1", "01" and "1.0" would name it if they were read as numbers
+    token = site.signer.vote_token(site.data["readers"][0], 1)
+    before = site.snapshot()
+    with site.client() as client:
+        csrf = csrf_of(client.get("/").text)
+        for method in ("GET", "POST"):
+            response = client.request(method, f"/vote/{token}.{target}", data={"csrf": csrf} if method == "POST" else None)
+            assert response.status_code == 400, (target, method, response.status_code)
+            assert "not valid" in response.text
+    assert site.snapshot() == before

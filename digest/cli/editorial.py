@@ -11,9 +11,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from digest.cli.params import LIMIT
 from digest.cli.context import app_context
 from digest.cli.output import print_json, warn
-from digest.ids import MAX_ID
 
 comparison_app = typer.Typer(help="Show, edit and delete comparisons (pairs of tools and their scorecards).",
                              no_args_is_help=True)
@@ -113,7 +113,7 @@ def review(
 
 def suggest(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_ID, help="Show at most this many pairs.")] = 10,
+    limit: Annotated[int, typer.Option("--limit", click_type=LIMIT, help="Show at most this many pairs.")] = 10,
     include_paired: Annotated[bool, typer.Option("--include-paired", help="Also consider tools already in a comparison.")] = False,
     include_older: Annotated[bool, typer.Option("--include-older", help="Also consider tools found before the last sent issue.")] = False,
     json_output: JsonOption = False,

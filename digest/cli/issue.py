@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from digest.cli.params import POSITION
 from digest.cli.context import app_context
 from digest.cli.output import print_json
 
@@ -67,7 +68,7 @@ def issue_add(
     ctx: typer.Context,
     issue: IssueArg,
     comparison: ComparisonArg,
-    position: Annotated[Optional[int], typer.Option("--position", help="Where to put it (1 = first; default last).")] = None,
+    position: Annotated[Optional[int], typer.Option("--position", click_type=POSITION, help="Where to put it (1 = first; default last).")] = None,
 ) -> None:
     """Add a comparison to an issue (a comparison is in one issue at most).
 
@@ -104,7 +105,7 @@ def issue_move(
     ctx: typer.Context,
     issue: IssueArg,
     comparison: ComparisonArg,
-    to: Annotated[int, typer.Option("--to", help="The new position (1 = first).", show_default=False)],
+    to: Annotated[int, typer.Option("--to", click_type=POSITION, help="The new position (1 = first).", show_default=False)],
 ) -> None:
     """Reorder: move a comparison of the issue to another position.
 

@@ -7,10 +7,10 @@ from typing import Any, Optional
 
 import typer
 
+from digest.cli.params import ISSUE
 from digest.cli.context import app_context
 from digest.cli.output import print_json
 from digest.config import MAX_SEND_RATE, MAX_SEND_WORKERS
-from digest.ids import MAX_ID
 
 
 def _say(ctx: typer.Context, text: str) -> None:
@@ -51,7 +51,7 @@ class _Bar:
 
 def send(
     ctx: typer.Context,
-    issue: Optional[int] = typer.Option(None, "--issue", min=1, max=MAX_ID, help="Only this issue (default: every issue being sent)."),
+    issue: Optional[int] = typer.Option(None, "--issue", click_type=ISSUE, help="Only this issue (default: every issue being sent)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, max=MAX_SEND_WORKERS, help=f"Parallel SMTP connections, 1 to {MAX_SEND_WORKERS} (default: send.workers)."),
     rate: Optional[float] = typer.Option(None, "--rate", min=0, max=MAX_SEND_RATE, help="Messages per second overall, 0 for no limit (default: send.rate)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Write each message to outbox/<issue>/messages/ instead; deliveries stay queued."),

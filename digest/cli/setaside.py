@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from digest.cli.params import ID, LIMIT
 from digest.cli.context import app_context
 from digest.cli.output import print_json
 
@@ -17,7 +18,7 @@ set_aside_app = typer.Typer(name="set-aside", no_args_is_help=True, rich_markup_
 def list_(
     ctx: typer.Context,
     kind: Optional[str] = typer.Option(None, "--kind", metavar="KIND", help="Only vote, confirm or unsubscribe."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many, newest first."),
+    limit: Optional[int] = typer.Option(None, "--limit", click_type=LIMIT, help="At most this many, newest first."),
     json_output: bool = typer.Option(False, "--json", help="Print them as JSON."),
 ) -> None:
     """List set-aside actions, newest first: id, when, client address, subscriber and what it would do.
@@ -47,7 +48,7 @@ def list_(
 @set_aside_app.command("apply")
 def apply(
     ctx: typer.Context,
-    ids: list[int] = typer.Argument(..., metavar="ID...", help="Ids from digest set-aside list.", min=1),
+    ids: list[int] = typer.Argument(..., metavar="ID...", click_type=ID, help="Ids from digest set-aside list."),
     json_output: bool = typer.Option(False, "--json", help="Print the outcomes as JSON."),
 ) -> None:
     """Carry out set-aside actions now, as the web app would have, and take them off the list.

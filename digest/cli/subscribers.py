@@ -8,9 +8,9 @@ from typing import Optional
 
 import typer
 
+from digest.cli.params import LIMIT_OR_ZERO
 from digest.cli.context import app_context
 from digest.cli.output import print_json
-from digest.ids import MAX_ID
 
 subscribers_app = typer.Typer(name="subscribers", no_args_is_help=True, rich_markup_mode=None,
                               help="The audience: add, import, list, remove and export subscribers.")
@@ -104,7 +104,7 @@ def import_(
 def list_(
     ctx: typer.Context,
     status: Optional[str] = typer.Option(None, "--status", help="pending, active, unsubscribed, bounced or complained."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=0, max=MAX_ID, help="At most this many."),
+    limit: Optional[int] = typer.Option(None, "--limit", click_type=LIMIT_OR_ZERO, help="At most this many."),
     json_output: bool = typer.Option(False, "--json", help="Print every record as JSON."),
 ) -> None:
     """List subscribers by id, with a count per status; a bounced or complained one shows why

@@ -6,9 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from digest.cli.params import LIMIT
 from digest.cli.context import app_context
 from digest.cli.output import print_json
-from digest.ids import MAX_ID
 
 tools_app = typer.Typer(help="Browse and correct the catalogue of tools found in the feeds.",
                         no_args_is_help=True)
@@ -21,7 +21,7 @@ def list_tools(
     ctx: typer.Context,
     new: Annotated[bool, typer.Option("--new", help="Only tools not yet in any comparison.")] = False,
     category: Annotated[Optional[str], typer.Option("--category", metavar="C", help="Only tools in this category (any case).")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", min=1, max=MAX_ID, help="At most N tools (default: all).")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", click_type=LIMIT, help="At most N tools (default: all).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
 ) -> None:
     """List the tools found in the feeds, newest first.

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Path
+from fastapi import Depends, Path
 
 from starlette.requests import Request as StarletteRequest
 
-from digest.ids import MAX_ID
+from digest.ids import canonical
 from digest.links import CONFIRM_PATH, UNSUBSCRIBE_PATH
 from digest.tokens import Purpose, Signer
 from digest.web.bodylimit import BodyLimit
@@ -147,7 +147,20 @@ class Web:
 NO_STORE = {"cache-control": "no-store"}
 TOO_LARGE = ("That is more than this site takes",
              "Forms here are a few lines long; this request sent far more, so it was refused unread.")
-IssueNumber = Annotated[int, Path(ge=0, le=MAX_ID)]
+
+
+async def _issue_number(number: Annotated[str, Path(description="An issue number: ASCII digits, no sign or leading zero")]) -> int:
+    """The issue number in a URL, read by `digest.ids.canonical`: one spelling per issue, so
+    `/issues/+1`, `/issues/01` or `/issues/1.0` are no page at all (404), not issue 1 again."""
+    from starlette.exceptions import HTTPException
+
+    value = canonical(number)
+    if value is None:
+        raise HTTPException(status_code=404)
+    return value
+
+
+IssueNumber = Annotated[int, Depends(_issue_number)]
 MAX_FORM_BYTES = 64 * 1024
 
 

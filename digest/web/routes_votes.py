@@ -17,7 +17,6 @@ from starlette.responses import Response
 
 from digest import votes
 from digest.errors import TokenError
-from digest.ids import MAX_ID
 from digest.links import CANARY_PATH, PROOF_SUBSCRIBER_ID, VOTE_PATH
 from digest.panel import community_split
 from digest.tokens import VoteClaims
@@ -40,8 +39,6 @@ async def _target(web: Web, issue_number: int, comparison_id: int) -> Comparison
 
     Positive answers are kept: a sent issue's comparisons do not change.
     """
-    if comparison_id > MAX_ID:
-        return None
     key = (issue_number, comparison_id)
     summary = web.vote_targets.get(key)
     if summary is not None:
@@ -68,7 +65,7 @@ async def _proof(web: Web, claims: VoteClaims) -> Response:
             return None
         return comparison_summary(connection, claims.comparison_id)
 
-    summary = None if claims.comparison_id > MAX_ID else await web.store.read(load)
+    summary = await web.store.read(load)
     if summary is None:
         return _no_target(web)
     return web.message("This is a proof", f"In a reader's email this button records their vote for "
