@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from digest.config import check_http_url
 from digest.editorial.lookup import get_tool
+from digest.editorial.text import control_problem
 from digest.errors import ValidationError
 from digest.models import Comparison, EntryPrice, Review, Tool, ToolKey
 
@@ -27,6 +28,9 @@ _LIMITS = {"name": 300, "tagline": 300, "description": 10_000, "category": 100, 
 
 def _clean(field: str, value: str) -> str | None:
     """A field value as stored; ValidationError naming the field otherwise."""
+    problem = control_problem(value)
+    if problem is not None:
+        raise ValidationError(f"--{field}: contains {problem}; only tabs and line breaks are allowed")
     text = str(value).replace("\r\n", "\n").strip()
     if field != "description":
         text = " ".join(text.split())

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from digest.config import Reviewer
 from digest.editorial.lookup import get_tool, require_editable_comparison
+from digest.editorial.text import plain
 from digest.errors import NotFoundError, ValidationError
 from digest.models import Comparison, Review, Tool, Verdict, utcnow
 
@@ -50,7 +51,7 @@ def check_verdict(value: str) -> str:
 
 def check_quote(value: str) -> str:
     """The quote trimmed, 1 to 1,200 characters; ValidationError otherwise."""
-    text = str(value).replace("\r\n", "\n").strip()
+    text = plain(value, "quote").replace("\r\n", "\n").strip()
     if not text:
         raise ValidationError("the quote is empty")
     if len(text) > MAX_QUOTE:
