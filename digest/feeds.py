@@ -3,6 +3,10 @@
 `parse_feed` is the CPU-heavy step of a poll and runs in worker processes, so it takes and
 returns plain picklable values. It never trusts the document:
 
+* Bytes are data: feedparser gets them as a file object (`io.BytesIO`), never as bytes or
+  str, which `feedparser.parse` would first try to open as a local path or fetch as a URL (a
+  body reading `/etc/passwd`, `/dev/zero` or the path of a FIFO would be read from this
+  machine's disk). docs/guarantees.md lists every such call in digest and why it is safe.
 * Hostile XML: before feedparser sees the bytes, any DOCTYPE internal subset is removed, so
   entity declarations (billion laughs, external entities pointing at local files or URLs)
   are never expanded or resolved; expat is also told not to fetch external entities.
@@ -14,6 +18,7 @@ returns plain picklable values. It never trusts the document:
 from __future__ import annotations
 
 import calendar
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -125,7 +130,8 @@ def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None,
     install_driver()
     defused, changed = defuse(body)
     headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(defused, response_headers=headers, sanitize_html=False,
+    # A file object, never bytes: feedparser.parse opens bytes or str that name a file.
+    parsed = feedparser.parse(io.BytesIO(defused), response_headers=headers, sanitize_html=False,
                               resolve_relative_uris=False)
     result = ParsedFeed(version=parsed.get("version") or "")
     result.ill_formed = changed or bool(parsed.get("bozo"))

@@ -105,6 +105,14 @@ def test_a_body_that_is_not_a_feed_raises(body: bytes) -> None:
         parse_feed(body)
 
 
+def test_a_body_naming_a_feed_file_is_text_not_that_file(tmp_path: Path) -> None:
+    """feedparser.parse opens bytes that name a file; parse_feed never lets it."""
+    on_disk = tmp_path / "other.xml"
+    on_disk.write_bytes(rss(item("Ondisk - read from the server", "https://ondisk.example/", "d1")))
+    with pytest.raises(FeedError, match="not a feed"):
+        parse_feed(str(on_disk).encode())
+
+
 BOMB = b"""<?xml version="1.0"?>
 <!DOCTYPE rss [
  <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
