@@ -124,6 +124,9 @@ class SendSettings:
     retry_delay: float = _setting(30.0, "duration")  # first retry after ~this; doubles each time, with jitter
     bounce_after: int = _setting(3, "int")  # permanent failures before a subscriber is bounced
     batch: int = _setting(200, "int")  # deliveries claimed at once
+    # failures in a row, for different readers, with nothing accepted between, that mean the relay
+    # (not the readers) is failing: the run stops and every delivery stays queued, uncharged
+    breaker: int = _setting(10, "int", min=1)
     # a claim its sender stopped renewing (it died) returns to the queue after this; renewed every quarter
     lease: float = _setting(60.0, "duration")
     dkim_domain: str = _setting("", "str")  # sign with DKIM when domain, selector and key are set

@@ -266,6 +266,17 @@ class DeliveryStore:
                           held_for=max(0.0, seconds_between(held_until, clock)),
                           retry_in=max(0.0, seconds_between(next_retry, clock)), next_retry_at=next_retry)
 
+    def standing(self) -> list[dict[str, int]]:
+        """For each of this run's issues still being sent: its number, the deliveries the relay
+        accepted (`delivered`) and those still queued (`waiting`)."""
+        one = lambda status: func.coalesce(func.sum(case((D.c.status == status, 1), else_=0)), 0)  # noqa: E731
+        query = (select(I.c.number, one(DeliveryStatus.SENT.value).label("delivered"), one(QUEUED).label("waiting"))
+                 .select_from(I.join(D, D.c.issue_id == I.c.id)).where(self._issue_filter())
+                 .group_by(I.c.number).order_by(I.c.number))
+        with self.engine.connect() as conn:
+            return [{"issue": r.number, "delivered": int(r.delivered), "waiting": int(r.waiting)}
+                    for r in conn.execute(query) if r.waiting]
+
     def count_queued(self) -> tuple[int, int]:
         """(queued deliveries due now, queued deliveries waiting for a retry) of this run's issues."""
         state = self.queue_state()
@@ -356,12 +367,16 @@ class DeliveryStore:
                                  lease_until=None))
         self._settle(job.delivery_id)
 
-    def record_transient(self, job: Job, reply: str) -> datetime | None:
-        """Count a failed attempt; returns when it will be retried, None when retries ran out."""
+    def record_transient(self, job: Job, reply: str, *, give_up: bool = True) -> datetime | None:
+        """Count a failed attempt; returns when it will be retried, None when retries ran out.
+
+        `give_up=False` (a dropped connection or a timeout: the relay's trouble, not an answer
+        about this reader) retries with the same growing backoff but never marks it failed.
+        """
         attempts = job.attempts + 1
         values: dict[str, object] = {"attempts": attempts, "claimed_by": None, "lease_until": None}
         retry_at = None
-        if attempts > self.retries:
+        if attempts > self.retries and give_up:
             values.update(status=DeliveryStatus.FAILED.value,
                           last_error=f"gave up after {attempts} attempts: {reply}"[:2000])
         else:

@@ -14,6 +14,7 @@ on its own, and a hint for the fix where there is one::
     ├── FeedError               a feed could not be fetched or parsed
     ├── RenderError             an issue could not be rendered
     ├── DeliveryError           a message could not be queued or delivered
+    │   └── RelayError          the relay is failing, not a reader: the send pauses, all stays queued
     ├── MailboxError            the bounce mailbox (IMAP or Maildir) could not be read
     └── StateError              the operation does not fit the current state (e.g. queueing
                                 an issue that is not ready)
@@ -91,6 +92,18 @@ class RenderError(DigestError):
 
 class DeliveryError(DigestError):
     """Queueing or SMTP delivery failed as a whole (single deliveries record their own errors)."""
+
+
+class RelayError(DeliveryError):
+    """The relay, not a reader, is failing: it cannot be reached, refuses the session, the login,
+    TLS or our sender address, or refuses reader after reader with nothing accepted between.
+
+    The run stops; every delivery not accepted stays queued with no attempt or bounce charged,
+    and the next `digest send` (or the scheduler, with backoff) resumes. `report` is what the
+    run did before it stopped, when the sender raised it.
+    """
+
+    report: object | None = None
 
 
 class MailboxError(DigestError):

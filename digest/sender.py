@@ -8,10 +8,16 @@ bucket (`rate` messages per second overall), sends, and records the outcome at o
 
     accepted                     sent (with its Message-ID), in its own transaction
     4xx, dropped, timed out      retried later with exponential backoff and jitter, up to
-                                 `send.retries` retries, then failed
+                                 `send.retries` retries, then failed (a drop or a timeout
+                                 is retried without that limit: it says nothing of the reader)
     5xx                          failed with the server's reply; a bounce for the subscriber,
                                  bounced after `send.bounce_after` of them
     subscriber no longer active  skipped, never mailed
+
+A failure is recorded against its reader only once the relay has shown it works by accepting
+another message (`digest.breaker`); a relay that refuses reader after reader (`send.breaker` in
+a row), or cannot be reached, logged in to or used at all, stops the run with a RelayError:
+every delivery it did not accept stays queued, uncharged, for the next run.
 
 The run continues until nothing is queued (waiting for due retries unless `wait=False`), then
 marks finished issues `sent`. Killed at any moment it loses nothing: unsent deliveries stay
@@ -29,9 +35,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from digest.breaker import Breaker, Held, Trip
 from digest.composer import Composer, envelope_sender, make_dkim, make_signer, smtp_transport_factory
 from digest.deliveries import DeliveryStore, Job, engine_for_workers, queued_jobs
-from digest.errors import ConfigError, DeliveryError, NotFoundError, StateError
+from digest.errors import ConfigError, DeliveryError, NotFoundError, RelayError, StateError
 from digest.models import IssueStatus, SubscriberStatus
 from digest.outbox import load_frozen
 from digest.transport import EmlWriter, PermanentFailure, TransientFailure, Transport, Unreachable
@@ -79,6 +86,8 @@ class SendReport:
     folders: list[str] = field(default_factory=list)
     stopped: bool = False  # ended early on request (SIGTERM), the rest left queued
     note: str = ""
+    relay: str = ""  # the relay's answer when the run stopped because the relay is failing
+    standing: list[dict[str, int]] = field(default_factory=list)  # issues not sent: number, delivered, waiting
 
     @property
     def rate(self) -> float:
@@ -90,7 +99,8 @@ class SendReport:
                 "bounced": self.bounced, "written": self.written, "waiting": self.waiting,
                 "next_retry_at": self.next_retry_at, "completed_issues": self.completed, "issues": self.issues,
                 "elapsed": round(self.elapsed, 3), "rate": round(self.rate, 1), "dry_run": self.dry_run,
-                "folders": self.folders, "stopped": self.stopped, "note": self.note}
+                "folders": self.folders, "stopped": self.stopped, "note": self.note, "relay": self.relay,
+                "standing": self.standing}
 
 
 class TokenBucket:
@@ -140,8 +150,9 @@ class _Pool:
 
     def __init__(self, *, workers: int, factory: Callable[[], Transport], store: Any,
                  composers: dict[int, Composer], bucket: TokenBucket, sender: str, report: SendReport,
-                 progress: Progress, stop: threading.Event) -> None:
+                 progress: Progress, stop: threading.Event, breaker: Breaker) -> None:
         self.store = store
+        self.breaker = breaker
         self.composers = composers
         self.bucket = bucket
         self.sender = sender
@@ -210,6 +221,45 @@ class _Pool:
         with self._lock:
             self.returned.append(job)
 
+    def abandon_held(self) -> None:
+        """Give back every failure still held: the run ends without knowing whose it was."""
+        with self._lock:
+            self.returned.extend(held.job for held in self.breaker.drain())
+
+    def end_of_pass(self) -> None:
+        """Settle what the breaker still holds once every worker is idle (`Breaker.end_of_pass`)."""
+        confirmed, trip = self.breaker.end_of_pass()
+        self._record(confirmed)
+        if trip is not None:
+            self._trip(trip)
+
+    def _hold(self, job: Job, failure: TransientFailure | PermanentFailure) -> None:
+        trip = self.breaker.failure(Held(job=job, failure=failure, recipient=job.email.lower()))
+        if trip is not None:
+            self._trip(trip)
+
+    def _trip(self, trip: Trip) -> None:
+        error = RelayError(trip.message(), hint="every delivery not accepted stays queued, uncharged; "
+                                                "`digest send` (or the scheduler) resumes when the relay takes mail")
+        with self._lock:
+            if self.fatal is None:
+                self.fatal = error
+        self.abandon_held()
+        self.stop.set()
+
+    def _record(self, confirmed: list[Held]) -> None:
+        """The relay works, so these failures were their readers': record each as it came."""
+        for held in confirmed:
+            if isinstance(held.failure, PermanentFailure):
+                if self.store.record_permanent(held.job, held.failure.reply):
+                    self._count("bounced")
+                self._count("failed")
+            else:
+                # no reply code: the connection dropped or timed out, which never uses up the reader's retries
+                retry_at = self.store.record_transient(held.job, held.failure.reply,
+                                                       give_up=held.failure.code is not None)
+                self._count("retried" if retry_at is not None else "failed")
+
     def _fail(self, exc: DeliveryError, job: Job) -> None:
         with self._lock:
             if self.fatal is None:
@@ -241,17 +291,12 @@ class _Pool:
                 if not self.connected.is_set() or attempt == RECONNECT_TRIES or self.stop.wait(0.5 * 2 ** attempt):
                     raise
                 continue
-            except TransientFailure as failure:
-                retry_at = self.store.record_transient(job, failure.reply)
-                self._count("retried" if retry_at is not None else "failed")
-                return
-            except PermanentFailure as failure:
-                if self.store.record_permanent(job, failure.reply):
-                    self._count("bounced")
-                self._count("failed")
+            except (TransientFailure, PermanentFailure) as failure:
+                self._hold(job, failure)  # the reader's or the relay's? the breaker decides
                 return
             self.store.record_sent(job, message_id)
             self._count("written" if self.report.dry_run else "sent")
+            self._record(self.breaker.success())
             return
 
 
@@ -279,7 +324,7 @@ class _DryRunStore:
     def record_skipped(self, job: Job, reason: str) -> None:
         return None
 
-    def record_transient(self, job: Job, reply: str) -> None:
+    def record_transient(self, job: Job, reply: str, *, give_up: bool = True) -> None:
         return None
 
     def record_permanent(self, job: Job, reply: str) -> bool:
@@ -385,7 +430,7 @@ def _send(*, settings: Settings, engine: Engine, issue_number: int | None, worke
         progress.start(state.due + state.held if dry_run else state.due + state.held + state.waiting)
         pool = _Pool(workers=workers, factory=factory, store=work_store, composers=composers,
                      bucket=bucket or TokenBucket(0 if dry_run else rate), sender=sender, report=report,
-                     progress=progress, stop=stop)
+                     progress=progress, stop=stop, breaker=Breaker(settings.send.breaker))
         try:
             _run(store=store, work_store=work_store, pool=pool, issues=issues, batch=batch,
                  wait=wait and not dry_run, stop=stop)
@@ -393,15 +438,20 @@ def _send(*, settings: Settings, engine: Engine, issue_number: int | None, worke
         finally:
             stop.set()
             pool.shutdown()
+            pool.abandon_held()
             if not dry_run:
                 store.release(pool.returned)
                 store.complete_issues()
                 report.completed = list(store.completed)
-        if pool.fatal is not None:
-            raise pool.fatal
         if not dry_run:
             state = store.queue_state()
             report.waiting, report.next_retry_at = state.waiting, state.next_retry_at
+            report.standing = store.standing()
+        if isinstance(pool.fatal, RelayError):
+            report.relay = pool.fatal.message
+            pool.fatal.report = report
+        if pool.fatal is not None:
+            raise pool.fatal
         return report
     finally:
         if heartbeat is not None:
@@ -433,6 +483,8 @@ def _run(*, store: DeliveryStore, work_store: Any, pool: _Pool, issues: list[tup
                         break
                     pool.submit(job)
         pool.wait_idle()
+        if not stop.is_set():
+            pool.end_of_pass()
         if stop.is_set() or work_store is not store:
             return
         store.complete_issues()

@@ -5,9 +5,13 @@ A `Transport` delivers one message to one recipient and tells the sender how it 
     returns normally        the server accepted the message (250 after DATA)
     TransientFailure        try again later: a 4xx reply, a dropped connection, a timeout
     PermanentFailure        do not try again: a 5xx reply for this recipient or message
-    DeliveryError           nothing can be sent right now (bad login, TLS failure, server
-                            unreachable, our sender address refused): the run stops and the
-                            delivery is not charged an attempt
+    RelayError              the relay, not this recipient, is failing (unreachable, greeting,
+                            login, TLS or MAIL FROM refused, with 4xx or 5xx alike): the run
+                            stops and the delivery is not charged an attempt
+
+A TransientFailure or PermanentFailure is the relay's answer about one message; whether it is
+really about that recipient the sender decides (`digest.breaker`): a relay refusing everyone
+answers each recipient the same way.
 
 `SmtpTransport` keeps one connection open across messages (smtplib), upgrades with STARTTLS
 or speaks implicit TLS as the URL says, logs in when the URL carries a user, asks for
@@ -26,7 +30,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from digest.errors import ConfigError, DeliveryError
+from digest.errors import ConfigError, DeliveryError, RelayError
 
 DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 
@@ -49,7 +53,7 @@ class PermanentFailure(Exception):
         self.code = code
 
 
-class Unreachable(DeliveryError):
+class Unreachable(RelayError):
     """The server cannot be reached right now (refused, timed out, dropped during the greeting).
 
     Unlike a refused login this may pass: the sender retries the connection a few times."""
@@ -165,16 +169,16 @@ class SmtpTransport:
                 smtp.close()
                 raise
         except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"{target.display}: the server refused the login for {target.user}: "
+            raise RelayError(f"{target.display}: the server refused the login for {target.user}: "
                                 f"{_reply(exc.smtp_code, exc.smtp_error)}",
                                 hint="check the user and password in DIGEST_SMTP_URL") from None
         except ssl.SSLError as exc:
-            raise DeliveryError(f"{target.display}: TLS failed: {exc.reason or exc}",
+            raise RelayError(f"{target.display}: TLS failed: {exc.reason or exc}",
                                 hint="for a self-signed certificate add ?cafile=PATH (or ?verify=no) to the URL") from None
         except smtplib.SMTPNotSupportedError as exc:
-            raise DeliveryError(f"{target.display}: {exc}") from None
+            raise RelayError(f"{target.display}: {exc}") from None
         except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"{target.display}: the server refused the session: "
+            raise RelayError(f"{target.display}: the server refused the session: "
                                 f"{_reply(exc.smtp_code, exc.smtp_error)}") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise Unreachable(f"cannot reach the SMTP server at {target.display}: {_describe(exc)}",
@@ -280,8 +284,10 @@ class SmtpTransport:
             self._rset()
         self._used = True
         if stage == "MAIL" and code >= 500:
-            raise DeliveryError(f"{self.target.display}: the server refused the sender address: {reply}",
-                                hint="check `sender` in digest.toml and what the server lets you send as")
+            raise RelayError(f"relay refused the sender address: {reply} ({self.target.display})",
+                             hint="check `sender` in digest.toml and what the server lets you send as")
+        if stage == "MAIL":  # a 4xx to MAIL FROM is about the session, before any recipient is named
+            raise RelayError(f"relay refused: {reply} ({self.target.display}, at MAIL FROM)")
         if 400 <= code < 500 or code < 400:
             raise TransientFailure(reply, code)
         raise PermanentFailure(reply, code)

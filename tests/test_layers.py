@@ -19,7 +19,7 @@ STAGES = [
     ("editorial", {"editorial"}),
     ("render", {"view", "render", "sample"}),
     ("outbox", {"outbox"}),
-    ("sender", {"composer", "claims", "deliveries", "sender", "proof", "bounces"}),
+    ("sender", {"composer", "claims", "deliveries", "breaker", "sender", "proof", "bounces"}),
     ("web", {"web"}),
     ("scheduler", {"scheduler"}),
     ("demo", {"demo", "demo_send", "demo_web"}),

@@ -61,8 +61,11 @@ def send(
     """Deliver the queued issues over SMTP (DIGEST_SMTP_URL), each reader once.
 
     Failures that may pass (4xx, dropped connections, timeouts) are retried with backoff;
-    permanent ones (5xx) are recorded and count as bounces. Safe to stop at any moment and run
-    again: it resumes where it stopped. --dry-run sends nothing and records nothing: the
+    permanent ones (5xx) are recorded and count as bounces, once the relay has accepted another
+    message. A relay that refuses everyone (unreachable, login, TLS, sender address, or
+    send.breaker readers in a row) stops the run with exit 1: every delivery stays queued,
+    uncharged, for the next run. Safe to stop at any moment and run again: it resumes where it
+    stopped. --dry-run sends nothing and records nothing: the
     messages go to .eml files and every delivery stays queued for the real run.
 
     Example: digest send --workers 4 --rate 50
@@ -70,6 +73,7 @@ def send(
     import signal
     import threading
 
+    from digest.errors import RelayError
     from digest.sender import send_queued
 
     state = app_context(ctx)
@@ -82,6 +86,10 @@ def send(
     try:
         report = send_queued(settings=state.settings, engine=state.engine, issue_number=issue, workers=workers,
                              rate=rate, dry_run=dry_run, wait=not no_wait, progress=bar, stop=stop)
+    except RelayError as exc:  # what was delivered and what waits, then the relay's answer (exit 1)
+        if exc.report is not None and not json_output:
+            _standing(ctx, exc.report, "waiting for the relay")
+        raise
     finally:
         if bar is not None:
             bar.stop()
@@ -106,10 +114,17 @@ def send(
         _say(ctx, f"issue {number} is sent")
     if report.stopped:
         _say(ctx, "stopped on request; the rest stays queued for the next `digest send`")
+    _standing(ctx, report, "still queued")
     if report.waiting:
         when = f" (next at {report.next_retry_at:%Y-%m-%d %H:%M:%S} UTC)" if report.next_retry_at else ""
         _say(ctx, f"{report.waiting} deliver{'y waits' if report.waiting == 1 else 'ies wait'} for a retry{when}: "
                   "run `digest send` again")
+
+
+def _standing(ctx: typer.Context, report: Any, why: str) -> None:
+    """One line per issue the run left unfinished: an issue is sent only when every delivery is final."""
+    for entry in report.standing:
+        _say(ctx, f"issue {entry['issue']}: {entry['delivered']} delivered, {entry['waiting']} {why}")
 
 
 def queue(
