@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from digest.errors import DigestError, StateError
+from digest.errors import DigestError, RelayError, StateError
 from digest.leases import acquire, holder_id
 from digest.models import Issue, utcnow
 from digest.scheduler import runs, sendable
@@ -191,9 +191,7 @@ def weekly_send_job(rt: Runtime, *, now: datetime | None = None) -> JobResult:
         except Exception as exc:  # noqa: BLE001
             result = JobResult(WEEKLY, "failed", _error(exc), decision.slot)
             notify_editor(rt.settings, rt.stages, subject=f"The weekly send of {slot_text} failed",
-                          body=f"The weekly send of {slot_text} failed: {_error(exc)}\n\n"
-                               "Deliveries already made are recorded; `digest send` resumes the rest "
-                               "once the cause is fixed.")
+                          body=f"The weekly send of {slot_text} failed: {_error(exc)}\n\n" + _what_next(exc))
             return _finish(rt, run_id, result, started)
 
 
@@ -390,7 +388,8 @@ def _one_off(rt: Runtime, number: int, scheduled_at: datetime, lease: runs.HeldL
         outcome = deliver(rt, number, lease=lease, now=now)
     except Exception as exc:  # noqa: BLE001
         notify_editor(rt.settings, rt.stages, subject=f"Issue {number} failed to send",
-                      body=f"The one-off send of issue {number} (due {at_text}) failed: {_error(exc)}\n")
+                      body=f"The one-off send of issue {number} (due {at_text}) failed: {_error(exc)}\n\n"
+                           + _what_next(exc))
         return _finish(rt, None, JobResult("one-off", "failed", f"issue {number}: {_error(exc)}", issue=number), started)
     if outcome is None:
         return JobResult("one-off", "done", f"issue {number} was taken by another process", issue=number)
@@ -402,6 +401,14 @@ def _get(session, number: int) -> Issue:  # noqa: ANN001
     from sqlmodel import select
 
     return session.exec(select(Issue).where(Issue.number == number)).one()
+
+
+def _what_next(exc: BaseException) -> str:
+    if isinstance(exc, RelayError):
+        return ("The relay, not the readers, is failing: every delivery it did not accept stays queued and "
+                "no reader was charged a retry or a bounce. The scheduler tries again by itself, 1, 2, 4 ... "
+                "then every 60 minutes, until the relay takes mail; nothing needs doing.\n")
+    return "Deliveries already made are recorded; `digest send` resumes the rest once the cause is fixed.\n"
 
 
 def _error(exc: BaseException) -> str:
