@@ -87,7 +87,9 @@ def send(
         report = send_queued(settings=state.settings, engine=state.engine, issue_number=issue, workers=workers,
                              rate=rate, dry_run=dry_run, wait=not no_wait, progress=bar, stop=stop)
     except RelayError as exc:  # what was delivered and what waits, then the relay's answer (exit 1)
-        if exc.report is not None and not json_output:
+        if exc.report is not None and json_output:
+            print_json(exc.report.to_json())
+        elif exc.report is not None:
             _standing(ctx, exc.report, "waiting for the relay")
         raise
     finally:

@@ -7,6 +7,8 @@ and checks what readers and the editor would see.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from delivery_helpers import add_subscribers, make_ready_issue, write_parts
@@ -68,6 +70,11 @@ def test_a_4xx_storm_longer_than_the_retry_window_then_recovery_serves_everyone_
                     delivered=0, waiting=len(READERS))
             untouched(engine, relay)
         assert relay.handler.events["rcpt refused"] == 4 * 10  # each run stopped at the breaker
+        as_json = cli("send", "--json", env={"DIGEST_SMTP_URL": relay.url()})
+        assert as_json.exit_code == 1 and "relay refused: 451 4.3.0" in as_json.stderr
+        report = json.loads(as_json.stdout)
+        assert report["relay"].startswith("relay refused: 451 4.3.0") and report["sent"] == 0
+        assert report["standing"] == [{"issue": 1, "delivered": 0, "waiting": len(READERS)}]
         relay.handler.phase = Phase()
         result = cli("send", env={"DIGEST_SMTP_URL": relay.url()})
         assert result.exit_code == 0 and "issue 1 is sent" in result.stdout, result.output

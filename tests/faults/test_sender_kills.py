@@ -17,13 +17,13 @@ from digest.models import Subscriber
 from digest.outbox import queue_issue
 from faults.relay import Phase, outcome, start_relay
 
-READERS = 300
+READERS = 120
 WORKERS = 2
 PHASES = {"healthy": Phase(), "drops mid-DATA": Phase(drop_mid_data=True, every=7),
           "lost replies": Phase(lose_reply=True, every=9), "refuses some": Phase(rcpt="451 4.7.1 Slow down", every=5)}
 
 
-@pytest.mark.parametrize("seed", [3, 17, 2024])
+@pytest.mark.parametrize("seed", [3, 17, 2, 5])  # healthy, refuses some, drops mid-DATA, lost replies
 def test_sigkill_at_a_random_point_loses_nothing_and_charges_no_reader(home, engine, settings, seed) -> None:
     rng = random.Random(seed)
     name = rng.choice(sorted(PHASES))
