@@ -86,7 +86,7 @@ def _feedback(message: Message) -> Finding:
     feedback_type = _one_line(str(first.get("Feedback-Type", "abuse"))) or "abuse"
     recipient = _address(str(first.get("Original-Rcpt-To", "")))
     agent = _one_line(str(first.get("User-Agent", "")))
-    reason = f"complaint ({feedback_type})" + (f" via {agent}" if agent else "")
+    reason = feedback_type + (f" via {agent}" if agent else "")
     return Finding(BounceKind.COMPLAINT, reason=reason[:MAX_REASON], recipient=recipient)
 
 

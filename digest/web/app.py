@@ -267,7 +267,8 @@ def create_app(settings: Settings, *, mailer: Callable[..., None] | None = None,
 
     from digest.db import open_database
     from digest.errors import ConfigError
-    from digest.web import routes_archive, routes_audience, routes_votes
+    from digest.bounces.webhooks import SnsVerifier
+    from digest.web import routes_archive, routes_audience, routes_votes, routes_webhooks
     from digest.web.mail import send_confirmation
 
     if not settings.secret_key:
@@ -293,7 +294,8 @@ def create_app(settings: Settings, *, mailer: Callable[..., None] | None = None,
     app = FastAPI(title=settings.name, version="1", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.web = web
     _error_pages(app)
-    for module in (routes_votes, routes_audience, routes_archive):
+    app.state.sns = SnsVerifier(settings.bounces, cert_file=_sns_cert(settings))
+    for module in (routes_votes, routes_audience, routes_archive, routes_webhooks):
         app.include_router(module.router)
     limit = settings.web.max_body_bytes
     wrapped = SecurityHeaders(RequestLog(BodyLimit(HeadAsGet(app), limit=limit,
@@ -302,6 +304,18 @@ def create_app(settings: Settings, *, mailer: Callable[..., None] | None = None,
                               https=web.https)
     wrapped.fastapi = app  # type: ignore[attr-defined]
     return wrapped
+
+
+def _sns_cert(settings: Settings) -> bytes | None:
+    """The PEM of `[bounces] sns_cert_file`, when set (SNS certificates are then never fetched)."""
+    from digest.errors import ConfigError
+
+    if not settings.bounces.sns_cert_file:
+        return None
+    try:
+        return (settings.home / settings.bounces.sns_cert_file).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the SNS certificate: {exc.strerror}", key="bounces.sns_cert_file") from None
 
 
 def _error_pages(app: FastAPI) -> None:
