@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 DEMO_MARKER = "# written by `digest demo`"
 # What a demo folder holds; a new demo run in a kept demo folder (--keep) starts by removing it.
 DEMO_FILES = ("digest.toml", "feeds.toml", ".gitignore", ".digest-secret", "digest.db", "digest.db-wal",
-              "digest.db-shm", "digest.db-journal", "outbox")
+              "digest.db-shm", "digest.db-journal", "outbox", "bounces")
 
 
 @dataclass
@@ -57,6 +57,7 @@ class DemoRun:
     inbox: list[Any] = field(default_factory=list)  # messages the demo SMTP server received
     web_socket: Any = None  # the web app's socket, bound before the links that point at it
     votes: dict[str, Any] = field(default_factory=dict)  # what the vote stage counted
+    bounces: list[dict[str, Any]] = field(default_factory=list)  # readers the bounce stage suppressed
     renders: dict[int, Any] = field(default_factory=dict)  # issue number -> render.RenderReport
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
@@ -117,6 +118,7 @@ def stage_serve_feeds(run: DemoRun) -> None:
 def stage_init(run: DemoRun) -> None:
     """`digest init`, with `base_url` at a loopback port the demo's web app holds from now on."""
     from digest.config import load_settings
+    from digest.demo_bounces import demo_settings
     from digest.demo_web import reserve_address
     from digest.folder import default_file, init_folder
 
@@ -126,7 +128,7 @@ def stage_init(run: DemoRun) -> None:
     (run.home / "digest.toml").write_text(
         f"{DEMO_MARKER}: links point at the demo's web app (`digest serve` serves it here afterwards)\n"
         f'base_url = "http://{host}:{port}"\n\n{default_file("digest.toml")}\n'
-        f'[web]\nhost = "{host}"\nport = {port}\n', encoding="utf-8")
+        f'[web]\nhost = "{host}"\nport = {port}\n\n{demo_settings("digest.invalid")}', encoding="utf-8")
     report = init_folder(run.home)
     run.settings = load_settings(run.home)
     run.say(f"digest init: newsletter folder {run.home}, database at schema {report['schema_after']}, "
@@ -208,6 +210,14 @@ def stage_votes(run: DemoRun) -> None:
     votes(run)
 
 
+def stage_bounces(run: DemoRun) -> None:
+    """One reader's mail bounces and another complains, via the bounce Maildir; `digest bounces` (returns)."""
+    from digest.demo_bounces import stage_bounces as bounces
+
+    assert_settings(run)
+    bounces(run)
+
+
 def stage_second_issue(run: DemoRun) -> None:
     """Suggest, pair, review and assemble issue 2 from the tools left (editorial)."""
     from digest.editorial.demo import stage_second_issue as second_issue
@@ -250,6 +260,9 @@ def stage_summary(run: DemoRun) -> None:
         lines.append(("votes", f"{run.votes['a'] + run.votes['b']} counted through the web app "
                                f"({tool_a} {run.votes['a']}, {tool_b} {run.votes['b']}), "
                                f"{run.votes['set_aside']} set aside (a mail scanner)"))
+    if run.bounces:
+        lines.append(("bounces", "; ".join(f"{r['email']} {r['status']} ({(r['reason'] or '').partition(':')[0]}, "
+                                           f"issue {r['issue']})" for r in run.bounces)))
     if last in run.renders and last != first:
         view = run.renders[last].rendered.view
         said = f"; last week: {view.last_week.recaps[0].headline}" if view.last_week else ""
@@ -270,7 +283,7 @@ def stage_summary(run: DemoRun) -> None:
 
 STAGES: list[Callable[[DemoRun], None]] = [stage_serve_feeds, stage_init, stage_poll, stage_list_tools,
                                            stage_first_issue, stage_render, stage_send, stage_web, stage_votes,
-                                           stage_second_issue, stage_render_second, stage_summary]
+                                           stage_bounces, stage_second_issue, stage_render_second, stage_summary]
 
 
 def stage_serve(run: DemoRun) -> None:

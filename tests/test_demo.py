@@ -75,7 +75,7 @@ def test_a_similarity_based_pair_suggester_would_pair_the_reviewers_then_the_not
 def test_demo_is_a_sequence_of_stages_that_later_issues_extend() -> None:
     assert [stage.__name__ for stage in STAGES] == ["stage_serve_feeds", "stage_init", "stage_poll", "stage_list_tools",
                                                     "stage_first_issue", "stage_render", "stage_send", "stage_web",
-                                                    "stage_votes", "stage_second_issue", "stage_render_second",
+                                                    "stage_votes", "stage_bounces", "stage_second_issue", "stage_render_second",
                                                     "stage_summary"]
 
 
@@ -143,11 +143,27 @@ def test_demo_renders_issue_two_with_last_weeks_community_verdict(demo) -> None:
     assert f"    Readers picked Patchwise. {verdict}" in lines
 
 
+def test_demo_bounces_one_reader_and_records_another_s_complaint(demo, make_cli) -> None:
+    import json
+
+    run, lines = demo
+    assert any(line.startswith("digest bounces: 2 message(s) read, 1 hard, 1 complaint, 2 reader(s) suppressed")
+               for line in lines)
+    rows = {r["email"]: r for r in json.loads(make_cli(run.home)("subscribers", "list", "--json").stdout)}
+    assert (rows["linus@example.net"]["status"], rows["linus@example.net"]["issue"]) == ("bounced", 1)
+    assert "5.1.1" in rows["linus@example.net"]["reason"]
+    assert (rows["margaret@example.com"]["status"], rows["margaret@example.com"]["issue"]) == ("complained", 1)
+    assert rows["ada@example.com"]["status"] == rows["grace@example.org"]["status"] == "active"
+    assert [p.name.endswith(":2,S") for p in (run.home / "bounces" / "cur").iterdir()] == [True, True]
+
+
 def test_demo_ends_with_a_summary_and_how_to_open_the_email(demo) -> None:
     run, lines = demo
     summary = lines[lines.index("summary") + 1:]
-    labels = [line.split()[0] for line in summary[:5]]
-    assert labels == ["feeds", "editorial", "issue", "votes", "issue"]
+    labels = [line.split()[0] for line in summary[:6]]
+    assert labels == ["feeds", "editorial", "issue", "votes", "bounces", "issue"]
+    assert summary[4].split(None, 1)[1] == ("linus@example.net bounced (hard 5.1.1, issue 1); "
+                                            "margaret@example.com complained (complaint, issue 1)")
     assert "3 counted through the web app (Patchwise 2, Lintern 1), 1 set aside" in summary[3]
     opened = next(line for line in summary if line.startswith("open issue 2's email in a browser: "))
     assert opened.endswith((run.home / "outbox" / "2" / "email.html").as_uri())

@@ -22,7 +22,7 @@ STAGES = [
     ("sender", {"composer", "claims", "deliveries", "breaker", "sender", "proof", "bounces"}),
     ("web", {"web"}),
     ("scheduler", {"scheduler"}),
-    ("demo", {"demo", "demo_send", "demo_web"}),
+    ("demo", {"demo", "demo_send", "demo_web", "demo_bounces"}),
     ("cli", {"cli", "__main__", "clidoc"}),
 ]
 RANK = {module: rank for rank, (_, modules) in enumerate(STAGES) for module in modules}
