@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from digest.errors import UsageError
+from digest.wording import shorten
 
 if TYPE_CHECKING:
     from digest.config import Settings
@@ -162,7 +163,7 @@ def stage_list_tools(run: DemoRun) -> None:
     run.say(f"digest tools list: {len(run.tools)} tools found")
     width = max((len(tool["name"]) for tool in run.tools), default=0)
     for tool in sorted(run.tools, key=lambda t: ((t["category"] or "").lower(), t["name"].lower())):
-        run.say(f"  {tool['name']:<{width}}  {tool['category'] or '-':<14} {tool['price']:<11} {tool['tagline'][:60]}")
+        run.say(f"  {tool['name']:<{width}}  {tool['category'] or '-':<14} {tool['price']:<11} {shorten(tool['tagline'], 60)}")
 
 
 def assert_settings(run: DemoRun) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from digest.wording import count
+
 SAMPLE_READERS = ("ada@example.com", "grace@example.org", "linus@example.net", "margaret@example.com")
 
 
@@ -31,10 +33,10 @@ def stage_send(run: Any) -> None:
     run.on_exit(engine.dispose)
     with session_scope(engine, write=True) as session:
         added = add_subscribers(session=session, emails=SAMPLE_READERS)
-    run.say(f"digest subscribers add: {len(added.added)} sample readers ({', '.join(SAMPLE_READERS)})")
+    run.say(f"digest subscribers add: {count(len(added.added), 'sample reader')} ({', '.join(SAMPLE_READERS)})")
     queued = queue_issue(engine=engine, settings=settings, number=number)
     run.say(f"digest issue queue {number}: rendered and frozen in {queued.folder / 'frozen'}/, "
-            f"{queued.added} deliveries queued")
+            f"{count(queued.added, 'delivery')} queued")
     sink = start_sink()
     run.on_exit(sink.stop)
     local = dataclasses.replace(settings, smtp=dataclasses.replace(settings.smtp, url=sink.url()))

@@ -40,6 +40,11 @@ class DigestError(Exception):
             text += f" (hint: {' '.join(self.hint.split())})"
         return text
 
+    def details(self) -> list[str]:
+        """Further lines the CLI prints under the one line, one per item (empty for most
+        errors; a file with several mistakes lists each, with its line)."""
+        return []
+
 
 class UsageError(DigestError):
     """The user asked for something malformed; fixing the input fixes it."""

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from digest.errors import NotFoundError
 from digest.parsepool import ParsePool, parse_workers
 from digest.sql import Database, as_datetime
+from digest.wording import count
 
 if TYPE_CHECKING:
     from digest.config import FeedConfig, Settings
@@ -85,11 +86,11 @@ class PollReport:
 
     def summary(self) -> str:
         """`N feeds, M new tools, K unchanged, E failed`, plus what else happened."""
-        line = (f"{self.polled} feeds, {self.new_tools} new tools, {self.count(UNCHANGED)} unchanged, "
+        line = (f"{count(self.polled, 'feed')}, {count(self.new_tools, 'new tool')}, {self.count(UNCHANGED)} unchanged, "
                 f"{self.count(FAILED)} failed")
         extra = []
         if self.updated_tools:
-            extra.append(f"{self.updated_tools} tools updated")
+            extra.append(f"{count(self.updated_tools, 'tool')} updated")
         if self.count(SKIPPED):
             extra.append(f"{self.count(SKIPPED)} skipped")
         return line + (f" ({', '.join(extra)})" if extra else "")

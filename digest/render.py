@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest import links
+from digest import links, wording
 from digest.errors import RenderError
 from digest.inline import CSS_INLINE, inline_css
 from digest.view import EMAIL, WEB, IssueView, Site, quotes_to_web, site_view
@@ -252,7 +252,7 @@ def check_placeholders(view: IssueView, *parts: str) -> None:
         names = links.names_in(part)
         unknown = names - known
         if unknown:
-            raise RenderError(f"unknown link placeholder(s) {', '.join(sorted(unknown))}",
+            raise RenderError(f"unknown link {wording.plural('placeholder', len(unknown))} {', '.join(sorted(unknown))}",
                               hint=f"the sender fills only {', '.join(sorted(known))}")
         if links.UNSUBSCRIBE not in names:
             raise RenderError("a part of the email has no unsubscribe link",
@@ -347,7 +347,7 @@ class Renderer:
             moved = ", ".join(str(i) for i in range(low + 1, count + 1))
             warnings.append(f"the email would be {full.size / 1000:.0f} KB of HTML and {full.whole / 1000:.0f} KB in all, "
                             f"over the clipping budget ({self.html_budget / 1000:.0f} KB of HTML, "
-                            f"{self.message_budget / 1000:.0f} KB in all): the quotes of comparison(s) {moved} "
+                            f"{self.message_budget / 1000:.0f} KB in all): the quotes of {wording.plural('comparison', high - low)} {moved} "
                             f"moved to the web page (now {attempt.size / 1000:.0f} KB of HTML)")
         check_placeholders(attempt.view, attempt.html, attempt.text)
         return attempt, tuple(warnings)
@@ -498,7 +498,7 @@ def demo_stage(run, number: int = 1) -> RenderReport:  # noqa: ANN001 - a digest
         engine.dispose()
     rendered = report.rendered
     folder = report.files["email.html"].parent
-    run.say(f"digest issue render {number}: {len(rendered.view.comparisons)} comparison(s), email "
+    run.say(f"digest issue render {number}: {wording.count(len(rendered.view.comparisons), 'comparison')}, email "
             f"{rendered.html_size / 1000:.0f} KB of the {HTML_BUDGET / 1000:.0f} KB budget, in {folder}/")
     for message in report.warnings:
         run.say(f"  warning: {message}")

@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from digest.csvinput import SPLIT_HINT, CsvInput, Limits
 from digest.errors import ValidationError
+from digest.wording import count
 from digest.models import Subscriber, SubscriberStatus, Suppression, utcnow
 from digest.subscribers import SUPPRESSED_STATUSES, check_address, check_status
 
@@ -154,7 +155,7 @@ def import_subscribers(*, session: Session, path: Path, pending: bool = False, s
     if report.invalid and not skip_invalid:
         shown = "; ".join(f"line {line}: {reason}" for line, _text, reason in report.invalid[:3])
         more = f" (and {len(report.invalid) - 3} more)" if len(report.invalid) > 3 else ""
-        raise ValidationError(f"{path.name}: {len(report.invalid)} invalid row(s), nothing imported: {shown}{more}",
+        raise ValidationError(f"{path.name}: {count(len(report.invalid), 'invalid row')}, nothing imported: {shown}{more}",
                               hint="fix the rows, or add --skip-invalid to import the valid ones")
     keys = list(wanted)
     for start in range(0, len(keys), _CHUNK):

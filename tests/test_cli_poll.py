@@ -33,7 +33,7 @@ def test_poll_one_named_feed(cli, home: Path, feed_server: FeedServer) -> None:
     write_feeds(home, {"a": feed_server.route("/a.xml", body=rss(PATCHWISE)),
                        "b": feed_server.route("/b.xml", body=rss(LINTERN))})
     result = cli("poll", "--feed", "b")
-    assert result.stdout == "1 feeds, 1 new tools, 0 unchanged, 0 failed\n"
+    assert result.stdout == "1 feed, 1 new tool, 0 unchanged, 0 failed\n"
     assert feed_server.hits("/a.xml") == []
 
 
@@ -69,4 +69,4 @@ def test_a_quiet_poll_still_prints_the_summary_but_not_warnings(cli, home: Path,
     loud = cli("poll")
     assert "warning: half: ill-formed feed" in loud.stderr
     quiet = cli("--quiet", "poll", "--force")
-    assert quiet.stdout == "1 feeds, 0 new tools, 1 unchanged, 0 failed\n" and quiet.stderr == ""
+    assert quiet.stdout == "1 feed, 0 new tools, 1 unchanged, 0 failed\n" and quiet.stderr == ""

@@ -82,10 +82,29 @@ def test_demo_is_a_sequence_of_stages_that_later_issues_extend() -> None:
 def test_demo_renders_issue_one_and_says_where_the_files_are(demo) -> None:
     run, lines = demo
     folder = run.home / "outbox" / "1"
-    assert "digest issue render 1: 1 comparison(s), email " in "\n".join(lines)
+    assert "digest issue render 1: 1 comparison, email " in "\n".join(lines)
     for name in ("email.mjml", "email.html", "email.txt", "web.html", "sample.eml"):
         assert (folder / name).is_file() and any(line.endswith(str(folder / name)) for line in lines)
     assert not any(line.strip().startswith("warning:") for line in lines)
+
+
+def test_demo_cuts_long_taglines_at_a_word_and_counts_in_english(demo) -> None:
+    run, lines = demo
+    taglines = {tool["name"]: tool["tagline"] for tool in run.tools}
+    listed = lines[lines.index(f"digest tools list: {len(run.tools)} tools found") + 1:][:len(run.tools)]
+    cut = 0
+    for line in listed:
+        name = line.split()[0]
+        shown = line[line.rindex(taglines[name][:8]):] if taglines[name] else ""
+        if shown != taglines[name]:  # cut: a whole-word prefix of the tagline, then "…"
+            cut += 1
+            assert shown.endswith("…"), line
+            kept = shown.removesuffix("…")
+            assert taglines[name].startswith(kept) and taglines[name][len(kept)] == " ", line
+    assert cut >= 1
+    said = "\n".join(lines)
+    assert "digest suggest: 2 pairs among 14 unpaired tools" in said
+    assert "(s)" not in said and " 1 pairs" not in said
 
 
 def test_demo_sends_issue_one_to_the_sample_readers(demo) -> None:

@@ -143,6 +143,12 @@ def test_saving_the_marked_file_unchanged_gives_up_and_writes_nothing(cli, home,
     message = refused(cli, home, "comparison", "edit", "1", env=editor(tmp_path, body))
     assert "comparison-1.toml:" in message and "title: the title is empty; nothing was written" in message
     assert len(seen(tmp_path)) == 2
+    # the message says where the edits were kept, and they are there
+    kept = Path(message.split("your edits are kept in ", 1)[1].split(":", 1)[0])
+    assert kept.name == "comparison-1.toml" and 'title = ""' in kept.read_text(encoding="utf-8")
+    assert f"digest comparison edit 1" in message
+    kept.unlink()
+    kept.parent.rmdir()
 
 
 def test_emptying_the_file_aborts(cli, home, comparison, tmp_path) -> None:

@@ -179,9 +179,13 @@ def test_a_bad_scorecard_names_line_and_field_and_writes_nothing(cli, home, comp
 def test_every_problem_is_counted_and_the_valid_half_is_not_written(cli, home, comparison, tmp_path) -> None:
     text = bad('verdict = "skip"', 'verdict = "nope"').replace('reviewer = "builder"\ntool = "patchwise"',
                                                                 'reviewer = "nobody"\ntool = "patchwise"')
-    error = refused(cli, home, "review", "1", "--file", write(tmp_path, text))
-    assert error.startswith("error: REVIEWS.toml:8: reviews[0].reviewer: unknown reviewer 'nobody'")
-    assert "1 more problem: line 16 reviews[1].verdict" in error
+    refused(cli, home, "review", "1", "--file", write(tmp_path, text))
+    lines = cli("review", "1", "--file", write(tmp_path, text)).stderr.splitlines()
+    assert lines[0] == "error: REVIEWS.toml: 2 problems, each below; nothing was written"
+    # each mistake explained in full, with its line, not only the first
+    assert lines[1:] == ["  REVIEWS.toml:8: reviews[0].reviewer: unknown reviewer 'nobody'; "
+                         "the panel is builder, skeptic, buyer, futurist",
+                         "  REVIEWS.toml:16: reviews[1].verdict: verdict 'nope' is not ship or skip"]
     assert sql(home, "SELECT count(*) FROM review") == [(0,)]
     assert dump(home)  # the database is still readable and unchanged (checked by refused)
 

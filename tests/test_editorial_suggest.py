@@ -39,7 +39,7 @@ def test_the_human_table_names_the_first_pair_command(cli, home) -> None:
     add_tools(home)
     shown = cli("suggest", "--limit", "2")
     assert shown.exit_code == 0
-    assert "suggestion(s) among 7 unpaired tools (no issue sent yet)" in shown.stdout
+    assert "2 suggestions among 7 unpaired tools (no issue sent yet)" in shown.stdout
     assert "pair the first with: digest pair patchwise lintern" in shown.stdout
     assert "recapper" in shown.stdout and "stubby" not in shown.stdout
 
@@ -62,7 +62,7 @@ def test_only_tools_found_since_the_last_sent_issue(cli, home) -> None:
     data = as_json(cli("suggest", "--json"))
     assert data["since"].startswith("2026-02-01") and data["candidates"] == 2
     assert [(s["a"]["slug"], s["b"]["slug"]) for s in data["suggestions"]] == [("minutely", "recapper")]
-    assert "1 suggestion(s) among 2 unpaired tools found since the last sent issue (2026-02-01 00:00)" in cli("suggest").stdout
+    assert "1 suggestion among 2 unpaired tools found since the last sent issue (2026-02-01 00:00)" in cli("suggest").stdout
     older = as_json(cli("suggest", "--json", "--include-older"))
     assert older["since"] is None and older["candidates"] == 5
     assert [(s["a"]["slug"], s["b"]["slug"]) for s in older["suggestions"]][0] == ("patchwise", "lintern")
@@ -87,7 +87,8 @@ def test_nothing_to_suggest(cli, home, slugs) -> None:
         add_tools(home, slugs)
     shown = cli("suggest")
     assert shown.exit_code == 0
-    assert shown.stdout.startswith(f"no pairs to suggest among {len(slugs)} unpaired tools")
+    tools = "unpaired tool" if len(slugs) == 1 else "unpaired tools"
+    assert shown.stdout.startswith(f"no pairs to suggest among {len(slugs)} {tools} (no issue sent yet)\n")
     assert as_json(cli("suggest", "--json"))["suggestions"] == []
 
 
@@ -97,3 +98,17 @@ def test_limit(cli, home) -> None:
     assert len(pairs(cli, "--limit", "3")) == 3
     bad = cli("suggest", "--limit", "0")
     assert bad.exit_code == 2 and "--limit" in bad.stderr
+
+
+def test_no_new_tools_points_at_the_older_ones(cli, home) -> None:
+    add_tools(home, ["patchwise", "lintern", "stubby"], first_seen=datetime(2026, 1, 1, tzinfo=UTC))
+    assert cli("pair", "patchwise", "lintern").exit_code == 0
+    assert cli("issue", "new", "--subject", "Old").exit_code == 0
+    sql(home, "UPDATE issue SET status = 'sent', sent_at = ? WHERE number = 1", datetime(2026, 2, 1, tzinfo=UTC))
+    add_tools(home, ["minutely"], first_seen=datetime(2026, 2, 3, tzinfo=UTC))
+    shown = cli("suggest")
+    assert shown.exit_code == 0
+    assert shown.stdout.splitlines() == [
+        "no pairs to suggest among 1 unpaired tool found since the last sent issue (2026-02-01 00:00)",
+        "1 older unpaired tool found before it: digest suggest --include-older"]
+    assert as_json(cli("suggest", "--json"))["older"] == 1  # stubby; patchwise and lintern are paired

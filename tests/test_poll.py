@@ -91,7 +91,7 @@ def test_a_feed_that_ignores_validators_is_reparsed_without_twins(home: Path, fe
     write_feeds(home, {"plain": feed_server.route("/p.xml", body=rss(PATCHWISE, LINTERN))})
     run(home)
     again = run(home)
-    assert again.summary() == "1 feeds, 0 new tools, 1 unchanged, 0 failed"
+    assert again.summary() == "1 feed, 0 new tools, 1 unchanged, 0 failed"
     assert len(tools(home)) == 2
 
 
@@ -128,14 +128,14 @@ def test_gone_disables_the_feed_until_forced(home: Path, feed_server: FeedServer
     url = feed_server.route("/gone.xml", status=410)
     write_feeds(home, {"gone": url})
     report = run(home)
-    assert report.summary() == "1 feeds, 0 new tools, 0 unchanged, 1 failed"
+    assert report.summary() == "1 feed, 0 new tools, 0 unchanged, 1 failed"
     row = feed(home, "gone")
     assert (bool(row["disabled"]), row["last_status"]) == (True, 410) and "410" in row["disabled_reason"]
     skipped = run(home)
     assert skipped.feeds[0].result == "skipped" and "disabled" in skipped.feeds[0].error
     assert len(feed_server.hits("/gone.xml")) == 1
     feed_server.route("/gone.xml", body=rss(LINTERN))
-    assert run(home, force=True).summary() == "1 feeds, 1 new tools, 0 unchanged, 0 failed"
+    assert run(home, force=True).summary() == "1 feed, 1 new tool, 0 unchanged, 0 failed"
     assert not feed(home, "gone")["disabled"]
 
 

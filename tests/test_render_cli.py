@@ -136,7 +136,7 @@ def test_demo_renders_the_issue_the_editorial_demo_assembled(cli, home, settings
     stage_first_issue(run)
     run.said.clear()
     demo_stage(run)
-    assert run.said[0].startswith("digest issue render 1: 1 comparison(s), email ")
+    assert run.said[0].startswith("digest issue render 1: 1 comparison, email ")
     assert not any("warning" in line for line in run.said), run.said
     email_text = (home / "outbox" / "1" / "email.txt").read_text()
     assert "Two robot reviewers, one pull request" in email_text and "Patchwise" in email_text

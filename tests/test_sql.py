@@ -97,8 +97,8 @@ def test_poll_and_catalogue_on_postgresql(pg_home: Path, feed_server: FeedServer
 
     write_feeds(pg_home, {"f": feed_server.route("/f.xml", body=rss(PATCHWISE, LINTERN), etag='"1"')})
     settings = load_settings(pg_home)
-    assert poll(settings).summary() == "1 feeds, 2 new tools, 0 unchanged, 0 failed"
-    assert poll(settings).summary() == "1 feeds, 0 new tools, 1 unchanged, 0 failed"
+    assert poll(settings).summary() == "1 feed, 2 new tools, 0 unchanged, 0 failed"
+    assert poll(settings).summary() == "1 feed, 0 new tools, 1 unchanged, 0 failed"
     with connect(settings) as db:
         assert db.dialect == "postgresql"
         assert [t["slug"] for t in list_tools(db, category="CODE REVIEW")] == ["lintern", "patchwise"]

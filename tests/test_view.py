@@ -157,7 +157,7 @@ def test_demo_stage_renders_issue_one_and_says_where(engine, settings) -> None:
     said: list[str] = []
     demo_stage(SimpleNamespace(settings=settings, say=said.append))
     folder = settings.outbox_dir / "1"
-    assert said[0].startswith("digest issue render 1: 3 comparison(s)") and str(folder) in said[0]
+    assert said[0].startswith("digest issue render 1: 3 comparisons") and str(folder) in said[0]
     for name in OUTPUT_FILES:
         assert (folder / name).is_file() and any(line.endswith(str(folder / name)) for line in said)
 

@@ -90,6 +90,8 @@ class DigestGroup(TyperGroup):
             raise
         except DigestError as exc:
             _report(ctx, exc.one_line())
+            for line in exc.details():
+                sys.stderr.write(f"  {' '.join(line.split())}\n")
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted")

@@ -14,6 +14,7 @@ import typer
 from digest.cli.params import LIMIT
 from digest.cli.context import app_context
 from digest.cli.output import print_json, warn
+from digest.wording import count
 
 comparison_app = typer.Typer(help="Show, edit and delete comparisons (pairs of tools and their scorecards).",
                              no_args_is_help=True)
@@ -134,21 +135,24 @@ def suggest(
                                include_older=include_older)
     if json_output:
         print_json({"since": report.since, "candidates": report.candidates,
-                    "pairs_scored": report.pairs_scored,
+                    "pairs_scored": report.pairs_scored, "older": report.older,
                     "suggestions": [s.to_json() for s in report.suggestions]})
         return
     if report.since:
         since = f"found since the last sent issue ({report.since:%Y-%m-%d %H:%M})"
     else:
         since = "(all of them)" if include_older else "(no issue sent yet)"
-    kind = "tools" if include_paired else "unpaired tools"
+    kind = "tool" if include_paired else "unpaired tool"
     if not report.suggestions:
-        typer.echo(f"no pairs to suggest among {report.candidates} {kind} {since}")
+        typer.echo(f"no pairs to suggest among {count(report.candidates, kind)} {since}")
+        if report.older:
+            typer.echo(f"{count(report.older, 'older ' + kind)} found before it: "
+                       "digest suggest --include-older")
         return
     from digest.cli.output import console
     from digest.cli.views import suggestions_table
 
-    typer.echo(f"{len(report.suggestions)} suggestion(s) among {report.candidates} {kind} {since}")
+    typer.echo(f"{count(len(report.suggestions), 'suggestion')} among {count(report.candidates, kind)} {since}")
     console().print(suggestions_table(report))
     first = report.suggestions[0]
     typer.echo(f"pair the first with: digest pair {first.tool_a.slug} {first.tool_b.slug}")

@@ -16,6 +16,7 @@ import typer
 from digest.cli.params import POSITION
 from digest.cli.context import app_context
 from digest.cli.output import print_json
+from digest.wording import count
 
 issue_app = typer.Typer(help="Assemble, check and send numbered issues.", no_args_is_help=True)
 
@@ -60,7 +61,7 @@ def issue_new(
         return
     typer.echo(issue.number)
     state_word = "ready" if view.readiness.ready else f"not ready ({len(view.readiness.missing)} missing)"
-    _info(ctx, f"issue {issue.number}: draft, {len(view.cards)} comparison(s), {state_word}")
+    _info(ctx, f"issue {issue.number}: draft, {count(len(view.cards), 'comparison')}, {state_word}")
 
 
 @issue_app.command("add")

@@ -11,6 +11,7 @@ from digest.cli.params import ISSUE
 from digest.cli.context import app_context
 from digest.cli.output import print_json
 from digest.config import MAX_SEND_RATE, MAX_SEND_WORKERS
+from digest.wording import count
 
 
 def _say(ctx: typer.Context, text: str) -> None:
@@ -105,11 +106,11 @@ def send(
         return
     if report.dry_run:
         where = ", ".join(report.folders)
-        _say(ctx, f"dry run: wrote {report.written} message(s) to {where} in {report.elapsed:.1f} s; "
+        _say(ctx, f"dry run: wrote {count(report.written, 'message')} to {where} in {report.elapsed:.1f} s; "
                   f"nothing was sent and every delivery stays queued"
-                  + (f" ({report.skipped} subscriber(s) no longer active would be skipped)" if report.skipped else ""))
+                  + (f" ({count(report.skipped, 'subscriber')} no longer active would be skipped)" if report.skipped else ""))
         return
-    bounced = f" ({report.bounced} subscriber(s) now bounced)" if report.bounced else ""
+    bounced = f" ({count(report.bounced, 'subscriber')} now bounced)" if report.bounced else ""
     _say(ctx, f"sent {report.sent}, failed {report.failed}{bounced}, retried {report.retried}, "
               f"skipped {report.skipped} in {report.elapsed:.1f} s ({report.rate:,.0f} messages/s)")
     for number in report.completed:
@@ -153,7 +154,7 @@ def queue(
     if json_output:
         print_json(report.to_json())
         return
-    _say(ctx, f"issue {report.number}: {report.added} new deliver{'y' if report.added == 1 else 'ies'} queued "
+    _say(ctx, f"issue {report.number}: {count(report.added, 'new delivery')} queued "
               f"({report.queued} waiting, {report.total} in all); status {report.status}; "
               f"parts frozen in {report.folder}")
 

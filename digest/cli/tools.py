@@ -9,6 +9,7 @@ import typer
 from digest.cli.params import LIMIT
 from digest.cli.context import app_context
 from digest.cli.output import print_json
+from digest.wording import count
 
 tools_app = typer.Typer(help="Browse and correct the catalogue of tools found in the feeds.",
                         no_args_is_help=True)
@@ -87,7 +88,9 @@ def _print_table(tools: list[dict]) -> None:
 
 
 def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+    from digest.wording import shorten
+
+    return shorten(text, width)
 
 
 def _print_tool(t: dict) -> None:
@@ -170,8 +173,8 @@ def tools_merge(
     if not state.quiet:
         moved = ", ".join(str(c) for c in report.comparisons) or "none"
         filled = f"; filled {', '.join(report.filled)}" if report.filled else ""
-        typer.echo(f"merged {report.duplicate_slug} into {report.kept.slug}: {report.keys} identity key(s), "
-                   f"comparisons {moved}, {report.reviews} review(s) moved{filled}", err=True)
+        typer.echo(f"merged {report.duplicate_slug} into {report.kept.slug}: {count(report.keys, 'identity key')}, "
+                   f"comparisons {moved}, {count(report.reviews, 'review')} moved{filled}", err=True)
 
 
 def register(app: typer.Typer) -> None:

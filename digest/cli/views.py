@@ -114,7 +114,7 @@ def issue_renderable(view: IssueView) -> Group:
 
 def issues_table(summaries: list[IssueSummary]) -> Table:
     table = Table(expand=False)
-    for column in ("number", "status", "ready", "comparisons", "subject"):
+    for column in ("number", "status", "ready", "comparison ids", "subject"):
         table.add_column(column)
     for s in summaries:
         ready = "yes" if s.ready else f"no ({s.missing} missing)"

@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from digest.errors import StateError
+from digest.wording import count
 
 ISSUE_1 = {
     "scorecard": "scorecard-1.toml",
@@ -78,7 +79,7 @@ def assemble_sample_issue(run: Any, *, scorecard: str, subject: str, preheader: 
                 raise StateError("the demo found no pair to suggest among the polled tools")
             ranked = [(s.tool_a.slug, s.tool_b.slug) for s in report.suggestions]
             top = report.suggestions[0]
-            run.say(f"digest suggest: {len(ranked)} pairs among {report.candidates} unpaired tools; top: "
+            run.say(f"digest suggest: {count(len(ranked), 'pair')} among {count(report.candidates, 'unpaired tool')}; top: "
                     f"{top.tool_a.slug} vs {top.tool_b.slug} ({top.reason})")
             chosen = next((s for s in report.suggestions if {s.tool_a.slug, s.tool_b.slug} == set(wanted)), None)
             if chosen is None:
@@ -94,7 +95,7 @@ def assemble_sample_issue(run: Any, *, scorecard: str, subject: str, preheader: 
             changes = record_scorecard(session=session, comparison=comparison, text=text, filename=scorecard,
                                        panel=settings.panel)
             recorded = sum(1 for change in changes if change.startswith("recorded "))
-            run.say(f"digest review {comparison.id} --file {scorecard}: {recorded} reviews and the pricing read")
+            run.say(f"digest review {comparison.id} --file {scorecard}: {count(recorded, 'review')} and the pricing read")
             issue = create_issue(session=session, subject=subject, comparisons=[comparison.id],
                                  preheader=preheader, intro=intro)
             state = readiness(session=session, issue=issue, panel=settings.panel)

@@ -118,6 +118,8 @@ def edit_comparison(*, engine, comparison: str | int, panel: Sequence[Reviewer],
                 if last_error is None:
                     return EditResult(comparison_id, aborted="unchanged", rounds=rounds)
                 keep = True
+                last_error.hint = (f"your edits are kept in {path}: run `digest comparison edit "
+                                   f"{comparison_id}` again and copy them over")
                 raise last_error
             body = strip_marks(saved)
             try:

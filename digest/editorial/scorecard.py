@@ -56,17 +56,17 @@ class ScorecardError(ValidationError):
     def __init__(self, problems: list[Problem], *, filename: str) -> None:
         self.problems = problems
         self.filename = filename
-        first = problems[0].describe(filename)
-        more = len(problems) - 1
-        hint = None
-        if more:
-            others = ", ".join(f"line {p.line} {p.field}".strip() if p.line else p.field
-                               for p in problems[1:4])
-            hint = f"{more} more problem{'s' if more > 1 else ''}: {others}{', …' if more > 3 else ''}"
-        super().__init__(first + "; nothing was written", hint=hint)
+        if len(problems) == 1:
+            super().__init__(problems[0].describe(filename) + "; nothing was written")
+        else:
+            super().__init__(f"{filename}: {len(problems)} problems, each below; nothing was written")
 
     def lines(self) -> list[str]:
         return [p.describe(self.filename) for p in self.problems]
+
+    def details(self) -> list[str]:
+        """Every problem, with its line, when there is more than one (one alone is the message)."""
+        return self.lines() if len(self.problems) > 1 else []
 
 
 @dataclass

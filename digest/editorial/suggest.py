@@ -100,6 +100,7 @@ class SuggestionReport:
     candidates: int
     pairs_scored: int
     suggestions: list[Suggestion]
+    older: int = 0  # tools left out as found before the last sent issue (what --include-older adds)
 
 
 def last_sent_at(session: Session) -> datetime | None:
@@ -123,9 +124,12 @@ def suggest_pairs(*, session: Session, limit: int | None = None, include_paired:
         query = query.where(Tool.first_seen_at > since)
     tools = list(session.exec(query).all())
     compared = {frozenset(pair) for pair in session.exec(select(Comparison.tool_a_id, Comparison.tool_b_id)).all()}
-    if not include_paired:
-        paired = {tool_id for pair in compared for tool_id in pair}
-        tools = [t for t in tools if t.id not in paired]
+    paired = {tool_id for pair in compared for tool_id in pair} if not include_paired else set()
+    tools = [t for t in tools if t.id not in paired]
+    older = 0
+    if since is not None:
+        earlier = session.exec(select(Tool.id).where(Tool.first_seen_at <= since)).all()
+        older = sum(1 for tool_id in earlier if tool_id not in paired)
 
     vocab: list[list[str]] = []
     ids: dict[str, int] = {}
@@ -167,4 +171,5 @@ def suggest_pairs(*, session: Session, limit: int | None = None, include_paired:
         common = set(vocab[a]) & set(vocab[b])
         shared = tuple(dict.fromkeys(w for w in vocab[a] if w in common))[:6]
         found.append(Suggestion(tools[a], tools[b], float(-negative), similarity, relation, shared))
-    return SuggestionReport(since=since, candidates=len(tools), pairs_scored=len(scored), suggestions=found)
+    return SuggestionReport(since=since, candidates=len(tools), pairs_scored=len(scored), suggestions=found,
+                            older=older)

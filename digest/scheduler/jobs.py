@@ -31,6 +31,7 @@ from digest.scheduler import runs, sendable
 from digest.scheduler.notify import notify_editor
 from digest.scheduler.stages import SendOutcome, Stages
 from digest.scheduler.timing import DONE, MISSED, NOTHING, RUN, Decision, Schedule, decide, describe_delay
+from digest.wording import count, plural
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -113,7 +114,7 @@ def poll_job(rt: Runtime, *, now: datetime | None = None) -> JobResult:
         if run_id is None:
             return JobResult(POLL, "done", "this slot was already polled", decision.slot)
         started = time.monotonic()
-        extra = f", {decision.coalesced} missed slot(s) folded in" if decision.coalesced else ""
+        extra = f", {count(decision.coalesced, 'missed slot')} folded in" if decision.coalesced else ""
         log.info("poll started (slot %s%s)", _fmt(decision.slot, rt.schedule), extra)
         try:
             summary = rt.stages.poll(rt.settings)
@@ -218,7 +219,7 @@ def _missed_weekly(rt: Runtime, decision: Decision, why: str | None) -> JobResul
     slot, late, coalesced = decision.slot, decision.late, decision.coalesced
     slot_text = _fmt(slot, rt.schedule)
     grace = describe_delay(rt.schedule.grace)
-    earlier = f" ({coalesced} earlier weekly send(s) were missed as well)" if coalesced else ""
+    earlier = f" ({count(coalesced, 'earlier weekly send')} {plural('was', coalesced)} missed as well)" if coalesced else ""
     why = why or (f"the scheduler was not running at {slot_text} and came back {describe_delay(late)} later, "
                   f"past the {grace} grace period")
     notify_editor(rt.settings, rt.stages, subject=f"The weekly send of {slot_text} was missed",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from digest.scheduler.sendable import queued_count
 from digest.scheduler.stages import SendOutcome, Stages
+from digest.wording import count
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -34,7 +35,7 @@ class PipelineStages(Stages):
         from digest.poll import FAILED, poll
 
         report = poll(settings, due_only=True)
-        return (f"{report.polled} feed(s) polled, {report.new_tools} new tool(s), "
+        return (f"{count(report.polled, 'feed')} polled, {count(report.new_tools, 'new tool')}, "
                 f"{report.count(FAILED)} failed, {len(report.feeds) - report.polled} not due")
 
     def bounces(self, *, engine: Engine, settings: Settings) -> str:

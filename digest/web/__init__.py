@@ -68,7 +68,10 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         bound_host, bound_port = sock.getsockname()[:2]
         if on_listening is not None:
             on_listening(f"http://{f'[{bound_host}]' if ':' in bound_host else bound_host}:{bound_port}")
-        config = uvicorn.Config(app, access_log=False, proxy_headers=False, server_header=False, log_level=log_level)
+        # log_config=None: uvicorn's own lines go through the logging set up by the caller (the
+        # CLI's one format) instead of uvicorn's "INFO:     ..." handlers
+        config = uvicorn.Config(app, access_log=False, proxy_headers=False, server_header=False, log_level=log_level,
+                                log_config=None)
         uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; stopping is the normal end
         pass
