@@ -96,8 +96,8 @@ def twins(cli, home):
 def test_merge_carries_comparisons_reviews_and_keys_over(cli, home, twins) -> None:
     result = cli("tools", "merge", "patchwise", "patch-wise")
     assert result.exit_code == 0, result.output
-    assert result.stderr == ("merged patch-wise into patchwise: 1 identity key(s), comparisons 2, "
-                             "2 review(s) moved; filled vendor\n")
+    assert result.stderr == ("merged patch-wise into patchwise: 1 identity key, comparisons 2, "
+                             "2 reviews moved; filled vendor\n")
     card = as_json(cli("comparison", "show", "2", "--json"))
     assert (card["a"]["slug"], card["b"]["slug"]) == ("stubby", "patchwise")
     assert (card["b"]["ship_label"], card["b"]["reviews"]) == ("50%", 2)

@@ -47,7 +47,7 @@ def test_the_poll_job_polls_the_feeds_once_per_slot(home, feeds, caplog) -> None
     with caplog.at_level(logging.INFO, logger="digest.scheduler"):
         result = poll_job(rt, now=HOUR)
     assert result.outcome == "ok"
-    assert result.detail.startswith(f"{len(feeds)} feed(s) polled")
+    assert result.detail.startswith(f"{len(feeds)} feeds polled")
     assert tool_count(rt.engine) > 0
     assert "poll started (slot 2025-01-07 03:00 UTC)" in caplog.text
     assert "poll finished in" in caplog.text
@@ -62,7 +62,7 @@ def test_missed_polls_fold_into_one(home, caplog) -> None:
     with caplog.at_level(logging.INFO, logger="digest.scheduler"):
         late = poll_job(rt, now=HOUR + timedelta(hours=5, minutes=20))
     assert (late.outcome, late.slot) == ("ok", HOUR + timedelta(hours=5))
-    assert "4 missed slot(s) folded in" in caplog.text
+    assert "4 missed slots folded in" in caplog.text
     assert [run.slot for run in job_runs(rt.engine, "poll")] == [HOUR, HOUR + timedelta(hours=5)]
 
 

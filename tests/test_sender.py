@@ -216,7 +216,7 @@ def test_dry_run_writes_eml_files_and_leaves_the_queue(cli, home, engine, settin
     queued_issue(engine, settings, ["a@example.com", "b@example.com"])
     result = cli("send", "--dry-run", env={"DIGEST_SMTP_URL": sink.url()})
     assert result.exit_code == 0, result.output
-    assert "wrote 2 message(s)" in result.stdout and "every delivery stays queued" in result.stdout
+    assert "wrote 2 messages" in result.stdout and "every delivery stays queued" in result.stdout
     files = sorted((home / "outbox" / "1" / "messages").glob("*.eml"))
     assert [f.name.split("-", 1)[1] for f in files] == ["a@example.com.eml", "b@example.com.eml"]
     assert parse(files[0].read_bytes())["To"] == "a@example.com"

@@ -105,7 +105,7 @@ def test_import_with_bad_rows_changes_nothing_and_names_the_lines(cli, tmp_path)
     path.write_text("email\nfine@example.com\nbroken@\n\nalso fine@example.com\nlast@example.com\n", encoding="utf-8")
     result = cli("subscribers", "import", str(path))
     assert result.exit_code == 2
-    assert "2 invalid row(s), nothing imported" in result.stderr
+    assert "2 invalid rows, nothing imported" in result.stderr
     assert "line 3:" in result.stderr and "line 5:" in result.stderr
     assert [r["email"] for r in listed(cli)] == ["keep@example.com"]
     skipped = cli("subscribers", "import", str(path), "--skip-invalid")
