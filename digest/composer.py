@@ -78,18 +78,22 @@ class Composer:
             self._date = (format_datetime(datetime.fromtimestamp(second, UTC)), second)
         return self._date[0]
 
-    def compose(self, *, subscriber_id: int, email: str, message_id: str, seven_bit: bool = False) -> bytes:
+    def delivery_tag(self, subscriber_id: int) -> str:
+        """The signed name of this reader's delivery (see `Signer.delivery_tag`)."""
+        return self.signer.delivery_tag(subscriber_id, self.number)
+
+    def compose(self, *, subscriber_id: int, email: str, message_id: str, seven_bit: bool = False,
+                tag: str | None = None) -> bytes:
+        """One reader's message; `tag` is their `delivery_tag` when the caller has it already."""
         raw = self.template.personalise(to=email, values=self.personaliser.values(subscriber_id, email),
                                         message_id=message_id, date=self._now(), seven_bit=seven_bit,
-                                        delivery_tag=self.signer.delivery_tag(subscriber_id, self.number))
+                                        delivery_tag=tag or self.delivery_tag(subscriber_id))
         return self.dkim.sign(raw) if self.dkim is not None else raw
 
-    def envelope_sender(self, subscriber_id: int, default: str) -> str:
-        """The MAIL FROM of one reader's message: the VERP return path when `bounces.return_path`
-        is set (the bounce then names its delivery, signed), else `default`."""
-        if not self.return_path:
-            return default
-        return verp_address(self.return_path, self.signer.delivery_tag(subscriber_id, self.number))
+    def envelope_sender(self, tag: str, default: str) -> str:
+        """The MAIL FROM of the message with delivery tag `tag`: the VERP return path when
+        `bounces.return_path` is set (the bounce then names its delivery, signed), else `default`."""
+        return verp_address(self.return_path, tag) if self.return_path else default
 
 
 def smtp_transport_factory(settings: Settings) -> Callable[[], Transport]:

@@ -277,14 +277,15 @@ class _Pool:
             return
         composer = self.composers[job.issue_id]
         message_id = composer.message_id(job.delivery_id)
+        tag = composer.delivery_tag(job.subscriber_id)
         for attempt in range(RECONNECT_TRIES + 1):
             try:
                 transport.open()
                 self.connected.set()
                 seven_bit = not transport.eight_bit_mime
                 raw = composer.compose(subscriber_id=job.subscriber_id, email=job.email, message_id=message_id,
-                                       seven_bit=seven_bit)
-                transport.send(sender=composer.envelope_sender(job.subscriber_id, self.sender), recipient=job.email,
+                                       seven_bit=seven_bit, tag=tag)
+                transport.send(sender=composer.envelope_sender(tag, self.sender), recipient=job.email,
                                message=raw, issue=composer.number,
                                delivery=job.delivery_id, dot_safe=composer.dot_safe(seven_bit))
             except Unreachable:

@@ -92,6 +92,13 @@ class Signer:
     def sign(self, purpose: Purpose, subscriber_id: int, *, subject_id: int = 0, choice: str = "",
              ttl: timedelta | None | bool = True, now: datetime | None = None) -> str:
         """A token for `purpose`; `ttl=True` applies the purpose's default expiry, None never expires."""
+        raw = self._signed(purpose, subscriber_id, subject_id=subject_id, choice=choice, ttl=ttl, now=now)
+        # 27 bytes make 36 base64 characters exactly: no padding to strip
+        return binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).decode("ascii")
+
+    def _signed(self, purpose: Purpose, subscriber_id: int, *, subject_id: int, choice: str,
+                ttl: timedelta | None | bool, now: datetime | None) -> bytes:
+        """The token's 27 bytes: payload and tag."""
         if ttl is True:
             ttl = DEFAULT_TTL[purpose]
         expiry = 0
@@ -101,8 +108,7 @@ class Signer:
         payload = _LAYOUT.pack(_VERSION, purpose, subscriber_id, subject_id, expiry, _CHOICES[choice])
         mac = self._base.copy()
         mac.update(payload)
-        # 27 bytes make 36 base64 characters exactly: no padding to strip
-        return binascii.b2a_base64(payload + mac.digest()[:_TAG_BYTES], newline=False).translate(_URLSAFE).decode("ascii")
+        return payload + mac.digest()[:_TAG_BYTES]
 
     def vote_token(self, subscriber_id: int, issue_number: int, *, now: datetime | None = None) -> str:
         """The signed part of a subscriber's vote links for one issue (see `vote_link`)."""
@@ -114,8 +120,7 @@ class Signer:
         Lowercase base32 (44 characters): a mail system that changes the case of an address's
         local part, as some do, cannot break it, and it fits a local part's 64 octets.
         """
-        token = self.sign(Purpose.DELIVERY, subscriber_id, subject_id=issue_number, ttl=None)
-        raw = base64.urlsafe_b64decode(token)
+        raw = self._signed(Purpose.DELIVERY, subscriber_id, subject_id=issue_number, choice="", ttl=None, now=None)
         return base64.b32encode(raw).decode("ascii").rstrip("=").lower()
 
     def verify_delivery_tag(self, tag: str) -> tuple[int, int]:

@@ -38,7 +38,7 @@ class Match:
 def find_delivery(message: Message, texts: bytes, signer: Signer) -> Match | None:
     """The delivery named by a valid signed tag in the envelope headers, else in the text.
 
-    `texts` is the raw message with its decoded text parts (see `parse._decoded_text`), so a
+    `texts` is the raw message with its decoded text parts (see `parse.decoded_text`), so a
     header quoted inside a base64 part is found too. Tags that do not verify are ignored.
     """
     for name in _ENVELOPE_HEADERS:

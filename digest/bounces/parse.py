@@ -147,7 +147,7 @@ def _flufl(message: Message, raw: bytes) -> Finding | None:
 
 def _status_in_text(raw: bytes) -> Finding | None:
     """A `Status: 5.1.1` line, else an SMTP reply like `550 5.1.1 ...`, in the message's text."""
-    text = _decoded_text(raw)
+    text = decoded_text(raw)
     match = _STATUS_LINE.search(text)
     reply = _SMTP_REPLY.search(text)
     code = match.group(1).decode("ascii") if match else reply.group(2).decode("ascii") if reply else ""
@@ -161,7 +161,7 @@ def _status_in_text(raw: bytes) -> Finding | None:
     return Finding(kind, status=code, reason=(reason or f"status {code}")[:MAX_REASON])
 
 
-def _decoded_text(raw: bytes) -> bytes:
+def decoded_text(raw: bytes) -> bytes:
     """The raw bytes plus every text part decoded (base64 or quoted-printable bodies)."""
     pieces = [raw]
     for part in parse_message(raw).walk():

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from digest.bounces.mailbox import Mailbox, open_mailbox
 from digest.bounces.match import find_delivery, message_key
-from digest.bounces.parse import _decoded_text, classify, parse_message
+from digest.bounces.parse import classify, decoded_text, parse_message
 from digest.bounces.record import DUPLICATE, SUPPRESSED, Event, record_event
 from digest.models import BounceKind
 from digest.tokens import Signer
@@ -51,7 +51,7 @@ def event_from_message(raw: bytes, signer: Signer) -> Event:
     kind = finding.kind
     match = None
     if kind in ACTING:
-        match = find_delivery(message, _decoded_text(raw), signer)
+        match = find_delivery(message, decoded_text(raw), signer)
         if match is None:
             kind = BounceKind.UNMATCHED
     reason = finding.reason if kind != BounceKind.UNMATCHED else \

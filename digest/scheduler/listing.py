@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from digest.leases import current_holder
 from digest.scheduler import runs, sendable
-from digest.scheduler.jobs import DISPATCH, HEARTBEAT, POLL, WEEKLY
+from digest.scheduler.jobs import BOUNCES, DISPATCH, HEARTBEAT, POLL, WEEKLY
 from digest.scheduler.service import DISPATCH_CRON, JOBSTORE_TABLE
 from digest.scheduler.timing import Schedule, next_fire_time, parse_cron
 
@@ -74,13 +74,15 @@ def schedule_listing(*, engine: Engine, schedule: Schedule, now: datetime) -> Li
     cron = [(POLL, schedule.poll, schedule.poll_expr, "poll the feeds"),
             (WEEKLY, schedule.send, schedule.send_expr, "the weekly send"),
             (DISPATCH, parse_cron(DISPATCH_CRON, schedule.zone), DISPATCH_CRON, "one-off sends and unfinished sends")]
+    if schedule.bounces is not None:
+        cron.append((BOUNCES, schedule.bounces, schedule.bounces_expr, "read the bounce mailbox"))
     entries = []
     for job_id, trigger, expr, description in cron:
         if job_id in stored:
             next_at, source = stored[job_id], "job-store"
         else:
             next_at, source = next_fire_time(trigger, now), "settings"
-        last = runs.recent_runs(engine, job_id) if job_id != DISPATCH else []
+        last = runs.recent_runs(engine, job_id) if job_id not in (DISPATCH, BOUNCES) else []
         entries.append(Entry(job_id, "cron", description, next_at, source, trigger=f"{expr} ({schedule.zone_name})",
                              overdue=next_at is not None and next_at < now,
                              last_run=last[0].to_json() if last else None))

@@ -79,7 +79,7 @@ def job_table(runtime: Runtime) -> dict[str, tuple[str, Any, str]]:
         DISPATCH: (f"{__name__}:run_dispatch", parse_cron(DISPATCH_CRON, schedule.zone),
                    "one-off sends and unfinished sends"),
     }
-    if runtime.settings.bounces.mailbox:
+    if schedule.bounces is not None:
         table[BOUNCES] = (f"{__name__}:run_bounces", schedule.bounces, "read the bounce mailbox")
     return table
 

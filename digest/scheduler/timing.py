@@ -134,7 +134,7 @@ class Schedule:
     poll: CronTrigger
     send: CronTrigger
     grace: timedelta
-    bounces: CronTrigger | None = None  # reading the bounce mailbox
+    bounces: CronTrigger | None = None  # reading the bounce mailbox; None when none is configured
     bounces_expr: str = ""
 
     @classmethod
@@ -162,7 +162,7 @@ class Schedule:
                                   key=f"schedule.{key}", hint=_CRON_HINT) from None
         return cls(zone=zone, zone_name=zone_name, poll_expr=section.poll, send_expr=section.send,
                    poll=triggers["poll"], send=triggers["send"], grace=timedelta(seconds=section.grace),
-                   bounces=triggers["bounces"], bounces_expr=section.bounces)
+                   bounces=triggers["bounces"] if settings.bounces.mailbox else None, bounces_expr=section.bounces)
 
 
 # --- fire times -----------------------------------------------------------------------------
