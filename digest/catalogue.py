@@ -3,7 +3,9 @@
 Queries run through `digest.sql` (sqlite3 on SQLite), so browsing the catalogue starts fast.
 Records are plain dicts ready for JSON: every one carries `id`, `slug`, `name` and the rest of
 the tool's fields, `feed` (the source feed's name) and `comparisons` (how many comparisons it
-is in; `--new` lists the tools in none).
+is in; `--new` lists the tools in none), and the launch decision: `launch`, `reason`,
+`override` (the editor's keep or hide) and `shown` (whether the default views show it).
+Only shown tools are listed unless `include_hidden` (`digest tools list --all`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from digest.sql import Database, as_datetime, as_json
 
 _COLUMNS = (
     "t.id, t.slug, t.name, t.url, t.tagline, t.description, t.category, t.vendor, t.price, "
-    "t.published_at, t.first_seen_at, t.edited, f.name AS feed, "
+    "t.published_at, t.first_seen_at, t.edited, t.launch, t.reason, t.override, f.name AS feed, "
     "(SELECT COUNT(*) FROM comparison c WHERE c.tool_a_id = t.id OR c.tool_b_id = t.id) AS comparisons"
 )
 _FROM = "FROM tool t LEFT JOIN feed f ON f.id = t.feed_id"
@@ -29,21 +31,32 @@ def _record(row: dict[str, Any]) -> dict[str, Any]:
     row["first_seen_at"] = as_datetime(row["first_seen_at"])
     row["edited"] = as_json(row["edited"]) or []
     row["comparisons"] = int(row["comparisons"] or 0)
+    row["launch"] = bool(row["launch"])
+    row["shown"] = row["override"] == "keep" if row["override"] else row["launch"]
     return row
 
 
-_BRIEF = "t.id, t.slug, t.name, t.tagline, t.category, t.price, t.first_seen_at"
+# what the editor's default views show: the tool is a launch, or the editor kept it
+SHOWN = "(t.override = 'keep' OR (t.override IS NULL AND t.launch = :true_))"
+
+
+_BRIEF = "t.id, t.slug, t.name, t.tagline, t.category, t.price, t.first_seen_at, t.launch, t.reason, t.override"
 
 
 def list_tools(db: Database, *, new: bool = False, category: str | None = None,
-               limit: int | None = None, brief: bool = False) -> list[dict[str, Any]]:
-    """Tools, newest first; `new`: only those in no comparison yet; `category`: case-insensitive.
+               limit: int | None = None, brief: bool = False,
+               include_hidden: bool = False) -> list[dict[str, Any]]:
+    """Shown tools, newest first; `new`: only those in no comparison yet; `category`:
+    case-insensitive; `include_hidden`: the entries that are not launches too.
 
     `brief` reads only what a table shows (id, slug, name, tagline, category, price,
-    first_seen_at), which keeps listing thousands of tools fast.
+    first_seen_at, the decision), which keeps listing thousands of tools fast.
     """
     where: list[str] = []
     params: dict[str, Any] = {}
+    if not include_hidden:
+        where.append(SHOWN)
+        params["true_"] = True
     if new:
         where.append("NOT EXISTS (SELECT 1 FROM comparison c WHERE c.tool_a_id = t.id OR c.tool_b_id = t.id)")
     if category is not None:
@@ -60,6 +73,8 @@ def list_tools(db: Database, *, new: bool = False, category: str | None = None,
     if brief:
         for row in rows:
             row["first_seen_at"] = as_datetime(row["first_seen_at"])
+            row["launch"] = bool(row["launch"])
+            row["shown"] = row["override"] == "keep" if row["override"] else row["launch"]
         return rows
     return [_record(row) for row in rows]
 

@@ -506,6 +506,9 @@ def _check_bounces(bounces: BounceSettings) -> None:
 
 # --- feeds.toml ---------------------------------------------------------------------------
 
+FEED_KINDS = ("mixed", "launches", "ai-launches")  # the same as digest.launches.KINDS
+
+
 @dataclass(frozen=True)
 class FeedConfig:
     """One `[[feeds]]` entry: where to poll and what to call it."""
@@ -515,6 +518,7 @@ class FeedConfig:
     category: str | None = None
     interval: float | None = None  # seconds; None means the settings' poll.interval
     vendor: str | None = None  # who makes the tools of this feed (a vendor's own blog)
+    kind: str = "mixed"  # mixed | launches | ai-launches: what its entries are (docs/launches.md)
 
 
 def load_feeds(home: Path, *, path: Path | None = None) -> list[FeedConfig]:
@@ -535,10 +539,10 @@ def load_feeds(home: Path, *, path: Path | None = None) -> list[FeedConfig]:
         where = f"feeds[{index}]"
         if not isinstance(entry, dict):
             raise ConfigError("expected a table", path=label, key=where)
-        unknown = set(entry) - {"name", "url", "category", "interval", "vendor"}
+        unknown = set(entry) - {"name", "url", "category", "interval", "vendor", "kind"}
         if unknown:
             raise ConfigError("unknown key", path=label, key=f"{where}.{sorted(unknown)[0]}",
-                              hint="a feed has name, url, category, interval and vendor")
+                              hint="a feed has name, url, category, interval, vendor and kind")
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ConfigError("missing or empty", path=label, key=f"{where}.name")
@@ -568,6 +572,10 @@ def load_feeds(home: Path, *, path: Path | None = None) -> list[FeedConfig]:
         vendor = entry.get("vendor")
         if vendor is not None and (not isinstance(vendor, str) or not vendor.strip()):
             raise ConfigError("must be a non-empty string", path=label, key=f"{where}.vendor")
+        kind = entry.get("kind", "mixed")
+        if kind not in FEED_KINDS:
+            raise ConfigError(f"{kind!r} is not a feed kind (one of {', '.join(FEED_KINDS)})", path=label,
+                              key=f"{where}.kind", hint="see docs/launches.md")
         feeds.append(FeedConfig(name=name, url=url, category=category.strip() if category else None,
-                                interval=interval, vendor=vendor.strip() if vendor else None))
+                                interval=interval, vendor=vendor.strip() if vendor else None, kind=kind))
     return feeds

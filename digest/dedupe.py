@@ -12,7 +12,9 @@ the other writer created.
 
 Fields named in `Tool.edited` belong to the editor: nothing here ever writes them. Fields a
 tool's own source feed reports are refreshed when they change; other feeds only fill gaps,
-unless one describes the tool more fully, in which case it becomes the source.
+unless one describes the tool more fully, in which case it becomes the source. The launch
+decision (`launch`, `reason`) follows the source feed too, and any feed that judges the tool a
+launch makes it one; the editor's `override` (keep or hide) is never written here.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from digest.normalise import bounded_key, name_key, slugify, url_key
 from digest.sql import Conflict, Database, as_datetime, as_json
 
 TOOL_FIELDS = ("name", "url", "tagline", "description", "category", "vendor", "price", "published_at")
+DECISION_FIELDS = ("launch", "reason")
 _CHUNK = 400
 _ATTEMPTS = 5
 
@@ -79,12 +82,13 @@ def _load_tools(db: Database, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         names = {f"i{i}": v for i, v in enumerate(chunk)}
-        rows = db.query(f"SELECT id, {', '.join(TOOL_FIELDS)}, feed_id, edited, first_seen_at FROM tool "
+        rows = db.query(f"SELECT id, {', '.join(TOOL_FIELDS + DECISION_FIELDS)}, feed_id, edited, first_seen_at FROM tool "
                         f"WHERE id IN ({', '.join(':' + n for n in names)})", names)
         for row in rows:
             row["published_at"] = as_datetime(row["published_at"])
             row["first_seen_at"] = as_datetime(row["first_seen_at"])
             row["edited"] = as_json(row["edited"]) or []
+            row["launch"] = bool(row["launch"])
             tools[int(row["id"])] = row
     return tools
 
@@ -105,6 +109,9 @@ def planned_changes(tool: dict[str, Any], entry: Entry, *, from_source_feed: boo
         empty = old is None or old == "" or (name == "price" and old == "unknown")
         if from_source_feed or empty:
             changes[name] = new
+    if entry.reason and tool.get("reason") != entry.reason and \
+            (from_source_feed or (entry.launch and not tool.get("launch"))):
+        changes["launch"], changes["reason"] = entry.launch, entry.reason
     return changes
 
 
@@ -147,7 +154,7 @@ def _allocate_slugs(db: Database, names: Sequence[str]) -> list[str]:
 
 
 _TOOL_COLUMNS = ("slug", "name", "url", "tagline", "description", "category", "vendor", "price",
-                 "published_at", "first_seen_at", "feed_id", "edited")
+                 "published_at", "first_seen_at", "feed_id", "edited", "launch", "reason")
 _INSERT_ROWS = 150
 _row_values = operator.itemgetter(*_TOOL_COLUMNS)
 
@@ -164,8 +171,8 @@ def _insert_sql(rows: int) -> str:
 
 
 def _new_row(entry: Entry, *, feed_id: int | None, seen_at: datetime) -> dict[str, Any]:
-    return {**{name: getattr(entry, name) for name in TOOL_FIELDS}, "first_seen_at": seen_at,
-            "feed_id": feed_id, "edited": []}
+    return {**{name: getattr(entry, name) for name in TOOL_FIELDS + DECISION_FIELDS},
+            "first_seen_at": seen_at, "feed_id": feed_id, "edited": []}
 
 
 def _insert_tools(db: Database, rows: Sequence[dict[str, Any]],

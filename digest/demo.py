@@ -110,7 +110,8 @@ def stage_serve_feeds(run: DemoRun) -> None:
                   "sample-community": "community"}
     for name in run.feed_names:
         lines += ["[[feeds]]", f'name = "{name}"', f'url = "{base}/{name}.xml"',
-                  f'category = "{categories.get(name, "launches")}"', ""]
+                  f'category = "{categories.get(name, "launches")}"',
+                  'kind = "ai-launches"  # curated sample launches: every entry is one', ""]
     run.home.mkdir(parents=True, exist_ok=True)
     (run.home / "feeds.toml").write_text("\n".join(lines), encoding="utf-8")
     run.say(f"serving {len(run.feed_names)} sample feeds at {base}/ ({', '.join(run.feed_names)})")

@@ -30,11 +30,9 @@ from digest.normalise import (
     TAGLINE_MAX,
     canonical_url,
     clean_text,
-    first_sentence,
     limit_text,
     name_key,
     price_from_label,
-    split_title,
     url_key,
 )
 
@@ -60,6 +58,8 @@ class Entry:
     price: str = "unknown"
     url_key: str | None = None  # identity keys, computed here so workers do that work too
     name_key: str | None = None
+    launch: bool = True  # an AI tool launch (digest.launches): shown in the editor's views
+    reason: str = ""  # why, in a few words
 
 
 @dataclass
@@ -119,8 +119,10 @@ def install_driver() -> None:
 
 
 def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None,
-               category_hint: str | None = None, vendor_hint: str | None = None) -> ParsedFeed:
-    """Entries of an RSS (0.9x, 1.0, 2.0) or Atom document, normalised.
+               category_hint: str | None = None, vendor_hint: str | None = None,
+               kind: str = "mixed") -> ParsedFeed:
+    """Entries of an RSS (0.9x, 1.0, 2.0) or Atom document, normalised and judged (launch or
+    not, see digest.launches; `kind` is the feed's kind).
 
     Raises FeedError when the body is not a feed at all. An ill-formed feed that still yields
     entries returns them with a warning in `warnings`.
@@ -148,7 +150,8 @@ def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None,
         raise FeedError("not a feed: no RSS or Atom document found")
     skipped = 0
     for raw in parsed.entries:
-        entry = normalise_entry(raw, base_url=url, category_hint=category_hint, vendor_hint=vendor_hint)
+        entry = normalise_entry(raw, base_url=url, category_hint=category_hint, vendor_hint=vendor_hint,
+                                kind=kind)
         if entry is None:
             skipped += 1
         else:
@@ -166,8 +169,15 @@ def _describe(exc: object) -> str:
 
 
 def normalise_entry(raw: dict, *, base_url: str = "", category_hint: str | None = None,
-                    vendor_hint: str | None = None) -> Entry | None:
-    """One feedparser entry as an Entry; None when it has neither a title nor a link."""
+                    vendor_hint: str | None = None, kind: str = "mixed") -> Entry | None:
+    """One feedparser entry as an Entry, judged; None when it has neither a title nor a link.
+
+    Name, tagline, decision and reason come from digest.launches.judge; a category or price
+    tag on the entry wins over what the judge reads from the text, the feed's category hint
+    comes last.
+    """
+    from digest.launches import judge
+
     get = dict.get  # the stored keys directly: FeedParserDict's alias lookup costs per call
     link = (get(raw, "link") or "").strip()
     if link and base_url and not link.startswith(("http://", "https://")):
@@ -177,26 +187,31 @@ def normalise_entry(raw: dict, *, base_url: str = "", category_hint: str | None 
     url = canonical_url(link)
     guid = (get(raw, "id") or "").strip() or None
     title = clean_text(get(raw, "title"), limit=600, keep_paragraphs=False)
-    description = clean_text(_content(raw), limit=DESCRIPTION_MAX)
+    content = _content(raw)
+    description = clean_text(content, limit=DESCRIPTION_MAX)
     if not title:
         if url is None:
             return None
         title = _name_from_url(url)
-    name, tagline = split_title(title)  # parts of clean text are clean text
-    name = limit_text(name, NAME_MAX)
+    raw_summary = get(raw, "subtitle") or get(raw, "summary") or ""
+    summary = description if not raw_summary or raw_summary == content else clean_text(raw_summary)
+    publisher = clean_text(get(raw, "publisher") or "", limit=200, keep_paragraphs=False)
+    judged = judge(title, summary[:_JUDGED_TEXT], kind=kind, vendor_hint=vendor_hint, publisher=publisher or None)
+    name = limit_text(judged.name, NAME_MAX)
     if not name:
         return None
-    if not tagline:
-        summary = clean_text(get(raw, "subtitle") or get(raw, "summary") or "", keep_paragraphs=True)
-        tagline = first_sentence(summary or description)
-        if tagline == description:
-            tagline = ""
+    tagline = judged.tagline
+    if tagline == description:
+        tagline = ""
     category, price = _category_and_price(get(raw, "tags") or [])
-    vendor = clean_text(get(raw, "publisher") or "", limit=200, keep_paragraphs=False) or vendor_hint
     return Entry(name=name, guid=guid[:900] if guid else None, url=url, url_key=url_key(url),
                  name_key=name_key(name), tagline=limit_text(tagline, TAGLINE_MAX),
                  description=description, published_at=_published(raw),
-                 category=category or category_hint, vendor=vendor or None, price=price or "unknown")
+                 category=category or judged.category or category_hint, vendor=judged.vendor or None,
+                 price=price or judged.price, launch=judged.launch, reason=judged.reason)
+
+
+_JUDGED_TEXT = 1500  # the summary's first characters are what launch detection reads
 
 
 def _content(raw: dict) -> str:

@@ -60,7 +60,7 @@ _AI = re.compile(
     r"generat(?:e|es|ed|ion)|chatbots?|copilots?|inference|prompts?|rag|embeddings?|fine-tun\w*|"
     r"vision-language|whisper|diffusion|text-to-\w+|speech|transcri\w*|voice agents?|clone your voice|"
     r"open-weights?|weights|mixture-of-experts|ai-native|semantic|natural language|plain english|"
-    r"learns from|chat with|cited answers|translat\w*|dub\w*|tutor|answer engine|intelligen\w*|smart|automatic\w*)\b",
+    r"learns from|chat with|cited answers|drafts?|drafting|summar\w*|translat\w*|dub\w*|tutor|answer engine|intelligen\w*|smart|automatic\w*)\b",
     re.IGNORECASE)
 
 _SHAPE = re.compile(r"^\s*(show|launch|ask|tell)\s+hn\s*[:\-–—]\s*", re.IGNORECASE)
@@ -144,20 +144,27 @@ def judge(title: str, summary: str = "", *, kind: str = "mixed", vendor_hint: st
     `launches` every entry as a launch (AI relevance is still judged), `mixed` judges both.
     """
     title = " ".join(title.split())
+    first = _first_sentence(summary)
     summary = " ".join(summary.split())
     shape_match = _SHAPE.match(title)
     shape = shape_match.group(1).lower() if shape_match else None
     rest = _YC.sub("", title[shape_match.end():] if shape_match else title).strip()
     name, tagline, signal, second = _name_and_tagline(rest, summary, kind=kind, shape=shape)
+    tagline = tagline or first
     text = f"{rest} {summary}"
     category = category_of(f"{name} {tagline} {summary}")
     price = price_of(text)
-    vendor = vendor_hint or publisher or _vendor_from_news(rest)
+    vendor = publisher or vendor_hint or _vendor_from_news(rest)
 
     def decided(launch: bool, reason: str) -> Judgement:
-        if launch and second:
-            reason += f"; also announces {second}"
-        return Judgement(launch=launch, reason=reason, name=name, tagline=tagline, vendor=vendor,
+        if launch:
+            if second:
+                reason += f"; also announces {second}"
+            return Judgement(launch=True, reason=reason, name=name, tagline=tagline, vendor=vendor,
+                             category=category, price=price)
+        # not a launch: the title as written (without a Show/Launch HN prefix) reads best in --all
+        whole = title[shape_match.end():] if shape in ("show", "launch") else title
+        return Judgement(launch=False, reason=reason, name=whole or name, tagline=first, vendor=vendor,
                          category=category, price=price)
 
     if kind == "ai-launches":
@@ -218,8 +225,6 @@ def _name_and_tagline(rest: str, summary: str, *, kind: str, shape: str | None) 
         from_text = _NAME_FROM_TEXT.match(summary)
         if from_text:  # "Show HN: Open-source alternative to X" and the summary names it
             name, tagline = from_text.group("name"), rest
-    if not tagline:
-        tagline = _first_sentence(summary)
     return name, tagline, signal, second
 
 
@@ -259,8 +264,9 @@ def _vendor_from_news(rest: str) -> str | None:
 
 
 def _first_sentence(text: str) -> str:
-    sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].strip()
-    return sentence[:300]
+    """The first sentence of the first paragraph, for a tagline when the title has none."""
+    first = " ".join(text.split("\n", 1)[0].split())
+    return re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0].strip()[:300]
 
 
 def category_of(text: str) -> str | None:

@@ -15,7 +15,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Optional
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Column, Index, String, Text, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
 
@@ -117,6 +117,16 @@ class Tool(SQLModel, table=True):
     feed_id: Optional[int] = Field(default=None, foreign_key="feed.id", ondelete="SET NULL")
     # fields the editor has set by hand; polls never overwrite them
     edited: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, default=list))
+    # launch detection (digest/launches.py): whether the entry is an AI tool launch, and why;
+    # `override` is the editor's "keep" or "hide", which polls never change
+    launch: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))
+    reason: str = Field(default="", sa_column=Column(String(200), nullable=False, server_default=""))
+    override: Optional[str] = Field(default=None, max_length=10)
+
+    @property
+    def shown(self) -> bool:
+        """Whether the editor's default views (tools list, suggest, pair) show this tool."""
+        return self.override == "keep" if self.override else self.launch
 
 
 class ToolKey(SQLModel, table=True):

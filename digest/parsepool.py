@@ -16,14 +16,14 @@ if TYPE_CHECKING:
 
 
 def _parse_job(body: bytes, url: str, content_type: str | None, category: str | None,
-               vendor: str | None) -> ParsedFeed:
+               vendor: str | None, kind: str = "mixed") -> ParsedFeed:
     """Runs in a worker: never raises, so one feed's parser trouble stays that feed's."""
     from digest.errors import FeedError
     from digest.feeds import ParsedFeed, parse_feed
 
     try:
         return parse_feed(body, url=url, content_type=content_type, category_hint=category,
-                          vendor_hint=vendor)
+                          vendor_hint=vendor, kind=kind)
     except FeedError as exc:
         return ParsedFeed(error=exc.message)
     except Exception as exc:  # noqa: BLE001 - a parser bug on one hostile document
@@ -60,17 +60,17 @@ class ParsePool:
             self.executor.submit(os.getpid)  # forks every worker now, while single-threaded
 
     async def parse(self, body: bytes, url: str, content_type: str | None, category: str | None,
-                    vendor: str | None) -> ParsedFeed:
+                    vendor: str | None, kind: str = "mixed") -> ParsedFeed:
         if self.executor is not None and not self.broken:
             from concurrent.futures.process import BrokenProcessPool
 
             loop = asyncio.get_running_loop()
             try:
                 return await loop.run_in_executor(self.executor, _parse_job, body, url, content_type,
-                                                  category, vendor)
+                                                  category, vendor, kind)
             except BrokenProcessPool:
                 self.broken = True
-        return _parse_job(body, url, content_type, category, vendor)
+        return _parse_job(body, url, content_type, category, vendor, kind)
 
     def close(self) -> None:
         if self.executor is not None:

@@ -279,7 +279,7 @@ async def _run(settings: Settings, db: Database, configs: list[FeedConfig], rows
         parsed = None
         if fetched.ok and not fetched.not_modified:
             parsed = await pool.parse(fetched.body, fetched.final_url or rows[config.name]["url"],
-                                      fetched.content_type, config.category, config.vendor)
+                                      fetched.content_type, config.category, config.vendor, config.kind)
         finished.put_nowait((config, fetched, parsed))
 
     async def writer() -> None:

@@ -127,3 +127,27 @@ def test_bare_postgresql_urls_and_pgbouncer_mode_run_on_psycopg_3(cli, settings)
             assert connection.dialect.driver == "psycopg"
             assert connection.connection.driver_connection.prepare_threshold == threshold
         engine.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_tools_stored_before_launch_detection_stay_shown_after_the_upgrade(tmp_path: Path, make_cli) -> None:
+    """0002 -> 0003 (launch detection): every tool stored before it was shown; it still is."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from digest.db import _alembic_config
+
+    cli = make_cli(tmp_path / "old")
+    assert cli("init").exit_code == 0
+    path = tmp_path / "old" / "digest.db"
+    engine = create_engine(f"sqlite:///{path}")
+    command.downgrade(_alembic_config(engine), "0002")
+    engine.dispose()
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO tool (slug, name, tagline, description, price, first_seen_at, edited) "
+               "VALUES ('old-tool', 'Old Tool', '', '', 'unknown', '2026-11-01 00:00:00', '[]')")
+    db.commit()
+    db.close()
+    assert cli("init").exit_code == 0
+    listed = cli("tools", "list", "--json")
+    assert [record["slug"] for record in __import__("json").loads(listed.stdout)] == ["old-tool"]

@@ -62,11 +62,11 @@ def test_a_post_announcing_two_products_is_the_first_one_and_says_so() -> None:
     assert got.reason == "launch: announced (announcing); also announces Helix Draw"
 
 
-def test_vendor_comes_from_the_hint_then_the_publisher_then_the_news_subject() -> None:
+def test_vendor_comes_from_the_publisher_then_the_hint_then_the_news_subject() -> None:
     title = "Startup Glimmer launches Glimmer Lens, an AI search engine for papers"
     assert judge(title).vendor == "Glimmer"
-    assert judge(title, publisher="Glimmer Inc").vendor == "Glimmer Inc"
-    assert judge(title, vendor_hint="Hugging Face", publisher="Glimmer Inc").vendor == "Hugging Face"
+    assert judge(title, vendor_hint="Hugging Face").vendor == "Hugging Face"
+    assert judge(title, vendor_hint="Hugging Face", publisher="Glimmer Inc").vendor == "Glimmer Inc"
     assert judge("Show HN: Patchwise – AI test writer").vendor is None
 
 

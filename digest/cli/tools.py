@@ -23,9 +23,13 @@ def list_tools(
     new: Annotated[bool, typer.Option("--new", help="Only tools not yet in any comparison.")] = False,
     category: Annotated[Optional[str], typer.Option("--category", metavar="C", help="Only tools in this category (any case).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", click_type=LIMIT, help="At most N tools (default: all).")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Hidden entries too (not launches, or hidden by the editor), with the reason.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
 ) -> None:
-    """List the tools found in the feeds, newest first.
+    """List the AI tool launches found in the feeds, newest first.
+
+    Entries that are not AI tool launches (questions, job posts, funding news, ...) are kept
+    but hidden; --all lists them too, each with the reason (see docs/launches.md).
 
     Example: digest tools list --new --category "code review"
     """
@@ -34,7 +38,7 @@ def list_tools(
 
     state = app_context(ctx)
     with connect(state.settings) as db:
-        tools = query(db, new=new, category=category, limit=limit, brief=not json_output)
+        tools = query(db, new=new, category=category, limit=limit, brief=not json_output, include_hidden=show_all)
         known = categories(db) if category and not tools else []
     if json_output:
         print_json(tools)
@@ -45,7 +49,7 @@ def list_tools(
         elif not state.quiet:
             typer.echo("no tools" + (" match" if new or category else " yet: run `digest poll`"), err=True)
         return
-    _print_table(tools)
+    _print_table(tools, reasons=show_all)
 
 
 @tools_app.command("show")
@@ -70,17 +74,27 @@ def show_tool(
     _print_tool(record)
 
 
-def _print_table(tools: list[dict]) -> None:
+def decision_text(t: dict) -> str:
+    """`shown` or `hidden`, and why: the launch detection's reason or the editor's override."""
+    if t["override"] == "keep":
+        return "shown: kept by the editor" + (f" (was: {t['reason']})" if not t["launch"] and t["reason"] else "")
+    if t["override"] == "hide":
+        return "hidden by the editor"
+    return ("shown: " if t["launch"] else "hidden: ") + (t["reason"] or ("launch" if t["launch"] else "-"))
+
+
+def _print_table(tools: list[dict], *, reasons: bool = False) -> None:
     import shutil
     import sys
 
     width = shutil.get_terminal_size((120, 24)).columns
-    headers = ("ID", "SLUG", "CATEGORY", "PRICE", "SEEN", "NAME / TAGLINE")
+    headers = ("ID", "SLUG", "CATEGORY", "PRICE", "SEEN", *(("DECISION",) if reasons else ()), "NAME / TAGLINE")
     rows = [(str(t["id"]), t["slug"], t["category"] or "-", t["price"],
              t["first_seen_at"].date().isoformat() if t["first_seen_at"] else "-",
+             *((decision_text(t),) if reasons else ()),
              t["name"] + (f" - {t['tagline']}" if t["tagline"] else "")) for t in tools]
-    widths = [min(max(len(row[i]) for row in [headers, *rows]), cap)
-              for i, cap in enumerate((8, 32, 20, 11, 10))]
+    caps = (8, 32, 20, 11, 10, *((40,) if reasons else ()))
+    widths = [min(max(len(row[i]) for row in [headers, *rows]), cap) for i, cap in enumerate(caps)]
     last = max(20, width - sum(widths) - 2 * len(widths))
     lines = ["  ".join([*(_fit(cell, w).ljust(w) for cell, w in zip(row, widths)), _fit(row[-1], last)])
              for row in [headers, *rows]]
@@ -98,7 +112,7 @@ def _print_tool(t: dict) -> None:
 
     typer.echo(f"{t['name']}  (id {t['id']}, slug {t['slug']})")
     fields = [("tagline", t["tagline"]), ("url", t["url"]), ("category", t["category"]),
-              ("vendor", t["vendor"]), ("price", t["price"]),
+              ("vendor", t["vendor"]), ("price", t["price"]), ("decision", decision_text(t)),
               ("published", f"{t['published_at']:%Y-%m-%d %H:%M} UTC" if t["published_at"] else None),
               ("first seen", f"{t['first_seen_at']:%Y-%m-%d %H:%M} UTC" if t["first_seen_at"] else None),
               ("feed", t["feed"]), ("comparisons", str(t["comparisons"])),
@@ -175,6 +189,54 @@ def tools_merge(
         filled = f"; filled {', '.join(report.filled)}" if report.filled else ""
         typer.echo(f"merged {report.duplicate_slug} into {report.kept.slug}: {count(report.keys, 'identity key')}, "
                    f"comparisons {moved}, {count(report.reviews, 'review')} moved{filled}", err=True)
+
+
+@tools_app.command("keep")
+def tools_keep(
+    ctx: typer.Context,
+    tools: Annotated[list[str], typer.Argument(metavar="TOOL...", help="Tools: ids or slugs.", show_default=False)],
+    release: Annotated[bool, typer.Option("--release", help="Forget the editor's keep or hide: the launch detection decides again.")] = False,
+) -> None:
+    """Show tools in tools list, suggest and pair even if they were not judged AI tool launches.
+
+    The editor's decision survives later polls. --release hands it back to the launch detection.
+
+    Example: digest tools keep ask-hn-best-ai-tool-for-meeting-notes
+    """
+    _override(ctx, tools, None if release else "keep")
+
+
+@tools_app.command("hide")
+def tools_hide(
+    ctx: typer.Context,
+    tools: Annotated[list[str], typer.Argument(metavar="TOOL...", help="Tools: ids or slugs.", show_default=False)],
+    release: Annotated[bool, typer.Option("--release", help="Forget the editor's keep or hide: the launch detection decides again.")] = False,
+) -> None:
+    """Hide tools from tools list, suggest and pair even if they were judged AI tool launches.
+
+    The editor's decision survives later polls; `digest tools list --all` still lists them.
+
+    Example: digest tools hide weekend-cat-herder
+    """
+    _override(ctx, tools, None if release else "hide")
+
+
+def _override(ctx: typer.Context, refs: list[str], override: str | None) -> None:
+    from digest.db import session_scope
+    from digest.editorial import get_tool, set_override
+
+    state = app_context(ctx)
+    lines = []
+    with session_scope(state.engine, write=True) as session:
+        for ref in refs:
+            found = get_tool(session, ref)
+            changed = set_override(session=session, tool=found, override=override)
+            state_text = "shown" if found.shown else "hidden"
+            how = {"keep": "kept by the editor", "hide": "hidden by the editor"}.get(
+                override or "", f"as judged: {found.reason or 'launch'}")
+            lines.append(f"{found.slug}: {state_text}, {how}" + ("" if changed else " (unchanged)"))
+    if not state.quiet:
+        typer.echo("\n".join(lines), err=True)
 
 
 def register(app: typer.Typer) -> None:

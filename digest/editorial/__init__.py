@@ -6,7 +6,7 @@
     scorecard   a comparison as TOML (REVIEWS.toml files and the editor's document)
     editing     `digest comparison edit`: $EDITOR on that TOML, re-opened on a mistake
     cards       a comparison as readers see it; figures from `digest.panel`
-    catalogue   correcting tools: edit fields (then the editor's), merge twins
+    catalogue   correcting tools: edit fields (then the editor's), keep or hide, merge twins
     issues      numbered editions, their comparisons in order, readiness
     suggest     ranked pair suggestions with reasons
 
@@ -16,7 +16,7 @@ writes nothing.
 """
 
 from digest.editorial.cards import ComparisonCard, comparison_card, tool_record
-from digest.editorial.catalogue import MergeReport, edit_tool, merge_tools
+from digest.editorial.catalogue import MergeReport, edit_tool, merge_tools, set_override
 from digest.editorial.issues import (IssueView, Readiness, add_comparison, create_issue,
                                      delete_issue, issue_view, list_issues, move_comparison,
                                      previous_sent_issue, readiness, remove_comparison, require_ready,
@@ -34,5 +34,5 @@ __all__ = [
     "create_issue", "delete_comparison", "delete_issue", "edit_tool", "get_comparison",
     "get_issue", "get_tool", "issue_view", "list_issues", "merge_tools", "move_comparison",
     "parse_scorecard", "previous_sent_issue", "read_scorecard_file", "readiness", "record_review", "record_scorecard", "remove_comparison", "render_comparison",
-    "require_ready", "set_issue", "suggest_pairs", "tool_record", "update_comparison",
+    "require_ready", "set_issue", "set_override", "suggest_pairs", "tool_record", "update_comparison",
 ]

@@ -1,4 +1,5 @@
-"""Correcting the catalogue: editing a tool's fields and merging twins the deduplication missed.
+"""Correcting the catalogue: editing a tool's fields, keeping or hiding it whatever the launch
+detection decided, and merging twins the deduplication missed.
 
 A field the editor sets is listed in `Tool.edited` and belongs to the editor from then on:
 polls never overwrite it (`release` hands it back to the feeds). The slug stays stable when
@@ -173,3 +174,23 @@ def merge_tools(*, session: Session, keep: str | int, duplicate: str | int) -> M
     session.flush()
     return MergeReport(kept=session.get(Tool, kept.id), duplicate_id=dup_id, duplicate_slug=dup_slug,
                        keys=keys, comparisons=comparisons, reviews=reviews, filled=tuple(filled))
+
+
+OVERRIDES = ("keep", "hide")
+
+
+def set_override(*, session: Session, tool: Tool, override: str | None) -> bool:
+    """The editor's decision on a tool: "keep" shows it in the default views (tools list,
+    suggest, pair) even if it is not judged a launch, "hide" hides it even if it is, None
+    hands the decision back to the launch detection. Polls never change it.
+
+    Returns whether the stored override changed; ValidationError for another value.
+    """
+    if override is not None and override not in OVERRIDES:
+        raise ValidationError(f"{override!r} is not an override (keep, hide)")
+    if tool.override == override:
+        return False
+    tool.override = override
+    session.add(tool)
+    session.flush()
+    return True

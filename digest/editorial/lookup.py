@@ -15,8 +15,12 @@ from digest.models import Comparison, Issue, IssueComparison, IssueStatus, Tool
 LOCKED_STATUSES = (IssueStatus.SENDING.value, IssueStatus.SENT.value)
 
 
-def get_tool(session: Session, ref: str | int) -> Tool:
-    """The tool with this id or slug; NotFoundError otherwise."""
+def get_tool(session: Session, ref: str | int, *, shown_only: bool = False) -> Tool:
+    """The tool with this id or slug; NotFoundError otherwise.
+
+    `shown_only` (pairing): a tool the launch detection or the editor hid is not found either,
+    with its reason and how to keep it, so noise never slips into a comparison unnoticed.
+    """
     text = str(ref).strip()
     if not text:
         raise ValidationError("a tool is named by its id or slug; got an empty value")
@@ -25,6 +29,10 @@ def get_tool(session: Session, ref: str | int) -> Tool:
         tool = session.get(Tool, int(text))
     if tool is None:
         raise NotFoundError(f"no tool {text!r}", hint="`digest tools list` shows ids and slugs")
+    if shown_only and not tool.shown:
+        why = "hidden by the editor" if tool.override == "hide" else f"not an AI tool launch ({tool.reason or 'no reason'})"
+        raise NotFoundError(f"{tool.slug} is hidden: {why}",
+                            hint=f"`digest tools keep {tool.slug}` shows it again")
     return tool
 
 

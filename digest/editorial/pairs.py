@@ -76,12 +76,13 @@ def create_comparison(*, session: Session, tool_a: str | int, tool_b: str | int,
                       title: str | None = None, pricing_read: str = "") -> NewPair:
     """Pair two tools (ids or slugs) as A and B of a new comparison.
 
-    Raises NotFoundError for an unknown tool and ValidationError for a tool paired with
+    Raises NotFoundError for an unknown or hidden tool (not a launch, or hidden by the editor:
+    `digest tools keep` shows it again) and ValidationError for a tool paired with
     itself or a bad title. The default title is "A vs B". Earlier comparisons of the same two
     tools do not stop the pair; they come back in `NewPair.earlier` for a warning.
     """
-    a = get_tool(session, tool_a)
-    b = get_tool(session, tool_b)
+    a = get_tool(session, tool_a, shown_only=True)
+    b = get_tool(session, tool_b, shown_only=True)
     if a.id == b.id:
         raise ValidationError(f"a tool cannot be compared with itself ({a.slug} is both A and B)",
                               hint="name two different tools")

@@ -1,7 +1,8 @@
 """Pair suggestions: which new tools make a fair side-by-side, ranked, each with its reason.
 
-Candidates are the tools first seen since the last sent issue (all tools when none was sent)
-that are in no comparison yet. Two candidates make a pair when their categories are the same
+Candidates are the shown tools (launches, and those the editor kept; see docs/launches.md)
+first seen since the last sent issue (all tools when none was sent) that are in no comparison
+yet. Two candidates make a pair when their categories are the same
 or related (sharing a significant word, "code review" and "code generation"), or when one has
 no category but their descriptions are close. Pairs already compared are never suggested.
 
@@ -119,7 +120,9 @@ def suggest_pairs(*, session: Session, limit: int | None = None, include_paired:
     from rapidfuzz import fuzz
 
     since = None if include_older else last_sent_at(session)
-    query = select(Tool).order_by(Tool.first_seen_at, Tool.id)
+    # only what the editor's views show: launches, and what the editor kept
+    query = select(Tool).where((Tool.override == "keep") | (Tool.override.is_(None) & Tool.launch)) \
+        .order_by(Tool.first_seen_at, Tool.id)
     if since is not None:
         query = query.where(Tool.first_seen_at > since)
     tools = list(session.exec(query).all())
