@@ -92,9 +92,10 @@ def test_empty_catalogue_says_so(cli) -> None:
 def test_slugs_stay_unique_when_names_collide(cli, home: Path, feed_server: FeedServer) -> None:
     # different tools (names in Cyrillic) whose names give the same slug
     write_feeds(home, {"f": feed_server.route("/f.xml", body=rss(
-        item("Рыба – one", "https://fish.example/", "1"), item("Кот – two", "https://cat.example/", "2")))})
+        item("Рыба – one", "https://fish.example/", "1"), item("Кот – two", "https://cat.example/", "2")))},
+                f={"kind": "ai-launches"})  # launches whatever their text says: named Рыба and Кот
     cli("poll")
-    records = json.loads(cli("tools", "list", "--all", "--json").stdout)  # not about AI: hidden
+    records = json.loads(cli("tools", "list", "--json").stdout)
     assert sorted(r["slug"] for r in records) == ["tool", "tool-2"]
     assert {r["name"] for r in records} == {"Рыба", "Кот"}
 

@@ -44,7 +44,8 @@ def newsletter(home: Path, feed_server) -> Iterator[dict]:  # noqa: ANN001
     feeds = []
     for path in sorted(sample_feeds_dir().glob("*.xml")):
         url = feed_server.route(f"/{path.name}", body=path.read_bytes(), content_type="application/xml")
-        feeds += ["[[feeds]]", f'name = "{path.stem}"', f'url = "{url}"', f'category = "{CATEGORIES[path.stem]}"', ""]
+        feeds += ["[[feeds]]", f'name = "{path.stem}"', f'url = "{url}"', f'category = "{CATEGORIES[path.stem]}"',
+                  'kind = "ai-launches"', ""]  # curated sample launches, as the demo marks them
     (home / "feeds.toml").write_text("\n".join(feeds), encoding="utf-8")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
