@@ -196,14 +196,15 @@ def normalise_entry(raw: dict, *, base_url: str = "", category_hint: str | None 
     raw_summary = get(raw, "subtitle") or get(raw, "summary") or ""
     summary = description if not raw_summary or raw_summary == content else clean_text(raw_summary)
     publisher = clean_text(get(raw, "publisher") or "", limit=200, keep_paragraphs=False)
-    judged = judge(title, summary[:_JUDGED_TEXT], kind=kind, vendor_hint=vendor_hint, publisher=publisher or None)
+    category, price = _category_and_price(get(raw, "tags") or [])
+    judged = judge(title, summary[:_JUDGED_TEXT], kind=kind, vendor_hint=vendor_hint, publisher=publisher or None,
+                   find_category=category is None, find_price=price is None)
     name = limit_text(judged.name, NAME_MAX)
     if not name:
         return None
     tagline = judged.tagline
     if tagline == description:
         tagline = ""
-    category, price = _category_and_price(get(raw, "tags") or [])
     return Entry(name=name, guid=guid[:900] if guid else None, url=url, url_key=url_key(url),
                  name_key=name_key(name), tagline=limit_text(tagline, TAGLINE_MAX),
                  description=description, published_at=_published(raw),
@@ -211,7 +212,7 @@ def normalise_entry(raw: dict, *, base_url: str = "", category_hint: str | None 
                  price=price or judged.price, launch=judged.launch, reason=judged.reason)
 
 
-_JUDGED_TEXT = 1500  # the summary's first characters are what launch detection reads
+_JUDGED_TEXT = 600  # the summary's first characters are what launch detection reads
 
 
 def _content(raw: dict) -> str:
