@@ -55,7 +55,8 @@ class Composer:
                  dkim: DkimSigner | None = None, subject_prefix: str = "") -> None:
         self.number = frozen.number
         self.template: MessageTemplate = issue_template(settings, subject=subject_prefix + frozen.subject,
-                                                        html_body=frozen.html, text_body=frozen.text)
+                                                        html_body=frozen.html, text_body=frozen.text,
+                                                        placeholders=frozen.placeholders)
         self.personaliser = Personaliser(base_url=settings.base_url, signer=signer, issue_number=frozen.number,
                                          comparison_ids=frozen.comparison_ids)
         self.dkim = dkim

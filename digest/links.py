@@ -1,14 +1,22 @@
 """Where an email's links point, and the placeholders that stand for them until send time.
 
 An issue is rendered once; the per-subscriber parts (vote links, the unsubscribe link, the
-subscriber's address) are placeholders such as `__digest_vote_12_a__` that the sender replaces
-by plain substitution. This module is the contract between render (which writes placeholders),
-the sender (which fills them) and the web app (which serves the paths below).
+subscriber's address) are placeholders such as `__digest_<nonce>_vote_12_a__` that the sender
+replaces by plain substitution. This module is the contract between render (which writes
+placeholders), the sender (which fills them) and the web app (which serves the paths below).
+
+Every render draws a fresh random nonce (`Placeholders.fresh`, 128 bits) and only placeholders
+carrying that nonce are ever filled: text that came from a feed or an editor was written before
+the nonce existed, so it cannot name a placeholder, whatever it says (`__digest_unsubscribe__`
+in a tagline stays those characters). The nonce travels with the parts (`render.json` beside
+the rendered files, `manifest.json` once frozen). Parts written before nonces existed use the
+bare `__digest_NAME__` form (`LEGACY`).
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 
 from digest.errors import ConfigError
@@ -24,7 +32,6 @@ CANARY_PATH = "/p/{number}"  # an invisible link in each email that only scanner
 ARCHIVE_PATH = "/issues/"
 SUBSCRIBE_PATH = "/"
 
-PLACEHOLDER = re.compile(r"__digest_([a-z0-9_]+?)__")
 # Longest URL a placeholder may expand to; keeps substituted lines under SMTP's 998-octet cap.
 MAX_LINK_LENGTH = 200
 MAX_BASE_URL_LENGTH = 120
@@ -37,25 +44,63 @@ WEB = "web"
 EMAIL = "email"
 
 
-def placeholder(name: str) -> str:
-    return f"__digest_{name}__"
+_NONCE = re.compile(r"[0-9a-f]{32}")
 
 
 def vote_name(comparison_id: int, choice: str) -> str:
     return f"vote_{comparison_id}_{choice}"
 
 
-def vote_placeholder(comparison_id: int, choice: str) -> str:
-    return placeholder(vote_name(comparison_id, choice))
+class Placeholders:
+    """The placeholders of one render: `__digest_<nonce>_<name>__`, and how to find them.
+
+    Make one with `fresh()` per render; rebuild it from the stored `nonce` to read parts back.
+    The empty nonce is `LEGACY`, the bare form of parts rendered before nonces existed.
+    """
+
+    __slots__ = ("nonce", "prefix", "pattern")
+
+    def __init__(self, nonce: str) -> None:
+        if nonce and not _NONCE.fullmatch(nonce):
+            raise ValueError(f"not a placeholder nonce: {nonce!r}")
+        self.nonce = nonce
+        self.prefix = f"__digest_{nonce}_" if nonce else "__digest_"
+        self.pattern = re.compile(re.escape(self.prefix) + r"([a-z0-9_]+?)__")
+
+    @classmethod
+    def fresh(cls) -> Placeholders:
+        return cls(secrets.token_hex(16))
+
+    def __call__(self, name: str) -> str:
+        return f"{self.prefix}{name}__"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Placeholders) and other.nonce == self.nonce
+
+    def __hash__(self) -> int:
+        return hash(self.nonce)
+
+    def __repr__(self) -> str:
+        return f"Placeholders({self.nonce!r})"
+
+    def vote(self, comparison_id: int, choice: str) -> str:
+        return self(vote_name(comparison_id, choice))
+
+    def is_vote(self, text: str) -> bool:
+        match = self.pattern.fullmatch(text)
+        return match is not None and match.group(1).startswith("vote_")
+
+    def names_in(self, text: str) -> set[str]:
+        """Every placeholder name used in a rendered part."""
+        return set(self.pattern.findall(text))
 
 
-def is_vote_placeholder(text: str) -> bool:
-    return text.startswith("__digest_vote_") and PLACEHOLDER.fullmatch(text) is not None
+LEGACY = Placeholders("")
 
 
-def names_in(text: str) -> set[str]:
-    """Every placeholder name used in a rendered part."""
-    return set(PLACEHOLDER.findall(text))
+def known_names(comparison_ids: Iterable[int]) -> set[str]:
+    """Every placeholder an issue with these comparisons may use: what the sender can fill."""
+    return {UNSUBSCRIBE, WEB, EMAIL} | {vote_name(c, x) for c in comparison_ids for x in "ab"}
 
 
 def issue_url(base_url: str, number: int) -> str:

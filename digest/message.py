@@ -21,6 +21,7 @@ import base64
 import binascii
 import hashlib
 import html
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -28,7 +29,7 @@ from email.policy import SMTP
 from email.utils import formatdate, parseaddr
 
 from digest.errors import DeliveryError
-from digest.links import MAX_LINK_LENGTH, PLACEHOLDER, UNSUBSCRIBE
+from digest.links import MAX_LINK_LENGTH, UNSUBSCRIBE, Placeholders
 
 DELIVERY_HEADER = "X-Digest-Delivery"
 _FOLD_AT = 780  # octets; leaves room for placeholders to grow within the 998 limit
@@ -39,15 +40,15 @@ def _crlf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
 
 
-def _fold_line(line: str) -> list[str] | None:
+def _fold_line(line: str, pattern: re.Pattern[str]) -> list[str] | None:
     """Split an over-long line at a space or after a tag's '>'; None if it cannot be done.
 
     Replacing a space by a line break, or breaking between tags, changes nothing a reader
     sees in HTML or text; a placeholder is never split.
     """
     pieces: list[str] = []
-    while _weight(line) > _FOLD_AT:
-        cut = _cut_point(line)
+    while _weight(line, pattern) > _FOLD_AT:
+        cut = _cut_point(line, pattern)
         if cut is None:
             return None
         pieces.append(line[:cut])
@@ -56,29 +57,29 @@ def _fold_line(line: str) -> list[str] | None:
     return pieces
 
 
-def _weight(line: str) -> int:
+def _weight(line: str, pattern: re.Pattern[str]) -> int:
     """Length the line may reach once its placeholders are replaced by links."""
-    extra = sum(MAX_LINK_LENGTH - len(m.group(0)) for m in PLACEHOLDER.finditer(line))
+    extra = sum(MAX_LINK_LENGTH - len(m.group(0)) for m in pattern.finditer(line))
     return len(line.encode("utf-8")) + extra
 
 
-def _cut_point(line: str) -> int | None:
+def _cut_point(line: str, pattern: re.Pattern[str]) -> int | None:
     """The largest cut index whose head fits: at a space (dropped) or just after a '>'."""
-    spans = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(line)]
+    spans = [(m.start(), m.end()) for m in pattern.finditer(line)]
     for cut in range(min(len(line) - 1, _FOLD_AT), 0, -1):
         if not (line[cut] == " " or line[cut - 1] == ">"):
             continue
         if any(start < cut < end for start, end in spans):
             continue
-        if _weight(line[:cut]) <= _FOLD_AT:
+        if _weight(line[:cut], pattern) <= _FOLD_AT:
             return cut
     return None
 
 
-def _fold(text: str) -> str | None:
+def _fold(text: str, pattern: re.Pattern[str]) -> str | None:
     out: list[str] = []
     for line in _crlf(text).split("\r\n"):
-        folded = _fold_line(line)
+        folded = _fold_line(line, pattern)
         if folded is None:
             return None
         out.extend(folded)
@@ -96,9 +97,11 @@ class MessageTemplate:
     """One issue's message, encoded once; `personalise` makes each subscriber's bytes."""
 
     def __init__(self, *, subject: str, sender: str, html_body: str, text_body: str, list_id: str,
-                 reply_to: str = "", unsubscribe_mailto: str = "",
+                 placeholders: Placeholders, reply_to: str = "", unsubscribe_mailto: str = "",
                  extra_headers: Iterable[tuple[str, str]] = ()) -> None:
+        """`placeholders` are the parts' own (their render's nonce): only those are filled."""
         self.subject = subject
+        self._pattern = placeholders.pattern
         self.sender = sender
         self.unsubscribe_mailto = unsubscribe_mailto
         parts = [_Part("text/plain", text_body, escape=False), _Part("text/html", html_body, escape=True)]
@@ -106,7 +109,7 @@ class MessageTemplate:
         self.boundary = f"=_digest_{digest}"
         self.placeholders: set[str] = set()
         for part in parts:
-            self.placeholders.update(PLACEHOLDER.findall(part.text))
+            self.placeholders.update(self._pattern.findall(part.text))
         self._static_headers = self._encode_static_headers(subject=subject, sender=sender, list_id=list_id,
                                                            reply_to=reply_to, extra=tuple(extra_headers))
         self._parts = parts
@@ -139,7 +142,7 @@ class MessageTemplate:
         segments: list[bytes | tuple[str, bool]] = []
         eight_bit = False
         for index, part in enumerate(parts):
-            folded = _fold(part.text)
+            folded = _fold(part.text, self._pattern)
             head = f"--{self.boundary}\r\nContent-Type: {part.content_type}; charset=\"utf-8\"\r\n"
             if folded is None or (seven_bit and not folded.isascii()):
                 encoding = "base64" if folded is None else "quoted-printable"
@@ -150,7 +153,7 @@ class MessageTemplate:
             eight_bit = eight_bit or cte == "8bit"
             segments.append(f"{head}Content-Transfer-Encoding: {cte}\r\n\r\n".encode("ascii"))
             position = 0
-            for match in PLACEHOLDER.finditer(folded):
+            for match in self._pattern.finditer(folded):
                 segments.append(folded[position:match.start()].encode("utf-8"))
                 segments.append((match.group(1), part.escape))
                 position = match.end()
@@ -220,7 +223,7 @@ class MessageTemplate:
         encoding, _, index = slot.partition(":")
         part = self._parts[int(index)]
         quote = html.escape if part.escape else (lambda v: v)
-        text = PLACEHOLDER.sub(lambda m: quote(values[m.group(1)]), part.text)
+        text = self._pattern.sub(lambda m: quote(values[m.group(1)]), part.text)
         if encoding == "quoted-printable":
             text = text.replace("\r\n", "\n").replace("\r", "\n")
             encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", _CRLF)
@@ -328,7 +331,8 @@ def list_id_for(name: str, sender: str) -> str:
     return f"{label} <{local}.{sender_domain(sender)}>"
 
 
-def issue_template(settings, *, subject: str, html_body: str, text_body: str) -> MessageTemplate:  # noqa: ANN001
+def issue_template(settings, *, subject: str, html_body: str, text_body: str,  # noqa: ANN001
+                   placeholders: Placeholders) -> MessageTemplate:
     """The MessageTemplate of an issue as readers get it, from the newsletter's settings.
 
     The sender, proofs and the preview (`sample.eml`) all build messages through this, so
@@ -336,5 +340,6 @@ def issue_template(settings, *, subject: str, html_body: str, text_body: str) ->
     """
     address = parseaddr(settings.sender)[1] or "newsletter@localhost"
     return MessageTemplate(subject=subject, sender=settings.sender, html_body=html_body, text_body=text_body,
+                           placeholders=placeholders,
                            list_id=list_id_for(settings.name, settings.sender), reply_to=settings.reply_to,
                            unsubscribe_mailto=f"{address}?subject=unsubscribe")

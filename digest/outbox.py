@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from digest.editorial import get_issue, require_ready
 from digest.editorial.issues import entries
 from digest.errors import DeliveryError, StateError
-from digest.links import PLACEHOLDER, vote_name
+from digest.links import LEGACY, UNSUBSCRIBE, Placeholders, known_names
 from digest.models import Delivery, DeliveryStatus, IssueStatus, Subscriber, SubscriberStatus, utcnow
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ class FrozenIssue:
     text: str
     folder: Path
     manifest: dict[str, Any]
+    placeholders: Placeholders = LEGACY  # the parts' link placeholders (their render's nonce)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -86,11 +87,31 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return manifest
 
 
-def _check_placeholders(folder: Path, texts: dict[str, str], comparison_ids: Sequence[int]) -> list[str]:
-    known = {"unsubscribe", "web", "email"} | {vote_name(c, x) for c in comparison_ids for x in "ab"}
+def parts_placeholders(folder: Path) -> Placeholders:
+    """The placeholders of the rendered parts in `folder`, from the render's `render.json`;
+    `LEGACY` (the bare form) for parts written without one. StateError for a damaged note."""
+    path = folder / "render.json"
+    if not path.exists():
+        return LEGACY
+    try:
+        return Placeholders(json.loads(path.read_text(encoding="utf-8"))["placeholder_nonce"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StateError(f"{path}: unreadable render note ({exc})", hint="render the issue again") from None
+
+
+def _frozen_placeholders(manifest: dict[str, Any], folder: Path) -> Placeholders:
+    try:
+        return Placeholders(manifest.get("placeholder_nonce", ""))
+    except (ValueError, TypeError):
+        raise DeliveryError(f"{folder / MANIFEST}: the placeholder nonce is damaged") from None
+
+
+def _check_placeholders(folder: Path, texts: dict[str, str], comparison_ids: Sequence[int],
+                        placeholders: Placeholders) -> list[str]:
+    known = known_names(comparison_ids)
     names: set[str] = set()
     for part, text in texts.items():
-        used = set(PLACEHOLDER.findall(text))
+        used = placeholders.names_in(text)
         strange = sorted(used - known)
         if strange:
             raise StateError(f"{folder / part} has a link placeholder for {strange[0]}, which issue "
@@ -100,10 +121,11 @@ def _check_placeholders(folder: Path, texts: dict[str, str], comparison_ids: Seq
 
 
 def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Sequence[int],
-           rendered_at: datetime | None = None) -> dict[str, Any]:
+           rendered_at: datetime | None = None, placeholders: Placeholders | None = None) -> dict[str, Any]:
     """Freeze the rendered parts in outbox/<number>/ and return the manifest.
 
-    The mailed parts are copied (read-only) into outbox/<number>/frozen/. A folder that is
+    The mailed parts are copied (read-only) into outbox/<number>/frozen/, and their placeholder
+    nonce (`placeholders`, else the render's `render.json`) goes into the manifest. A folder that is
     already frozen is only checked (hashes must match), never rewritten. Raises StateError
     when the parts are missing (not rendered), hold a placeholder the issue cannot fill, or
     (frozen already) changed since.
@@ -120,8 +142,9 @@ def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Seq
             raise StateError(f"issue {number} has not been rendered: {path} is missing",
                              hint=f"run `digest issue render {number}`")
         texts[part] = path.read_text(encoding="utf-8")
-    placeholders = _check_placeholders(folder, texts, comparison_ids)
-    if "unsubscribe" not in placeholders:
+    placeholders = placeholders or parts_placeholders(folder)
+    names = _check_placeholders(folder, texts, comparison_ids, placeholders)
+    if UNSUBSCRIBE not in names:
         raise StateError(f"issue {number} has no unsubscribe link in its parts", hint="render the issue again")
     if rendered_at is None:
         rendered_at = datetime.fromtimestamp((folder / HTML_PART).stat().st_mtime, UTC)
@@ -138,7 +161,8 @@ def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Seq
         "frozen_at": utcnow().isoformat(),
         "parts": {part: {"path": f"{FROZEN_DIR}/{part}", "sha256": _sha256(frozen / part),
                          "bytes": (frozen / part).stat().st_size} for part in MAILED_PARTS},
-        "placeholders": placeholders,
+        "placeholders": names,
+        "placeholder_nonce": placeholders.nonce,
         "counts": {"comparisons": len(comparison_ids), "deliveries": 0, "queue_runs": 0},
     }
     _write_json(folder / MANIFEST, manifest)
@@ -178,7 +202,7 @@ def load_frozen(settings: Settings, number: int) -> FrozenIssue:
                        comparison_ids=tuple(manifest["comparison_ids"]),
                        html=(folder / FROZEN_DIR / HTML_PART).read_text(encoding="utf-8"),
                        text=(folder / FROZEN_DIR / TEXT_PART).read_text(encoding="utf-8"),
-                       folder=folder, manifest=manifest)
+                       folder=folder, manifest=manifest, placeholders=_frozen_placeholders(manifest, folder))
 
 
 # --- queueing ---------------------------------------------------------------------------------
@@ -240,7 +264,7 @@ def queue_issue(*, engine: Engine, settings: Settings, number: int | str, render
         require_ready(session=session, issue=issue, panel=settings.panel)
         comparison_ids = [row.comparison_id for row in entries(session, issue)]
         subject = issue.subject
-    rendered_at, warnings = None, ()
+    rendered_at, warnings, placeholders = None, (), None
     fresh = render and read_manifest(issue_folder(settings, number)) is None
     if fresh:
         from digest.render import render_to_outbox
@@ -248,8 +272,9 @@ def queue_issue(*, engine: Engine, settings: Settings, number: int | str, render
         rendered_at = utcnow()
         report = render_to_outbox(engine=engine, settings=settings, issue_number=number)
         subject, warnings = report.rendered.subject, tuple(report.warnings)
+        placeholders = report.rendered.placeholders
     manifest = freeze(settings=settings, number=number, subject=subject, comparison_ids=comparison_ids,
-                      rendered_at=rendered_at)
+                      rendered_at=rendered_at, placeholders=placeholders)
     with session_scope(engine, write=True) as session:
         issue = get_issue(session, number)
         added = insert_deliveries(session, issue.id)

@@ -43,7 +43,7 @@ def proof_parts(*, settings: Settings, engine: Engine, number: int | str,
     from digest.db import session_scope
     from digest.editorial import get_issue
     from digest.editorial.issues import entries
-    from digest.outbox import HTML_PART, MANIFEST, TEXT_PART, issue_folder
+    from digest.outbox import HTML_PART, MANIFEST, TEXT_PART, issue_folder, parts_placeholders
 
     with session_scope(engine) as session:
         issue = get_issue(session, number)
@@ -58,7 +58,8 @@ def proof_parts(*, settings: Settings, engine: Engine, number: int | str,
 
         rendered = render_to_outbox(engine=engine, settings=settings, issue_number=number).rendered
         return FrozenIssue(number=number, subject=rendered.subject, comparison_ids=ids, html=rendered.html,
-                           text=rendered.text, folder=folder, manifest={}), False
+                           text=rendered.text, folder=folder, manifest={},
+                           placeholders=rendered.placeholders), False
     texts = {}
     for part in (HTML_PART, TEXT_PART):
         path = folder / part
@@ -67,7 +68,8 @@ def proof_parts(*, settings: Settings, engine: Engine, number: int | str,
                              hint=f"run `digest issue render {number}`")
         texts[part] = path.read_text(encoding="utf-8")
     return FrozenIssue(number=number, subject=subject, comparison_ids=ids, html=texts[HTML_PART],
-                       text=texts[TEXT_PART], folder=folder, manifest={}), False
+                       text=texts[TEXT_PART], folder=folder, manifest={},
+                       placeholders=parts_placeholders(folder)), False
 
 
 def send_proof(*, settings: Settings, engine: Engine, number: int | str, to: list[str],

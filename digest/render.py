@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest import links, wording
+from digest.checks import check_email_html
 from digest.errors import RenderError
 from digest.inline import CSS_INLINE, inline_css
 from digest.view import EMAIL, WEB, IssueView, Site, quotes_to_web, site_view
@@ -45,21 +46,14 @@ MESSAGE_BUDGET = 150_000  # bytes of the whole message, headers and both parts
 TEXT_WIDTH = 72
 DEFAULT_INLINER = CSS_INLINE  # premailer costs ~27 ms here, css-inline ~1 ms (bench/render.py)
 PACKAGED_TEMPLATES = Path(__file__).with_name("templates")
-OUTPUT_FILES = ("email.mjml", "email.html", "email.txt", "web.html", "sample.eml")
+OUTPUT_FILES = ("email.mjml", "email.html", "email.txt", "web.html", "sample.eml", "render.json")
+RENDER_NOTE = "render.json"  # the placeholder nonce of email.html and email.txt (see digest.links)
 SAMPLE_READER = (links.PROOF_SUBSCRIBER_ID, "reader@example.org")  # sample.eml's links, like a proof's, act on no one
 
 _INLINE_STYLE = re.compile(r"<mj-style\s+inline=(['\"])inline\1\s*>(.*?)</mj-style>", re.DOTALL | re.IGNORECASE)
 _NEWLINE_RUN = re.compile(r"\n\s+")
 _BLOCK_GAP = re.compile(r">\n<(?=/?(?:p|div|table|tbody|tr|td|th|h[1-6]|style|meta|title|head|body|br|section)\b)")
 _UNSAFE_TO_MINIFY = re.compile(r"<(?:pre|textarea)\b", re.IGNORECASE)
-# Attribute values are always quoted in the pipeline's output and text never holds a raw quote
-# (autoescape turns it into &#34;), so `on...="` can only be an event handler attribute.
-_EVENT_HANDLER = re.compile(r" on[a-z]+=[\"']")
-_STYLESHEET_LINK = re.compile(r"<link\b[^>]*stylesheet", re.IGNORECASE)
-_STYLE_IMPORT = re.compile(r"<style[^>]*>[^<]*@import", re.IGNORECASE)
-_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
-# Serialised HTML (and our templates) quote attributes with double quotes; single quotes too.
-_HREF = re.compile(r"""href=(?:"([^"]*)"|'([^']*)')""")
 
 
 @dataclass(frozen=True)
@@ -75,6 +69,11 @@ class RenderedIssue:
     view: IssueView  # the email's view, as trimmed for size
     warnings: tuple[str, ...]
     html_size: int  # bytes of the HTML part once every placeholder holds its longest link
+
+    @property
+    def placeholders(self) -> links.Placeholders:
+        """The link placeholders `html` and `text` use (this render's nonce)."""
+        return self.view.placeholders
 
     @property
     def ready(self) -> bool:
@@ -199,57 +198,17 @@ def to_ascii(html: str) -> str:
     return html.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
-def delivered_size(html: str) -> int:
+def delivered_size(html: str, placeholders: links.Placeholders) -> int:
     """Bytes of `html` once every placeholder holds the longest link it may become."""
-    grow = sum(links.MAX_LINK_LENGTH - len(m.group(0)) for m in links.PLACEHOLDER.finditer(html))
+    grow = sum(links.MAX_LINK_LENGTH - len(m.group(0)) for m in placeholders.pattern.finditer(html))
     return len(html.encode("utf-8")) + max(grow, 0)
-
-
-def hrefs(html: str) -> list[str]:
-    """Every href of an HTML document, entity-decoded, in order."""
-    import html as html_lib
-
-    return [html_lib.unescape(a or b) for a, b in _HREF.findall(html)]
-
-
-def check_email_html(html: str, *, canary: str | None) -> None:
-    """The guarantees every email keeps, whatever the templates say; RenderError otherwise.
-
-    No scripts or event handlers, no external stylesheets, alt text on every image and no
-    tracking pixel, and, when `canary` is given, exactly one canary link, before any vote
-    link: mail scanners follow links in document order, and one that has fetched the canary
-    is marked before it reaches a vote link (the vote page confirms itself with a script).
-    """
-    targets = hrefs(html)
-    if ("<script" in html.lower() or _EVENT_HANDLER.search(html)
-            or any(h.strip().lower().startswith("javascript:") for h in targets)):
-        raise RenderError("the email contains a script, an event handler or a javascript: link",
-                          hint="email templates must not carry scripts")
-    if _STYLESHEET_LINK.search(html) or _STYLE_IMPORT.search(html):
-        raise RenderError("the email loads an external stylesheet; put the CSS in the template's <mj-style>")
-    for tag in _IMG.findall(html):
-        if not re.search(r"\balt\s*=", tag, re.IGNORECASE):
-            raise RenderError(f"an image has no alt text: {tag[:80]}")
-        if re.search(r"""\b(?:width|height)\s*=\s*["']?[01](?:px)?["'\s/>]""", tag, re.IGNORECASE):
-            raise RenderError(f"the email contains a tracking-pixel-sized image: {tag[:80]}")
-    if canary is not None:
-        count = targets.count(canary)
-        if count != 1:
-            raise RenderError(f"the email must hold exactly one canary link ({canary}); it holds {count}",
-                              hint="keep the canary link of email/header.mjml.j2")
-        first_vote = next((i for i, target in enumerate(targets) if links.is_vote_placeholder(target)), None)
-        if first_vote is not None and first_vote < targets.index(canary):
-            raise RenderError("the canary link must come before the first vote link",
-                              hint="mail scanners follow links in order; keep the canary at the top "
-                                   "(email/header.mjml.j2)")
 
 
 def check_placeholders(view: IssueView, *parts: str) -> None:
     """Each part uses only placeholders the sender can fill, and offers the unsubscribe link."""
-    known = {links.UNSUBSCRIBE, links.WEB, links.EMAIL}
-    known.update(links.vote_name(c.id, side) for c in view.comparisons for side in "ab")
+    known = links.known_names(c.id for c in view.comparisons)
     for part in parts:
-        names = links.names_in(part)
+        names = view.placeholders.names_in(part)
         unknown = names - known
         if unknown:
             raise RenderError(f"unknown link {wording.plural('placeholder', len(unknown))} {', '.join(sorted(unknown))}",
@@ -287,7 +246,7 @@ class Renderer:
         mjml = _render(self.env, "issue.mjml.j2", view=view)
         rest, css = split_inline_css(mjml)
         html = to_ascii(minify(inline_css(mjml_to_html(rest), css, engine=self.inliner)))
-        check_email_html(html, canary=view.links.canary)
+        check_email_html(html, canary=view.links.canary, placeholders=view.placeholders)
         return mjml, html
 
     def text(self, view: IssueView) -> str:
@@ -297,7 +256,7 @@ class Renderer:
 
     def web(self, view: IssueView) -> str:
         html = minify(_render(self.env, "web/issue.html.j2", view=view, site=self.site))
-        if links.names_in(html):
+        if view.placeholders.names_in(html):
             raise RenderError("the web page holds per-subscriber link placeholders",
                               hint="the web templates must not use vote, unsubscribe or address links")
         check_email_html(html, canary=None)
@@ -307,8 +266,8 @@ class Renderer:
         candidate = quotes_to_web(view, keep=keep) if keep < len(view.comparisons) else view
         mjml, html = self.email(candidate)
         text = self.text(candidate)
-        size = delivered_size(html)
-        whole = size + delivered_size(text) + 4000  # headers, MIME boundaries, line folding
+        size = delivered_size(html, candidate.placeholders)
+        whole = size + delivered_size(text, candidate.placeholders) + 4000  # headers, MIME boundaries, line folding
         return _Attempt(candidate, mjml, html, text, size, whole,
                         fits=size <= self.html_budget and whole <= self.message_budget)
 
@@ -381,7 +340,8 @@ def message_template(*, settings: Settings, rendered: RenderedIssue) -> MessageT
     """The issue's message, encoded once: what the sender, proofs and sample.eml all use."""
     from digest.message import issue_template
 
-    return issue_template(settings, subject=rendered.subject, html_body=rendered.html, text_body=rendered.text)
+    return issue_template(settings, subject=rendered.subject, html_body=rendered.html, text_body=rendered.text,
+                          placeholders=rendered.placeholders)
 
 
 def sample_message(*, settings: Settings, rendered: RenderedIssue, template: MessageTemplate | None = None) -> bytes:
@@ -417,11 +377,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_rendered(rendered: RenderedIssue, *, settings: Settings, out_dir: Path | None = None) -> dict[str, Path]:
-    """Write email.mjml, email.html, email.txt, web.html and sample.eml; their paths by name.
+    """Write email.mjml, email.html, email.txt, web.html, sample.eml and render.json (the parts'
+    placeholder nonce, which `digest issue queue --no-render` needs); their paths by name.
 
     `out_dir` defaults to outbox/<number>/. Each file is replaced atomically, so a reader
     (or a crash) never sees half a file.
     """
+    import json
+
     folder = out_dir if out_dir is not None else settings.outbox_dir / str(rendered.number)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -433,6 +396,8 @@ def write_rendered(rendered: RenderedIssue, *, settings: Settings, out_dir: Path
         "email.txt": rendered.text.encode("utf-8"),
         "web.html": rendered.web.encode("utf-8"),
         "sample.eml": sample_message(settings=settings, rendered=rendered),
+        RENDER_NOTE: json.dumps({"issue": rendered.number, "placeholder_nonce": rendered.placeholders.nonce},
+                                indent=2).encode("utf-8") + b"\n",
     }
     paths = {}
     for name in OUTPUT_FILES:

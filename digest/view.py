@@ -243,6 +243,7 @@ class IssueView:
     footer: Footer
     ready: bool
     warnings: tuple[str, ...]  # what is missing before the issue can be sent
+    placeholders: links.Placeholders  # this render's link placeholders (a fresh nonce per view)
     last_week: LastWeek | None = None  # the previous issue's community verdict
 
     @property
@@ -383,16 +384,16 @@ def _last_week(data: PreviousIssueData | None, *, settings) -> LastWeek | None:
 
 
 def _comparison(data: ComparisonData, *, index: int, count: int, settings, audience: str,
-                web_link: str) -> ComparisonView:
+                web_link: str, placeholders: links.Placeholders) -> ComparisonView:
     names = {r.key: r.name for r in settings.panel}
     remits = {r.key: r.remit for r in settings.panel}
     figures = _figures(data, settings)
     a, b = data.a.name, data.b.name
     email = audience == EMAIL
     card_a = _card(data.a, "a", figures.a, leads=figures.verdict == "a",
-                   vote_url=links.vote_placeholder(data.id, "a") if email else None)
+                   vote_url=placeholders.vote(data.id, "a") if email else None)
     card_b = _card(data.b, "b", figures.b, leads=figures.verdict == "b",
-                   vote_url=links.vote_placeholder(data.id, "b") if email else None)
+                   vote_url=placeholders.vote(data.id, "b") if email else None)
     by_key = {(r.reviewer, r.side): r for r in data.reviews}
     rows = tuple(
         ScorecardRow(reviewer=names.get(s.reviewer, s.reviewer.replace("-", " ").title()),
@@ -432,17 +433,24 @@ def missing_reviews(view: IssueView) -> list[str]:
     return found
 
 
-def view_from_data(data: IssueData, *, settings, audience: str = EMAIL) -> IssueView:
-    """The view of an issue for one audience (`EMAIL` or `WEB`), from its loaded data."""
+def view_from_data(data: IssueData, *, settings, audience: str = EMAIL,
+                   placeholders: links.Placeholders | None = None) -> IssueView:
+    """The view of an issue for one audience (`EMAIL` or `WEB`), from its loaded data.
+
+    The email's per-subscriber links are placeholders with a fresh nonce, unless `placeholders`
+    is given (tests that compare two views); the web view has none.
+    """
     if audience not in (EMAIL, WEB):
         raise ValueError(f"unknown audience {audience!r}")
+    placeholders = placeholders or links.Placeholders.fresh()
     base = settings.base_url
     issue_url = links.issue_url(base, data.number)
     email = audience == EMAIL
-    web_link = links.placeholder(links.WEB) if email else issue_url
+    web_link = placeholders(links.WEB) if email else issue_url
     count = len(data.comparisons)
     comparisons = tuple(
-        _comparison(c, index=i, count=count, settings=settings, audience=audience, web_link=web_link)
+        _comparison(c, index=i, count=count, settings=settings, audience=audience, web_link=web_link,
+                    placeholders=placeholders)
         for i, c in enumerate(data.comparisons, start=1)
     )
     host = urlsplit(base).hostname or base
@@ -464,12 +472,13 @@ def view_from_data(data: IssueData, *, settings, audience: str = EMAIL) -> Issue
             web_version=web_link if email else None,
             archive=base + links.ARCHIVE_PATH,
             subscribe=base + links.SUBSCRIBE_PATH,
-            unsubscribe=links.placeholder(links.UNSUBSCRIBE) if email else None,
+            unsubscribe=placeholders(links.UNSUBSCRIBE) if email else None,
             canary=links.canary_url(base, data.number) if email else None,
-            reader=links.placeholder(links.EMAIL) if email else None,
+            reader=placeholders(links.EMAIL) if email else None,
         ),
         footer=Footer(postal_address=settings.postal_address, why=why, cadence=cadence, sender_name=settings.name),
-        ready=False, warnings=(), last_week=_last_week(data.last_week, settings=settings),
+        ready=False, warnings=(), placeholders=placeholders,
+        last_week=_last_week(data.last_week, settings=settings),
     )
     if data.missing is not None:
         problems = list(data.missing)

@@ -46,7 +46,7 @@ def html_links(html: str) -> set[str]:
 
 def text_links(text: str) -> set[str]:
     """URLs and link placeholders of a text part (the reader's address is not a link)."""
-    return set(_TEXT_LINK.findall(text)) - {"__digest_email__"}
+    return {link for link in _TEXT_LINK.findall(text) if not (link.startswith("__digest_") and link.endswith("_email__"))}
 
 
 def rename_tool(data: IssueData, index: int, side: str, name: str) -> IssueData:

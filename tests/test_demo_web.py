@@ -25,7 +25,7 @@ def test_vote_and_unsubscribe_links_are_found_in_a_sent_message(home: Path) -> N
     personaliser = Personaliser(base_url=settings.base_url, signer=Signer(settings.secret_key), issue_number=1,
                                 comparison_ids=[data["c1"]])
     canary = links.canary_url(settings.base_url, 1)
-    template = MessageTemplate(subject="Issue 1", sender=settings.sender, list_id="<t.example>",
+    template = MessageTemplate(subject="Issue 1", sender=settings.sender, list_id="<t.example>", placeholders=links.LEGACY,
                                html_body=f'<a href="{canary}"></a><a href="__digest_vote_{data["c1"]}_a__">A</a> '
                                          f'<a href="__digest_vote_{data["c1"]}_b__">B</a>',
                                text_body=f"Vote A: __digest_vote_{data['c1']}_a__\nLeave: __digest_unsubscribe__\n")

@@ -17,7 +17,7 @@ STAGES = [
                     "smtpsink", "preview", "migrations", "csvinput", "subscriber_import", "wording"}),
     ("feeds", {"fetch", "saxdriver", "normalise", "launches", "feeds", "dedupe", "parsepool", "poll", "catalogue"}),
     ("editorial", {"editorial"}),
-    ("render", {"view", "render", "sample"}),
+    ("render", {"view", "checks", "render", "sample"}),
     ("outbox", {"outbox"}),
     ("sender", {"composer", "claims", "deliveries", "breaker", "sender", "proof", "bounces"}),
     ("web", {"web"}),

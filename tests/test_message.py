@@ -8,7 +8,10 @@ from email.policy import strict
 import pytest
 
 from digest.errors import DeliveryError
-from digest.links import Personaliser, placeholder, vote_placeholder
+from digest.links import Placeholders, Personaliser
+
+PLACEHOLDERS = Placeholders.fresh()
+placeholder, vote_placeholder = PLACEHOLDERS, PLACEHOLDERS.vote
 from digest.message import DkimSigner, MessageTemplate, message_id_for
 from digest.tokens import Purpose, Signer
 
@@ -19,7 +22,8 @@ def template(html: str, text: str, **kwargs) -> MessageTemplate:
     return MessageTemplate(subject=kwargs.pop("subject", "Patchwise vs Lintern — who ships?"),
                            sender="Weekly AI Tool Verdicts <verdicts@example.org>",
                            html_body=html, text_body=text, list_id="Weekly AI Tool Verdicts <verdicts.example.org>",
-                           unsubscribe_mailto="verdicts@example.org?subject=unsubscribe", **kwargs)
+                           unsubscribe_mailto="verdicts@example.org?subject=unsubscribe",
+                           placeholders=kwargs.pop("placeholders", PLACEHOLDERS), **kwargs)
 
 
 def values(subscriber_id: int = 5, email_address: str = "ann@example.com") -> dict[str, str]:

@@ -124,7 +124,7 @@ def test_no_template_can_put_the_canary_after_a_vote_link(folder: Path) -> None:
 
 
 def test_unknown_placeholder_is_refused_before_the_sender_would_fail(folder: Path) -> None:
-    write(folder, "parts/pricing.html.j2", '<p><a href="__digest_vote_999_a__">old vote</a></p>')
+    write(folder, "parts/pricing.html.j2", '<p><a href="{{ view.placeholders.vote(999, \'a\') }}">old vote</a></p>')
     with pytest.raises(RenderError, match="vote_999_a"):
         render(folder)
 

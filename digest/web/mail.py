@@ -11,7 +11,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from digest.errors import DeliveryError
-from digest.links import UNSUBSCRIBE
+from digest.links import UNSUBSCRIBE, Placeholders
 from digest.message import MessageTemplate, sender_domain
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ def confirmation_message(settings: Settings, pages: Pages, *, to: str, link: str
         html_body=pages.render("site/confirm_email.html", **context),
         text_body=pages.render("site/confirm_email.txt", **context),
         list_id=f"<confirm.{domain}>",
+        placeholders=Placeholders.fresh(),  # the body has none; the settings' text never becomes one
     )
     return template.personalise(to=to, values={UNSUBSCRIBE: unsubscribe},
                                 message_id=f"confirm.{uuid.uuid4().hex}@{domain}")
