@@ -21,7 +21,6 @@ CSS_INLINE = "css-inline"
 ENGINES = (PREMAILER, CSS_INLINE)
 
 _IMPORT = re.compile(r"@import\b", re.IGNORECASE)
-_STYLE_OPEN = re.compile(r"<style\b", re.IGNORECASE)
 _DOCTYPE = re.compile(r"^\s*<!doctype[^>]*>", re.IGNORECASE)
 
 def inline_css(html: str, css: str, *, engine: str = PREMAILER) -> str:
@@ -42,11 +41,17 @@ def inline_css(html: str, css: str, *, engine: str = PREMAILER) -> str:
 
 
 def _premailer(html: str, css: str) -> str:
+    import lxml.html
+    from lxml import etree
     from premailer import Premailer
 
     doctype = _DOCTYPE.match(html)
-    # Premailer inlines every <style> block it finds; mark the document's own as off limits.
-    marked = _STYLE_OPEN.sub('<style data-premailer="ignore"', html)
+    document = lxml.html.document_fromstring(html)
+    # Premailer inlines every <style> block it finds: mark the document's own as off limits, on
+    # the parsed tree (a text substitution could not tell a tag from text that looks like one).
+    styles = list(document.iter("style"))
+    for style in styles:
+        style.set("data-premailer", "ignore")
     inliner = Premailer(
         css_text=[css] if css.strip() else None,
         allow_network=False,  # never load <link rel=stylesheet> or external_styles
@@ -55,8 +60,10 @@ def _premailer(html: str, css: str) -> str:
         keep_style_tags=True,
         cssutils_logging_level=logging.CRITICAL,  # vendor properties (mso-*) are not errors
     )
-    # Marks inside conditional comments or on media-specific blocks were never seen by it.
-    out = inliner.transform(marked, pretty_print=False).replace(' data-premailer="ignore"', "")
+    tree = inliner.transform(document)  # given a tree, premailer changes it in place and returns it
+    for style in styles:
+        style.attrib.pop("data-premailer", None)
+    out = etree.tostring(tree, method="html", encoding="unicode")
     if doctype and not _DOCTYPE.match(out):
         out = doctype.group(0) + out
     return out

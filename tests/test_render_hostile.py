@@ -24,6 +24,7 @@ HOSTILE = [
     "{{ 7*7 }} and {% if true %}x{% endif %}",
     "leave: __digest_unsubscribe__ or __digest_vote_1_a__",
     "<img src=x onerror=alert(1)>",
+    '<style>p { color: red }</style> and data-premailer="ignore"',
 ]
 _NONCE = re.compile(r"__digest_[0-9a-f]{32}_")
 LESS_THAN = "when a < b it still ships"  # any "<" elsewhere in the issue
