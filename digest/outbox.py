@@ -4,7 +4,8 @@
 placeholders, the web page, the MJML source, sample.eml). Queueing renders the issue afresh
 (unless told to take the parts as they are) and freezes the mailed parts: copies in
 `outbox/<number>/frozen/`, and `manifest.json` with the subject, the comparisons and the
-SHA-256 of each frozen part. From then on those bytes are what every subscriber gets: queueing
+SHA-256 of each frozen part, and writes the issue's record (`issue.json`, `digest.record`): what
+its web page and archive entry show from then on. From then on those bytes are what every subscriber gets: queueing
 again never re-renders, a later `digest issue render` or `preview` only rewrites the preview
 files beside them, and the sender refuses frozen parts whose hash no longer matches.
 
@@ -29,6 +30,7 @@ from digest.editorial.issues import entries
 from digest.errors import DeliveryError, StateError
 from digest.links import LEGACY, UNSUBSCRIBE, Placeholders, known_names
 from digest.models import Delivery, DeliveryStatus, IssueStatus, Subscriber, SubscriberStatus, utcnow
+from digest.record import IssueRecord, record_of, write_record
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -121,11 +123,14 @@ def _check_placeholders(folder: Path, texts: dict[str, str], comparison_ids: Seq
 
 
 def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Sequence[int],
-           rendered_at: datetime | None = None, placeholders: Placeholders | None = None) -> dict[str, Any]:
+           rendered_at: datetime | None = None, placeholders: Placeholders | None = None,
+           record: IssueRecord | None = None) -> dict[str, Any]:
     """Freeze the rendered parts in outbox/<number>/ and return the manifest.
 
     The mailed parts are copied (read-only) into outbox/<number>/frozen/, and their placeholder
-    nonce (`placeholders`, else the render's `render.json`) goes into the manifest. A folder that is
+    nonce (`placeholders`, else the render's `render.json`) goes into the manifest; `record`,
+    what the web page and archive will show (`digest.record`), is written before the manifest,
+    so a frozen issue has its record. A folder that is
     already frozen is only checked (hashes must match), never rewritten. Raises StateError
     when the parts are missing (not rendered), hold a placeholder the issue cannot fill, or
     (frozen already) changed since.
@@ -152,6 +157,8 @@ def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Seq
     frozen.mkdir(exist_ok=True)
     for part, text in texts.items():
         _write_frozen(frozen / part, text.encode("utf-8"))
+    if record is not None:
+        write_record(folder, record)
     manifest = {
         "format": MANIFEST_FORMAT,
         "issue": number,
@@ -264,17 +271,24 @@ def queue_issue(*, engine: Engine, settings: Settings, number: int | str, render
         require_ready(session=session, issue=issue, panel=settings.panel)
         comparison_ids = [row.comparison_id for row in entries(session, issue)]
         subject = issue.subject
-    rendered_at, warnings, placeholders = None, (), None
-    fresh = render and read_manifest(issue_folder(settings, number)) is None
+    rendered_at, warnings, placeholders, data = None, (), None, None
+    unfrozen = read_manifest(issue_folder(settings, number)) is None
+    fresh = render and unfrozen
     if fresh:
         from digest.render import render_to_outbox
 
         rendered_at = utcnow()
         report = render_to_outbox(engine=engine, settings=settings, issue_number=number)
         subject, warnings = report.rendered.subject, tuple(report.warnings)
-        placeholders = report.rendered.placeholders
+        placeholders, data = report.rendered.placeholders, report.rendered.data
+    elif unfrozen:  # the parts in outbox/<number>/ as they are; the record from the database now
+        from digest.view import load_issue_data
+
+        with session_scope(engine) as session:
+            data = load_issue_data(session=session, settings=settings, issue_number=number)
+    record = None if data is None else record_of(data, panel=settings.panel, frozen_at=utcnow())
     manifest = freeze(settings=settings, number=number, subject=subject, comparison_ids=comparison_ids,
-                      rendered_at=rendered_at, placeholders=placeholders)
+                      rendered_at=rendered_at, placeholders=placeholders, record=record)
     with session_scope(engine, write=True) as session:
         issue = get_issue(session, number)
         added = insert_deliveries(session, issue.id)

@@ -21,6 +21,7 @@ An issue that does not fit even then is refused: a clipped email is never produc
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -33,7 +34,7 @@ from digest import links, wording
 from digest.checks import check_email_html
 from digest.errors import RenderError
 from digest.inline import CSS_INLINE, inline_css
-from digest.view import EMAIL, WEB, IssueView, Site, quotes_to_web, site_view
+from digest.view import EMAIL, WEB, IssueData, IssueView, Site, quotes_to_web, site_view
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -69,6 +70,7 @@ class RenderedIssue:
     view: IssueView  # the email's view, as trimmed for size
     warnings: tuple[str, ...]
     html_size: int  # bytes of the HTML part once every placeholder holds its longest link
+    data: IssueData | None = None  # what it was rendered from, when that came from the database
 
     @property
     def placeholders(self) -> links.Placeholders:
@@ -317,12 +319,13 @@ class Renderer:
 def render_issue(*, session, settings: Settings, issue_number: int | str,
                  inliner: str = DEFAULT_INLINER) -> RenderedIssue:
     """Render issue `issue_number`; NotFoundError if there is none, RenderError if it cannot be."""
-    from digest.view import IssueData, load_issue_data, view_from_data
+    from digest.view import load_issue_data, view_from_data
 
     data: IssueData = load_issue_data(session=session, settings=settings, issue_number=issue_number)
     renderer = Renderer(settings, inliner=inliner)
-    return renderer.render(view_from_data(data, settings=settings, audience=EMAIL),
-                           view_from_data(data, settings=settings, audience=WEB))
+    rendered = renderer.render(view_from_data(data, settings=settings, audience=EMAIL),
+                               view_from_data(data, settings=settings, audience=WEB))
+    return dataclasses.replace(rendered, data=data)
 
 
 def list_id(settings: Settings) -> str:

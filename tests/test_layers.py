@@ -18,7 +18,7 @@ STAGES = [
     ("feeds", {"fetch", "saxdriver", "normalise", "launches", "feeds", "dedupe", "parsepool", "poll", "catalogue"}),
     ("editorial", {"editorial"}),
     ("render", {"view", "checks", "render", "sample"}),
-    ("outbox", {"outbox"}),
+    ("outbox", {"record", "outbox"}),
     ("sender", {"composer", "claims", "deliveries", "breaker", "sender", "proof", "bounces"}),
     ("web", {"web"}),
     ("scheduler", {"scheduler"}),

@@ -132,3 +132,56 @@ def test_hostile_feed_text_is_sent_and_served_as_text(newsletter: Newsletter, tm
             assert literal in shown, literal
         assert not parse(page.text).xpath("//@*[starts-with(name(), 'on')]")
     assert n.page("/issues/").status_code == 200 and n.page("/feed.xml").status_code == 200
+
+
+def vote(link: str, choice_page_base: str) -> None:
+    """A reader's browser: open the vote link, then post the form its page holds."""
+    import html
+    import re
+
+    from webapp import csrf_of
+
+    with httpx.Client(timeout=10) as browser:
+        page = browser.get(link)
+        assert page.status_code == 200, page.text
+        action = html.unescape(re.search(r'<form[^>]*action="([^"]+)"', page.text).group(1))
+        done = browser.post(page.url.join(action), data={"csrf": csrf_of(page.text)})
+        assert done.status_code == 200, done.text
+
+
+def test_a_sent_issue_reads_as_sent_after_a_re_poll_and_tools_edit(newsletter: Newsletter, tmp_path: Path) -> None:
+    """Before: the archive rebuilt issue 1 from the live catalogue, so a feed's later edit or the
+    editor's correction rewrote what readers had been sent."""
+    n = newsletter
+    send_issue_one(n, tmp_path)
+    (web_version,) = {a.get("href") for a in parse(n.messages()[READERS[0]].get_body(("html",)).get_content()).iter("a")
+                      if "/issues/1?t=" in (a.get("href") or "")}
+    before = {path: n.page(path) for path in ("/issues/1", "/issues/", "/feed.xml")}
+    before_signed = httpx.get(web_version, timeout=10).text
+    assert all(page.status_code == 200 for page in before.values())
+    assert BIG_TAGLINE in visible_text(before["/issues/1"].text)
+
+    # the feed edits its launch, and the editor corrects the other tool
+    publish(n.feeds, big="now an AI button kit with a new pitch", less="an AI linter, relaunched")
+    assert "0 failed" in n.ok("poll")
+    assert "new pitch" in n.ok("tools", "show", "bigbutton")
+    n.ok("tools", "edit", "lessthan", "--name", "Morethan", "--tagline", "Renamed by the editor",
+         "--description", "A new paragraph.")
+    assert "Morethan" in n.ok("tools", "show", "lessthan")
+
+    after = {path: n.page(path) for path in before}
+    for path, page in after.items():
+        assert page.status_code == 200
+        assert page.content == before[path].content, path  # byte for byte
+    assert httpx.get(web_version, timeout=10).text == before_signed
+    shown = visible_text(after["/issues/1"].text)
+    assert BIG_TAGLINE in shown and LESS_TAGLINE in shown and "Lessthan" in shown
+    assert "Morethan" not in shown and "new pitch" not in shown and "A new paragraph." not in shown
+
+    # the reader votes are the one live part of the page
+    votes = [a.get("href") for a in parse(n.messages()[READERS[0]].get_body(("html",)).get_content()).iter("a")
+             if "/vote/" in (a.get("href") or "")]
+    vote(votes[0], n.base)
+    voted = visible_text(n.page("/issues/1").text)
+    assert "1 reader vote so far." in voted and "No reader votes yet" in visible_text(before["/issues/1"].text)
+    assert BIG_TAGLINE in voted and "Morethan" not in voted

@@ -1,18 +1,23 @@
-"""The public archive: sent issues only, their web versions with current figures, the Atom feed."""
+"""The public archive: sent issues only, their web versions as recorded when they were queued
+(with current community figures), the Atom feed."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Optional
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
 
+from digest.errors import StateError
 from digest.links import ARCHIVE_PATH, ISSUE_PATH
 from digest.web.app import IssueNumber, Web, web_of
+from digest.web.issue_page import recorded_entries
 from digest.web.pages import STYLESHEET_PATH
 from digest.web.queries import ping, sent_issues
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 WebDep = Annotated[Web, Depends(web_of)]
 PUBLIC_CACHE = {"cache-control": "public, max-age=60"}
@@ -21,7 +26,7 @@ PRIVATE_PAGE = {"cache-control": "private, no-store", "x-robots-tag": "noindex"}
 
 @router.get(ARCHIVE_PATH, response_class=HTMLResponse, summary="Every issue that has gone out")
 async def archive(request: Request, web: WebDep) -> Response:
-    issues = await web.store.read(sent_issues)
+    issues = await web.store.read(lambda connection: recorded_entries(web.settings, sent_issues(connection)))
     return web.page("site/archive.html", headers=PUBLIC_CACHE, issues=issues)
 
 
@@ -36,7 +41,12 @@ async def issue(number: IssueNumber, request: Request, web: WebDep,
     key = ("issue", number, signed)  # a page shown for a token never answers a request without one
     body = web.issue_pages.get(key)
     if body is None:
-        body = await web.store.session(lambda session: issue_html(session, web.settings, number, signed=signed))
+        try:
+            body = await web.store.session(lambda session: issue_html(session, web.settings, number, signed=signed))
+        except StateError as exc:  # a damaged record: say so in the log, never rebuild it from the catalogue
+            log.error("issue %s cannot be shown: %s", number, exc.message)
+            return web.message("Something went wrong on our side",
+                               "This issue cannot be shown just now. It has been logged.", status=500)
         if body is None:
             return web.message("Nothing here", "There is no published issue with this number.", status=404,
                                link=(ARCHIVE_PATH, "See every issue"))
@@ -51,7 +61,7 @@ async def feed(request: Request, web: WebDep) -> Response:
 
     body = web.issue_pages.get("feed")
     if body is None:
-        issues = await web.store.read(sent_issues)
+        issues = await web.store.read(lambda connection: recorded_entries(web.settings, sent_issues(connection)))
         body = atom_feed(web.settings, issues)
         web.issue_pages.put("feed", body)
     return Response(body, media_type="application/atom+xml; charset=utf-8", headers=PUBLIC_CACHE)

@@ -18,6 +18,7 @@ from digest.ratelimit import hit
 from digest.tokens import Purpose
 from digest.web import audience
 from digest.web.app import NO_STORE, Web, web_of
+from digest.web.issue_page import recorded_entries
 from digest.web.queries import sent_issues
 
 router = APIRouter()
@@ -28,7 +29,7 @@ SIGNUP_PATH = "/subscribe"
 
 @router.get(SUBSCRIBE_PATH, response_class=HTMLResponse, summary="The landing page: pitch, latest issue, sign-up form")
 async def landing(request: Request, web: WebDep) -> Response:
-    latest = await web.store.read(lambda connection: sent_issues(connection, limit=1))
+    latest = await web.store.read(lambda connection: recorded_entries(web.settings, sent_issues(connection, limit=1)))
     return web.form_page(request, "site/landing.html", latest=latest[0] if latest else None)
 
 
