@@ -6,10 +6,12 @@ sender fills by plain substitution (`digest.links`, `digest.message`). The pipel
 1. the view model (`digest.view`), built once and handed to every template;
 2. Jinja renders `issue.mjml.j2` (autoescaped, StrictUndefined) to MJML;
 3. mjml-python turns MJML into table-based, responsive HTML;
-4. the component CSS (`<mj-style inline="inline">`) is inlined into style attributes, the
-   media queries (phones, dark mode) stay in the head (`digest.inline`; never any network);
-5. whitespace is collapsed where that cannot change the rendering, and every non-ASCII
-   character becomes a character reference, so the HTML part travels as 7bit;
+4. whitespace is collapsed where that cannot change the rendering (while every "<" and quote
+   of outside text is still an entity: Jinja escaped it and MJML keeps it so);
+5. the component CSS (`<mj-style inline="inline">`) is inlined into style attributes, the
+   media queries (phones, dark mode) stay in the head (`digest.inline`; never any network),
+   and every non-ASCII character becomes a character reference, so the HTML part travels as
+   7bit. Nothing patches the HTML after that: its checks parse it (`digest.checks`);
 6. the plain-text part and the web page are rendered from the same view.
 
 Budgets: Gmail clips an HTML part over 102 KB and hides what follows, the unsubscribe link
@@ -247,7 +249,9 @@ class Renderer:
         """The email's MJML and its final HTML (inlined, minified, ASCII, checked)."""
         mjml = _render(self.env, "issue.mjml.j2", view=view)
         rest, css = split_inline_css(mjml)
-        html = to_ascii(minify(inline_css(mjml_to_html(rest), css, engine=self.inliner)))
+        # whitespace is collapsed before inlining, while every "<" of outside text is still an
+        # entity; nothing runs over the inliner's output but the ASCII encoding
+        html = to_ascii(inline_css(minify(mjml_to_html(rest)), css, engine=self.inliner))
         check_email_html(html, canary=view.links.canary, placeholders=view.placeholders)
         return mjml, html
 
