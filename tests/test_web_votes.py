@@ -190,3 +190,18 @@ def test_a_vote_link_with_an_odd_comparison_id_is_refused_not_a_server_error(sit
             assert response.status_code == 400, (target, method, response.status_code)
             assert "not valid" in response.text
     assert site.snapshot() == before
+
+
+def test_a_tool_name_that_looks_like_the_switch_link_stays_text(site) -> None:  # noqa: F811
+    """Before: a name holding `__digest_switch_link__` took the reader's switch link, and the real
+    link on the thank-you page stayed a placeholder."""
+    from sqlalchemy import text
+
+    with site.engine.begin() as connection:
+        connection.execute(text("UPDATE tool SET name = 'Quill __digest_switch_link__' WHERE name = 'Quillsmith'"))
+    reader = site.data["readers"][0]
+    with site.client() as client:
+        done = _vote(site, client, site.vote_path(reader, 1, site.data["c1"], "a"))
+    assert done.status_code == 200 and "Quill __digest_switch_link__" in done.text
+    switch = re.findall(r'href="(/vote/[^"]+)"', done.text)
+    assert len(switch) == 1 and switch[0].endswith(f".{site.data['c1']}b"), done.text

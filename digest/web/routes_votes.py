@@ -6,6 +6,7 @@ say what a reader's click would do, recording nothing.
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from typing import Annotated
 
@@ -121,7 +122,8 @@ async def cast_vote(token: str, request: Request) -> Response:
     return web.html(_voted_page(web, summary, claims, counts).replace(_SWITCH, switch, 1), headers=NO_STORE)
 
 
-_SWITCH = "__digest_switch_link__"
+# Unguessable for this process: a tool's name (feed text) on the page can never pose as it.
+_SWITCH = f"__digest_{secrets.token_hex(16)}_switch__"
 
 
 def _voted_page(web: Web, summary: ComparisonSummary, claims: VoteClaims, counts: tuple[int, int]) -> str:
