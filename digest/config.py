@@ -113,7 +113,9 @@ class PollSettings:
     max_bytes: int = _setting(5_000_000, "int")  # a larger feed body is refused
     user_agent: str = _setting("digest/0.1 (+https://github.com/digest-newsletter/digest)", "str")
     max_backoff: float = _setting(86400.0, "duration")  # longest wait after repeated failures
-    workers: int = _setting(0, "int")  # parser processes; 0: one per CPU for large polls, 1: none
+    workers: int = _setting(0, "int")  # parser processes; 0: one per CPU for large polls, else one
+    parse_timeout: float = _setting(30.0, "duration")  # longest parse of one body; then its worker is killed
+    parse_memory: int = _setting(512, "int", min=32)  # MB of address space a parser process may add
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 `fetch_all` runs on asyncio with httpx: a global limit on requests in flight, a per-host
 limit (a host never sees more than `per_host` of our requests at once), a deadline
 per feed covering connect, headers and the whole body, a cap on the body enforced while
-streaming (after gzip decoding, so a compression bomb is stopped too), and
+streaming, both on the wire and once decoded (gzip and deflate are inflated here in bounded
+steps, so a compression bomb costs at most the cap; see `Inflater`), and
 ETag / Last-Modified so an unchanged feed costs a 304.
 
 Redirects are followed by hand (at most five) so the caller learns whether the whole chain
@@ -19,6 +20,7 @@ import asyncio
 import email.utils
 import os
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     import httpx
 
 MAX_REDIRECTS = 5
+ACCEPT_ENCODING = "gzip, deflate"  # what Inflater can undo, one layer
 ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
           "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
 
@@ -124,7 +127,7 @@ class Clients:
             client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self.timeout),
                 limits=httpx.Limits(max_connections=self.per_host, max_keepalive_connections=self.per_host),
-                headers={"User-Agent": self.user_agent, "Accept": ACCEPT},
+                headers={"User-Agent": self.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
                 follow_redirects=False, verify=self._context(parts.scheme), transport=self.transport,
                 trust_env=self._trust_env)
             found = self._clients[key] = (client, asyncio.Semaphore(self.per_host))
@@ -154,6 +157,10 @@ async def fetch_one(clients: Clients, request: FetchRequest, *, timeout: float,
         result.error = f"cannot connect: {_reason(exc)}"
     except httpx.HTTPError as exc:
         result.error = f"{type(exc).__name__}: {_reason(exc)}"
+    except UnsupportedEncoding as exc:
+        result.error = str(exc)
+    except zlib.error as exc:
+        result.error = f"the body's compression is broken: {_reason(exc)}"
     except Exception as exc:  # noqa: BLE001 - one feed's surprise must not stop the poll
         result.error = f"{type(exc).__name__}: {_reason(exc)}"
     if result.error:
@@ -201,23 +208,33 @@ async def _follow(clients: Clients, request: FetchRequest, result: FetchResult, 
                 result.body = await _read_capped(response, max_bytes)
                 if result.body is None:
                     result.body = b""
-                    result.error = f"body larger than {max_bytes} bytes"
+                    result.error = f"body larger than {max_bytes} bytes" + (
+                        " once decompressed" if response.headers.get("content-encoding") else "")
                 return
     result.error = f"more than {MAX_REDIRECTS} redirects"
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes | None:
-    """The decoded body, or None as soon as it passes `max_bytes`."""
+    """The decoded body, or None as soon as it passes `max_bytes` on the wire or once decoded.
+
+    Raises UnsupportedEncoding for a Content-Encoding other than gzip or deflate (one layer)
+    and zlib.error for a broken stream: both end up as the feed's error.
+    """
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         return None
+    inflater = Inflater(response.headers.get("content-encoding"), max_bytes)
     chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > max_bytes:
-            return None
-        chunks.append(chunk)
+    wire = 0
+    try:
+        async for chunk in response.aiter_raw():
+            wire += len(chunk)
+            if wire > max_bytes:
+                return None
+            chunks.append(inflater.feed(chunk))
+        chunks.append(inflater.finish())
+    except BodyTooLarge:
+        return None
     return b"".join(chunks)
 
 
@@ -263,3 +280,80 @@ async def fetch_all(requests: Iterable[FetchRequest], *, concurrency: int, per_h
         for task in tasks:
             task.cancel()
         await clients.aclose()
+
+
+# --- bounded decoding ---------------------------------------------------------------------------
+
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+class BodyTooLarge(Exception):
+    """The body, decoded, passed the cap."""
+
+
+class UnsupportedEncoding(Exception):
+    """A Content-Encoding digest did not ask for."""
+
+
+class Inflater:
+    """A body's Content-Encoding (gzip or deflate, one layer) undone in steps that never hold
+    more than `limit` decoded bytes, so a compression bomb costs at most `limit` of memory:
+    zlib is asked for at most the room left each time, and the rest of the input waits.
+
+    httpx's own decoders inflate each network chunk whole (a 64 KB chunk of a bomb is 64 MB,
+    and `gzip, gzip` multiplies that again), which is why digest reads raw bytes and decodes here.
+    """
+
+    def __init__(self, content_encoding: str | None, limit: int) -> None:
+        encoding = (content_encoding or "").strip().lower()
+        if encoding in ("", "identity"):
+            self._zlib = None
+        elif encoding in _WBITS:
+            self._zlib = zlib.decompressobj(_WBITS[encoding])
+        else:
+            raise UnsupportedEncoding(f"unsupported Content-Encoding {content_encoding!r}")
+        self.encoding = encoding
+        self.limit = limit
+        self.size = 0
+        self._started = False
+
+    def feed(self, data: bytes) -> bytes:
+        """The decoded bytes of `data`; BodyTooLarge once the total passes the limit, zlib.error
+        for a broken stream."""
+        if self._zlib is None:
+            return self._count(data)
+        parts = []
+        while data:
+            try:
+                out = self._zlib.decompress(data, self._room())
+            except zlib.error:
+                if self.encoding == "deflate" and not self._started:  # raw deflate, no zlib header
+                    self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                    self._started = True
+                    continue
+                raise
+            self._started = True
+            parts.append(self._count(out))
+            data = self._zlib.unconsumed_tail
+            if self._zlib.eof:
+                data = self._zlib.unused_data
+                if not data or self.encoding == "deflate":
+                    break
+                self._zlib = zlib.decompressobj(_WBITS[self.encoding])  # another gzip member
+        return b"".join(parts)
+
+    def finish(self) -> bytes:
+        """Whatever zlib still holds after the last chunk, within the limit."""
+        parts = []
+        while self._zlib is not None and not self._zlib.eof and (out := self._zlib.decompress(b"", self._room())):
+            parts.append(self._count(out))
+        return b"".join(parts)
+
+    def _room(self) -> int:
+        return self.limit - self.size + 1  # one byte more than fits tells "too large"
+
+    def _count(self, out: bytes) -> bytes:
+        self.size += len(out)
+        if self.size > self.limit:
+            raise BodyTooLarge
+        return out

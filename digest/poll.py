@@ -242,7 +242,8 @@ def poll(settings: Settings, *, feed_names: Sequence[str] = (), force: bool = Fa
         if to_fetch:
             # feeds without validators (new ones, or servers that send none) will need parsing
             fresh = sum(1 for c in to_fetch if not (rows[c.name]["etag"] or rows[c.name]["last_modified"]))
-            pool = ParsePool(parse_workers(settings.poll.workers, len(to_fetch)), preload=fresh >= len(to_fetch) / 2)
+            pool = ParsePool(parse_workers(settings.poll.workers, len(to_fetch)), timeout=settings.poll.parse_timeout,
+                             memory_mb=settings.poll.parse_memory, preload=fresh >= len(to_fetch) / 2)
             try:
                 asyncio.run(_run(settings, db, to_fetch, rows, report, pool, progress=progress,
                                  transport=transport))

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import zlib
 
 import pytest
 from feedserver import FeedServer, item, rss
 
-from digest.fetch import FetchRequest, FetchResult, fetch_all, retry_after_seconds
+from digest.fetch import (
+    BodyTooLarge,
+    FetchRequest,
+    FetchResult,
+    Inflater,
+    UnsupportedEncoding,
+    fetch_all,
+    retry_after_seconds,
+)
 
 BODY = rss(item("Fetched – over HTTP", "https://fetched.example/", "f1"))
 
@@ -92,8 +102,9 @@ def test_a_body_over_the_cap_is_refused_while_streaming(feed_server: FeedServer)
     bomb = feed_server.route("/gzbomb", body=b"<rss>" + b" " * 3_000_000 + b"</rss>", gzip=True)
     results = fetch([FetchRequest(n, u) for n, u in [("big", declared), ("streamed", streamed), ("bomb", bomb)]],
                     max_bytes=20_000)
-    for result in results.values():
-        assert result.error == "body larger than 20000 bytes" and result.body == b""
+    for name, result in results.items():
+        suffix = " once decompressed" if name == "bomb" else ""
+        assert result.error == "body larger than 20000 bytes" + suffix and result.body == b""
 
 
 def test_gzip_is_asked_for_and_decoded(feed_server: FeedServer) -> None:
@@ -117,3 +128,32 @@ def test_per_host_limit_bounds_requests_in_flight(feed_server: FeedServer) -> No
     assert all(r.ok for r in results.values())
     assert feed_server.max_in_flight == 2
     assert all(seen.headers["user-agent"] == "digest-test" for seen in feed_server.requests)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "x-gzip", "deflate", "raw-deflate", "identity", None])
+def test_the_inflater_undoes_each_encoding_it_asks_for(encoding: str | None) -> None:
+    compress = {"gzip": gzip.compress, "x-gzip": gzip.compress, "deflate": zlib.compress,
+                "raw-deflate": lambda data: zlib.compress(data, wbits=-zlib.MAX_WBITS)}.get(encoding, lambda d: d)
+    wire = compress(BODY)
+    inflater = Inflater("deflate" if encoding == "raw-deflate" else encoding, 10_000)
+    decoded = b"".join(inflater.feed(wire[i:i + 7]) for i in range(0, len(wire), 7)) + inflater.finish()
+    assert decoded == BODY
+
+
+def test_the_inflater_reads_every_gzip_member() -> None:
+    inflater = Inflater("gzip", 10_000)
+    assert inflater.feed(gzip.compress(b"one ") + gzip.compress(b"two")) + inflater.finish() == b"one two"
+
+
+def test_the_inflater_stops_a_bomb_at_the_limit() -> None:
+    bomb = gzip.compress(bytes(50_000_000), 9)  # 50 KB that inflate to 50 MB
+    inflater = Inflater("gzip", 1_000_000)
+    with pytest.raises(BodyTooLarge):
+        inflater.feed(bomb)
+    assert inflater.size <= 1_000_001  # never held more than one byte past the limit
+
+
+@pytest.mark.parametrize("encoding", ["gzip, gzip", "br", "zstd", "compress"])
+def test_an_encoding_digest_did_not_ask_for_is_refused(encoding: str) -> None:
+    with pytest.raises(UnsupportedEncoding, match="unsupported Content-Encoding"):
+        Inflater(encoding, 1000)
