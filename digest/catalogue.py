@@ -18,7 +18,7 @@ from digest.sql import Database, as_datetime, as_json
 
 _COLUMNS = (
     "t.id, t.slug, t.name, t.url, t.tagline, t.description, t.category, t.vendor, t.price, "
-    "t.published_at, t.first_seen_at, t.edited, t.launch, t.reason, t.override, f.name AS feed, "
+    "t.published_at, t.first_seen_at, t.edited, t.launch, t.reason, t.override, t.page, f.name AS feed, "
     "(SELECT COUNT(*) FROM comparison c WHERE c.tool_a_id = t.id OR c.tool_b_id = t.id) AS comparisons"
 )
 _FROM = "FROM tool t LEFT JOIN feed f ON f.id = t.feed_id"
@@ -33,6 +33,7 @@ def _record(row: dict[str, Any]) -> dict[str, Any]:
     row["comparisons"] = int(row["comparisons"] or 0)
     row["launch"] = bool(row["launch"])
     row["shown"] = row["override"] == "keep" if row["override"] else row["launch"]
+    row["page"] = as_json(row["page"])
     return row
 
 

@@ -116,6 +116,10 @@ class PollSettings:
     workers: int = _setting(0, "int")  # parser processes; 0: one per CPU for large polls, else one
     parse_timeout: float = _setting(30.0, "duration")  # longest parse of one body; then its worker is killed
     parse_memory: int = _setting(512, "int", min=32)  # MB of address space a parser process may add
+    enrich: bool = _setting(False, "bool")  # after each poll, read new tools' landing pages (digest/enrich.py)
+    enrich_limit: int = _setting(50, "int")  # landing pages read per poll at most
+    enrich_seconds: float = _setting(20.0, "duration")  # the enrichment step stops after this
+    enrich_private: bool = _setting(False, "bool")  # also pages on loopback and private addresses
 
 
 @dataclass(frozen=True)

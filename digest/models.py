@@ -122,6 +122,9 @@ class Tool(SQLModel, table=True):
     launch: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default=true()))
     reason: str = Field(default="", sa_column=Column(String(200), nullable=False, server_default=""))
     override: Optional[str] = Field(default=None, max_length=10)
+    # what the tool's landing page said (digest/enrich.py): title, description, pricing_url
+    page: Optional[dict] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    enriched_at: Optional[datetime] = None
 
     @property
     def shown(self) -> bool:

@@ -68,6 +68,7 @@ class PollReport:
     started_at: datetime
     finished_at: datetime | None = None
     feeds: list[FeedOutcome] = field(default_factory=list)
+    enrichment: str | None = None  # the landing-page step's summary, when `[poll] enrich` is on
 
     def count(self, result: str) -> int:
         return sum(1 for feed in self.feeds if feed.result == result)
@@ -93,7 +94,8 @@ class PollReport:
             extra.append(f"{count(self.updated_tools, 'tool')} updated")
         if self.count(SKIPPED):
             extra.append(f"{self.count(SKIPPED)} skipped")
-        return line + (f" ({', '.join(extra)})" if extra else "")
+        line += f" ({', '.join(extra)})" if extra else ""
+        return line + (f"; {self.enrichment}" if self.enrichment else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,7 +103,7 @@ class PollReport:
             "updated_tools": self.updated_tools, "unchanged": self.count(UNCHANGED),
             "changed": self.count(CHANGED), "failed": self.count(FAILED),
             "skipped": self.count(SKIPPED), "started_at": self.started_at,
-            "finished_at": self.finished_at, "summary": self.summary(),
+            "finished_at": self.finished_at, "summary": self.summary(), "enrichment": self.enrichment,
             "feeds": [asdict(feed) for feed in self.feeds],
         }
 
@@ -249,6 +251,12 @@ def poll(settings: Settings, *, feed_names: Sequence[str] = (), force: bool = Fa
                                  transport=transport))
             finally:
                 pool.close()
+        if settings.poll.enrich:
+            # after the feeds are stored, bounded by enrich_seconds: it never holds a poll up
+            from digest.enrich import enrich_tools
+
+            report.enrichment = enrich_tools(settings, db, limit=settings.poll.enrich_limit,
+                                             transport=transport).summary()
         report.finished_at = utcnow()
         order = {config.name: index for index, config in enumerate(configs)}
         report.feeds.sort(key=lambda feed: order.get(feed.name, 0))

@@ -15,7 +15,7 @@ STAGES = [
     ("foundation", {"errors", "ids", "config", "db", "models", "folder", "leases", "sql", "tokens", "links",
                     "message", "panel", "inline", "votes", "ratelimit", "subscribers", "transport",
                     "smtpsink", "preview", "migrations", "csvinput", "subscriber_import", "wording"}),
-    ("feeds", {"fetch", "saxdriver", "normalise", "launches", "feeds", "dedupe", "parsepool", "poll", "catalogue"}),
+    ("feeds", {"fetch", "saxdriver", "normalise", "launches", "feeds", "enrich", "dedupe", "parsepool", "poll", "catalogue"}),
     ("editorial", {"editorial"}),
     ("render", {"view", "checks", "render", "sample"}),
     ("outbox", {"record", "outbox"}),

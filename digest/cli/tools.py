@@ -117,6 +117,7 @@ def _print_tool(t: dict) -> None:
               ("first seen", f"{t['first_seen_at']:%Y-%m-%d %H:%M} UTC" if t["first_seen_at"] else None),
               ("feed", t["feed"]), ("comparisons", str(t["comparisons"])),
               ("edited", ", ".join(t["edited"]) or None),
+              ("pricing page", (t["page"] or {}).get("pricing_url")),
               ("keys", "; ".join(f"{k['kind']} {k['value']}" for k in t["keys"]))]
     for label, value in fields:
         typer.echo(f"  {label + ':':<13}{value if value not in (None, '') else '-'}")
@@ -219,6 +220,36 @@ def tools_hide(
     Example: digest tools hide weekend-cat-herder
     """
     _override(ctx, tools, None if release else "hide")
+
+
+@tools_app.command("enrich")
+def tools_enrich(
+    ctx: typer.Context,
+    tools: Annotated[Optional[list[str]], typer.Argument(metavar="[TOOL...]", help="Tools: ids or slugs (default: shown tools not read yet).", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", metavar="N", min=1, max=10_000, help="At most N pages.")] = 50,
+) -> None:
+    """Read tools' landing pages (title, meta description, pricing link) to fill an empty
+    tagline and an unknown price; never a field the editor set.
+
+    Uses the feeds' politeness and caps and stops after [poll] enrich_seconds. Polls do this
+    by themselves when [poll] enrich = true in digest.toml (off by default).
+
+    Example: digest tools enrich scribbly
+    """
+    from digest.db import session_scope
+    from digest.editorial import get_tool
+    from digest.enrich import enrich_tools
+    from digest.sql import connect
+
+    state = app_context(ctx)
+    slugs = None
+    if tools:
+        with session_scope(state.engine) as session:
+            slugs = [get_tool(session, ref).slug for ref in tools]
+    with connect(state.settings) as db:
+        report = enrich_tools(state.settings, db, slugs=slugs, limit=limit)
+    if not state.quiet:
+        typer.echo(report.summary() + (f": {', '.join(report.updated)}" if report.updated else ""), err=True)
 
 
 def _override(ctx: typer.Context, refs: list[str], override: str | None) -> None:
