@@ -237,3 +237,31 @@ def test_the_scheduler_reads_the_mailbox_every_few_minutes(cli, home, engine, se
     bare = load_settings(home)
     idle = Runtime(settings=bare, engine=engine, schedule=Schedule.from_settings(bare))
     assert BOUNCES not in job_table(idle) and bounces_job(idle).outcome == "nothing"
+
+
+def test_no_message_however_mangled_stops_the_reader(home, sent) -> None:
+    """Random bytes and corpus messages cut or corrupted anywhere: always an event, never an
+    exception (a message that raised would stop every later run at the same place)."""
+    from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+    from digest.bounces import event_from_message
+
+    signer = Signer(load_settings(home).secret_key)
+    shapes = [build(sent[READERS[0]]) for _name, build, _status, _kind in CORPUS]
+
+    @hsettings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(shapes), st.integers(min_value=0), st.integers(min_value=0), st.binary(max_size=40))
+    def mangled(raw: bytes, cut: int, at: int, noise: bytes) -> None:
+        damaged = raw[: cut % (len(raw) + 1)]
+        position = at % (len(damaged) + 1)
+        event = event_from_message(damaged[:position] + noise + damaged[position:], signer)
+        assert event.key.startswith("mailbox:") and len(event.key) <= 400
+
+    @hsettings(max_examples=200, deadline=None)
+    @given(st.binary(max_size=2000))
+    def random_bytes(raw: bytes) -> None:
+        assert event_from_message(raw, signer).kind in ("reply", "auto-reply", "unmatched", "hard", "soft",
+                                                         "complaint")
+
+    mangled()
+    random_bytes()

@@ -45,7 +45,21 @@ class BounceReport:
 
 
 def event_from_message(raw: bytes, signer: Signer) -> Event:
-    """The event one mailbox message makes: its kind, and the delivery only if a signed tag says."""
+    """The event one mailbox message makes: its kind, and the delivery only if a signed tag says.
+
+    Never raises: a message that cannot be read is a reply left for the editor, so one
+    malformed message cannot stop every later run at the same place.
+    """
+    try:
+        return _event(raw, signer)
+    except Exception:  # noqa: BLE001 - see above
+        import hashlib
+
+        return Event(key="mailbox:sha256:" + hashlib.sha256(raw).hexdigest(), source="mailbox",
+                     kind=BounceKind.REPLY, reason="could not be parsed")
+
+
+def _event(raw: bytes, signer: Signer) -> Event:
     message = parse_message(raw)
     finding = classify(message, raw)
     kind = finding.kind
