@@ -8,7 +8,8 @@ from __future__ import annotations
 
 # nouns whose plural is not the singular plus "s"
 _IRREGULAR = {"delivery": "deliveries", "entry": "entries", "address": "addresses", "summary": "summaries",
-              "category": "categories", "match": "matches", "is": "are", "was": "were", "has": "have"}
+              "category": "categories", "match": "matches", "is": "are", "was": "were", "has": "have",
+              "reply": "replies", "auto-reply": "auto-replies"}
 
 
 def plural(word: str, count: int) -> str:

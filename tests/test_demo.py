@@ -166,7 +166,7 @@ def test_demo_bounces_one_reader_and_records_another_s_complaint(demo, make_cli)
     import json
 
     run, lines = demo
-    assert any(line.startswith("digest bounces: 2 message(s) read, 1 hard, 1 complaint, 2 reader(s) suppressed")
+    assert any(line == "digest bounces: 2 messages read: 1 hard bounce, 1 complaint; 2 readers suppressed"
                for line in lines)
     rows = {r["email"]: r for r in json.loads(make_cli(run.home)("subscribers", "list", "--json").stdout)}
     assert (rows["linus@example.net"]["status"], rows["linus@example.net"]["issue"]) == ("bounced", 1)

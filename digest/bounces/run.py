@@ -13,6 +13,7 @@ from digest.bounces.parse import classify, decoded_text, parse_message
 from digest.bounces.record import DUPLICATE, SUPPRESSED, Event, record_event
 from digest.models import BounceKind
 from digest.tokens import Signer
+from digest.wording import count
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from digest.config import Settings
 
 ACTING = (BounceKind.HARD, BounceKind.SOFT, BounceKind.COMPLAINT)
+_NOUNS = {"hard": "hard bounce", "soft": "soft bounce", "complaint": "complaint", "auto-reply": "auto-reply",
+          "reply": "reply", "unmatched": "unmatched bounce"}
 
 
 @dataclass
@@ -36,12 +39,12 @@ class BounceReport:
         return {"read": self.read, **self.kinds, "suppressed": self.suppressed, "seen_before": self.seen_before}
 
     def summary(self) -> str:
-        parts = [f"{self.read} message(s) read"] + [f"{n} {kind}" for kind, n in self.kinds.items() if n]
-        if self.suppressed:
-            parts.append(f"{len(self.suppressed)} reader(s) suppressed")
+        """One line: "3 messages read: 1 hard bounce, 1 complaint, 1 reply; 2 readers suppressed"."""
+        found = [count(n, _NOUNS[kind]) for kind, n in self.kinds.items() if n]
         if self.seen_before:
-            parts.append(f"{self.seen_before} recorded before")
-        return ", ".join(parts)
+            found.append(f"{count(self.seen_before, 'message')} recorded before")
+        text = count(self.read, "message") + " read" + (": " + ", ".join(found) if found else "")
+        return text + (f"; {count(len(self.suppressed), 'reader')} suppressed" if self.suppressed else "")
 
 
 def event_from_message(raw: bytes, signer: Signer) -> Event:
