@@ -29,6 +29,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from digest.wording import count
+
 
 @dataclass(frozen=True)
 class Held:
@@ -48,7 +50,7 @@ class Trip:
     readers: int
 
     def message(self) -> str:
-        return (f"relay refused: {self.reply} ({self.count} message(s) to {self.readers} reader(s) in a row, "
+        return (f"relay refused: {self.reply} ({count(self.count, 'message')} to {count(self.readers, 'reader')} in a row, "
                 "none accepted between)")
 
 
