@@ -1,7 +1,8 @@
 """The outbox: an issue's frozen parts, its manifest, and queueing its deliveries.
 
-`outbox/<number>/` holds what render writes (email.html and email.txt with link
-placeholders, the web page, the MJML source, sample.eml). Queueing renders the issue afresh
+`outbox/<number>/` holds what render writes (email.template.html and email.template.txt with
+link placeholders, email.html and email.txt as one sample reader gets them, the web page, the
+MJML source, sample.eml). Queueing renders the issue afresh
 (unless told to take the parts as they are) and freezes the mailed parts: copies in
 `outbox/<number>/frozen/`, and `manifest.json` with the subject, the comparisons and the
 SHA-256 of each frozen part, and writes the issue's record (`issue.json`, `digest.record`): what
@@ -43,6 +44,9 @@ FROZEN_DIR = "frozen"
 HTML_PART = "email.html"
 TEXT_PART = "email.txt"
 MAILED_PARTS = (HTML_PART, TEXT_PART)
+# render writes each mailed part's template under this name (email.html itself is the sample
+# reader's copy, links filled in); frozen/ keeps the part's own name
+SOURCES = {HTML_PART: "email.template.html", TEXT_PART: "email.template.txt"}
 MESSAGES_DIR = "messages"
 MANIFEST_FORMAT = 1
 
@@ -116,7 +120,7 @@ def _check_placeholders(folder: Path, texts: dict[str, str], comparison_ids: Seq
         used = placeholders.names_in(text)
         strange = sorted(used - known)
         if strange:
-            raise StateError(f"{folder / part} has a link placeholder for {strange[0]}, which issue "
+            raise StateError(f"{folder / SOURCES[part]} has a link placeholder for {strange[0]}, which issue "
                              f"{folder.name} does not have", hint="render the issue again")
         names |= used
     return sorted(names)
@@ -142,7 +146,7 @@ def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Seq
         return manifest
     texts: dict[str, str] = {}
     for part in MAILED_PARTS:
-        path = folder / part
+        path = folder / SOURCES[part]
         if not path.is_file():
             raise StateError(f"issue {number} has not been rendered: {path} is missing",
                              hint=f"run `digest issue render {number}`")
@@ -152,7 +156,7 @@ def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Seq
     if UNSUBSCRIBE not in names:
         raise StateError(f"issue {number} has no unsubscribe link in its parts", hint="render the issue again")
     if rendered_at is None:
-        rendered_at = datetime.fromtimestamp((folder / HTML_PART).stat().st_mtime, UTC)
+        rendered_at = datetime.fromtimestamp((folder / SOURCES[HTML_PART]).stat().st_mtime, UTC)
     frozen = folder / FROZEN_DIR
     frozen.mkdir(exist_ok=True)
     for part, text in texts.items():

@@ -43,7 +43,7 @@ def proof_parts(*, settings: Settings, engine: Engine, number: int | str,
     from digest.db import session_scope
     from digest.editorial import get_issue
     from digest.editorial.issues import entries
-    from digest.outbox import HTML_PART, MANIFEST, TEXT_PART, issue_folder, parts_placeholders
+    from digest.outbox import HTML_PART, MANIFEST, SOURCES, TEXT_PART, issue_folder, parts_placeholders
 
     with session_scope(engine) as session:
         issue = get_issue(session, number)
@@ -62,7 +62,7 @@ def proof_parts(*, settings: Settings, engine: Engine, number: int | str,
                            placeholders=rendered.placeholders), False
     texts = {}
     for part in (HTML_PART, TEXT_PART):
-        path = folder / part
+        path = folder / SOURCES[part]
         if not path.is_file():
             raise StateError(f"issue {number} has not been rendered: {path} is missing",
                              hint=f"run `digest issue render {number}`")

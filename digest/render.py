@@ -49,8 +49,12 @@ MESSAGE_BUDGET = 150_000  # bytes of the whole message, headers and both parts
 TEXT_WIDTH = 72
 DEFAULT_INLINER = CSS_INLINE  # premailer costs ~27 ms here, css-inline ~1 ms (bench/render.py)
 PACKAGED_TEMPLATES = Path(__file__).with_name("templates")
-OUTPUT_FILES = ("email.mjml", "email.html", "email.txt", "web.html", "sample.eml", "render.json")
-RENDER_NOTE = "render.json"  # the placeholder nonce of email.html and email.txt (see digest.links)
+OUTPUT_FILES = ("email.mjml", "email.template.html", "email.template.txt", "email.html", "email.txt", "web.html",
+                "sample.eml", "render.json")
+RENDER_NOTE = "render.json"  # the placeholder nonce of email.template.html and .txt (see digest.links)
+# The mailed parts with their link placeholders, as queueing freezes them (digest.outbox reads
+# these names); email.html and email.txt beside them are the sample reader's, links filled in.
+TEMPLATE_FILES = {"email.html": "email.template.html", "email.txt": "email.template.txt"}
 SAMPLE_READER = (links.PROOF_SUBSCRIBER_ID, "reader@example.org")  # sample.eml's links, like a proof's, act on no one
 
 _INLINE_STYLE = re.compile(r"<mj-style\s+inline=(['\"])inline\1\s*>(.*?)</mj-style>", re.DOTALL | re.IGNORECASE)
@@ -372,6 +376,28 @@ def sample_message(*, settings: Settings, rendered: RenderedIssue, template: Mes
                                                           domain=domain, salt="sample"))
 
 
+def message_parts(message: bytes) -> tuple[str, str]:
+    """The HTML and the text part of a complete message, decoded: what a reader's client shows."""
+    import email
+    from email.policy import default
+
+    parsed = email.message_from_bytes(message, policy=default)
+    html = parsed.get_body(preferencelist=("html",))
+    text = parsed.get_body(preferencelist=("plain",))
+    if html is None or text is None:
+        raise RenderError("the sample message lacks its HTML or text part")
+    return html.get_content().replace("\r\n", "\n"), text.get_content().replace("\r\n", "\n")
+
+
+def preview_parts(*, settings: Settings, rendered: RenderedIssue, base_url: str) -> tuple[str, str]:
+    """The sample reader's HTML and text with every link on `base_url` (the preview server), so
+    that clicking a vote or unsubscribe link in the preview reaches the preview, not the site."""
+    import dataclasses
+
+    local = dataclasses.replace(settings, base_url=base_url.rstrip("/"))
+    return message_parts(sample_message(settings=local, rendered=rendered))
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -384,8 +410,11 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_rendered(rendered: RenderedIssue, *, settings: Settings, out_dir: Path | None = None) -> dict[str, Path]:
-    """Write email.mjml, email.html, email.txt, web.html, sample.eml and render.json (the parts'
-    placeholder nonce, which `digest issue queue --no-render` needs); their paths by name.
+    """Write the rendered files (OUTPUT_FILES); their paths by name.
+
+    email.template.html and email.template.txt hold the link placeholders the sender fills, and
+    render.json their placeholder nonce (which `digest issue queue --no-render` needs);
+    email.html and email.txt are the parts of sample.eml, the message one sample reader gets.
 
     `out_dir` defaults to outbox/<number>/. Each file is replaced atomically, so a reader
     (or a crash) never sees half a file.
@@ -397,12 +426,16 @@ def write_rendered(rendered: RenderedIssue, *, settings: Settings, out_dir: Path
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RenderError(f"cannot create {folder}: {exc.strerror}") from None
+    sample = sample_message(settings=settings, rendered=rendered)
+    html, text = message_parts(sample)
     contents = {
         "email.mjml": rendered.mjml.encode("utf-8"),
-        "email.html": rendered.html.encode("utf-8"),
-        "email.txt": rendered.text.encode("utf-8"),
+        TEMPLATE_FILES["email.html"]: rendered.html.encode("utf-8"),
+        TEMPLATE_FILES["email.txt"]: rendered.text.encode("utf-8"),
+        "email.html": html.encode("utf-8"),
+        "email.txt": text.encode("utf-8"),
         "web.html": rendered.web.encode("utf-8"),
-        "sample.eml": sample_message(settings=settings, rendered=rendered),
+        "sample.eml": sample,
         RENDER_NOTE: json.dumps({"issue": rendered.number, "placeholder_nonce": rendered.placeholders.nonce},
                                 indent=2).encode("utf-8") + b"\n",
     }

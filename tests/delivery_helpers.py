@@ -56,8 +56,8 @@ def write_parts(settings, number: int, comparison_ids: list[int], *, filler: int
     text = (f"Weekly AI Tool Verdicts — issue {number}\n\nThe panel weighed both tools.\n\n{text_votes}\n"
             f"Web: {placeholder('web')}\nSent to {placeholder('email')}\n"
             f"Unsubscribe: {placeholder('unsubscribe')}\n")
-    (folder / "email.html").write_text(html, encoding="utf-8")
-    (folder / "email.txt").write_text(text, encoding="utf-8")
+    (folder / "email.template.html").write_text(html, encoding="utf-8")
+    (folder / "email.template.txt").write_text(text, encoding="utf-8")
     return folder
 
 

@@ -69,12 +69,12 @@ def write_parts(settings, number: int, comparison_ids: list[int]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     votes = "".join(f'<p><a href="{vote_placeholder(c, "a")}">A</a> <a href="{vote_placeholder(c, "b")}">B</a></p>'
                     for c in comparison_ids)
-    (folder / "email.html").write_text(
+    (folder / "email.template.html").write_text(
         f"<!doctype html><html><body><p>Issue {number}: the panel's verdict.</p>{votes}"
         f'<p><a href="{placeholder("web")}">Web</a> {placeholder("email")} '
         f'<a href="{placeholder("unsubscribe")}">Unsubscribe</a></p></body></html>\n', encoding="utf-8")
     text_votes = "".join(f"A: {vote_placeholder(c, 'a')}\nB: {vote_placeholder(c, 'b')}\n" for c in comparison_ids)
-    (folder / "email.txt").write_text(
+    (folder / "email.template.txt").write_text(
         f"Issue {number}\n\n{text_votes}\nWeb: {placeholder('web')}\nTo: {placeholder('email')}\n"
         f"Unsubscribe: {placeholder('unsubscribe')}\n", encoding="utf-8")
     return folder

@@ -38,7 +38,9 @@ def test_queue_freezes_parts_and_queues_active_subscribers_only(cli, engine, set
         frozen = folder / manifest["parts"][part]["path"]
         assert frozen.parent.name == "frozen" and frozen.stat().st_mode & 0o222 == 0  # read-only copies
         assert manifest["parts"][part]["sha256"] == hashlib.sha256(frozen.read_bytes()).hexdigest()
-        assert frozen.read_bytes() == (folder / part).read_bytes()  # rendered afresh, then frozen
+        template = folder / part.replace("email.", "email.template.")
+        assert frozen.read_bytes() == template.read_bytes()  # rendered afresh, then frozen
+        assert "__digest_" not in (folder / part).read_text()  # the sample reader's copy beside it
     assert "Tool 0A" in (folder / "frozen" / "email.txt").read_text()  # the issue's own content
     assert manifest["counts"]["deliveries"] == 2 and manifest["counts"]["comparisons"] == 3
     assert "rendered_at" in manifest and "vote_%d_b" % ids[2] in manifest["placeholders"]
@@ -109,7 +111,7 @@ def test_frozen_parts_outlive_a_later_render_and_tampering_is_refused(cli, engin
         session.exec(select(Issue)).one().intro = "An intro written after queueing."
     assert cli("issue", "render", "1").exit_code == 0
     assert cli("issue", "queue", "1").exit_code == 0  # the preview changed, the frozen parts did not
-    assert b"written after queueing" in (folder / "email.html").read_bytes()
+    assert b"written after queueing" in (folder / "email.template.html").read_bytes()
     assert (folder / "frozen" / "email.html").read_bytes() == frozen_html == load_frozen(settings, 1).html.encode()
     tampered = folder / "frozen" / "email.html"
     tampered.chmod(0o644)
@@ -122,8 +124,8 @@ def test_frozen_parts_outlive_a_later_render_and_tampering_is_refused(cli, engin
 
 def test_hand_edited_parts_are_frozen_as_they_are_with_no_render(cli, engine, settings) -> None:
     folder = write_parts(settings, 1, make_ready_issue(engine, settings))
-    edited = (folder / "email.html").read_text().replace("here is the verdict", "here is the hand-tuned verdict")
-    (folder / "email.html").write_text(edited, encoding="utf-8")
+    edited = (folder / "email.template.html").read_text().replace("here is the verdict", "here is the hand-tuned verdict")
+    (folder / "email.template.html").write_text(edited, encoding="utf-8")
     result = cli("issue", "queue", "1", "--no-render", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["rendered"] is False
     assert "hand-tuned verdict" in load_frozen(settings, 1).html

@@ -103,7 +103,19 @@ def test_preview_serves_on_loopback_until_ctrl_c(home, issue) -> None:
         url = match.group(1)
         page = httpx.get(url, timeout=5)
         assert page.status_code == 200 and "Patchwise" in page.text and "__digest_" not in page.text
-        assert re.search(r"__digest_[0-9a-f]{32}_unsubscribe__", httpx.get(url + "email.html", timeout=5).text)
+        shown = httpx.get(url + "email.html", timeout=5).text
+        assert "__digest_" not in shown and "__digest_" not in httpx.get(url + "email.txt", timeout=5).text
+        hrefs = re.findall(r'href="([^"]+)"', shown)
+        votes = [h for h in hrefs if "/vote/" in h]
+        assert votes and all(h.startswith(url) for h in votes)  # links lead to the preview server
+        vote = httpx.get(votes[0], timeout=5)
+        assert vote.status_code == 200 and "This is a preview" in vote.text and "records their vote" in vote.text
+        assert "Patchwise" in vote.text or "Lintern" in vote.text  # names the tool the button is for
+        unsubscribe = next(h for h in hrefs if "/unsubscribe/" in h)
+        assert "unsubscribes them" in httpx.get(unsubscribe, timeout=5).text
+        web = next(h for h in hrefs if "/issues/" in h)
+        assert web.startswith(url) and "Patchwise" in httpx.get(web, timeout=5).text
+        assert httpx.get(url + "nothing-here", timeout=5).status_code == 404
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=10)
     finally:

@@ -484,8 +484,8 @@ def test_a_refused_sender_address_stops_the_run_and_charges_nothing(cli, home, e
 
 def test_lines_starting_with_a_dot_arrive_intact(engine, settings, sink) -> None:
     folder = write_parts(settings, 1, make_ready_issue(engine, settings))
-    text = (folder / "email.txt").read_text(encoding="utf-8")
-    (folder / "email.txt").write_text(".well-known lines start with a dot\n..and two\n" + text, encoding="utf-8")
+    text = (folder / "email.template.txt").read_text(encoding="utf-8")
+    (folder / "email.template.txt").write_text(".well-known lines start with a dot\n..and two\n" + text, encoding="utf-8")
     add_subscribers(engine, ["ann@example.com"])
     queue_issue(engine=engine, settings=settings, number=1, render=False)
     send_queued(settings=load_settings(settings.home, {"DIGEST_SMTP_URL": sink.url()}), engine=engine)

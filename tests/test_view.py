@@ -92,7 +92,15 @@ def test_render_to_outbox_writes_the_five_files(engine, settings, tmp_path) -> N
     report = render_to_outbox(engine=engine, settings=settings, issue_number=number)
     folder = settings.outbox_dir / str(number)
     assert sorted(p.name for p in folder.iterdir()) == sorted(OUTPUT_FILES)
-    assert report.files["email.html"].read_text() == report.rendered.html
+    assert report.files["email.template.html"].read_text() == report.rendered.html
+    assert report.files["email.template.txt"].read_text() == report.rendered.text
+    # email.html and email.txt are what the sample reader's client shows: sample.eml's parts, no placeholder
+    for name, kind in (("email.html", "html"), ("email.txt", "plain")):
+        shown = report.files[name].read_text()
+        assert "__digest_" not in shown
+        sample = email.message_from_bytes(report.files["sample.eml"].read_bytes(), policy=default_policy)
+        assert shown == sample.get_body(preferencelist=(kind,)).get_content().replace("\r\n", "\n")
+    assert settings.base_url + "/vote/" in report.files["email.html"].read_text()
     message = email.message_from_bytes(report.files["sample.eml"].read_bytes(), policy=default_policy)
     assert message["Subject"] == report.rendered.subject and message.is_multipart()
     assert report.to_json()["files"]["web.html"]["bytes"] == len(report.rendered.web.encode())

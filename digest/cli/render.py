@@ -23,7 +23,8 @@ def issue_render(
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the files here instead of outbox/<issue>/.", show_default=False)] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
 ) -> None:
-    """Render an issue: email.mjml, email.html, email.txt, web.html and sample.eml.
+    """Render an issue: sample.eml with its parts email.html and email.txt, their templates
+    (email.template.html, email.template.txt), web.html and email.mjml.
 
     An issue that is not ready yet still renders, for preview, with "Review pending" where
     reviews are missing, and a warning. An issue too large for one email is trimmed (the
@@ -62,7 +63,7 @@ def issue_preview(
     Example: BROWSER=firefox digest issue preview 3
     """
     from digest.preview import PreviewServer, open_in_browser
-    from digest.render import render_to_outbox
+    from digest.render import preview_parts, render_to_outbox
 
     state = app_context(ctx)
     report = render_to_outbox(engine=state.engine, settings=state.settings, issue_number=issue)
@@ -72,7 +73,11 @@ def issue_preview(
     if not serve and open_in_browser(web.resolve().as_uri()):
         typer.echo(f"opened {web}")
         return
-    server = PreviewServer(web.parent, port=port)
+    view = report.rendered.view
+    server = PreviewServer(web.parent, port=port, choices={c.id: (c.a.name, c.b.name) for c in view.comparisons})
+    html, text = preview_parts(settings=state.settings, rendered=report.rendered, base_url=server.url)
+    server.set_page("/email.html", html)
+    server.set_page("/email.txt", text, "text/plain; charset=utf-8")
     typer.echo(f"serving issue {report.rendered.number} at {server.url} (email: {server.url}email.html); "
                "press Ctrl-C to stop")
     try:

@@ -51,10 +51,10 @@ class PipelineStages(Stages):
     def queue(self, *, engine: Engine, settings: Settings, number: int) -> int:
         """`digest issue render N` first when the issue has never been rendered (parts the
         editor rendered, proofed or froze are used as they are), then `digest issue queue N`."""
-        from digest.outbox import MAILED_PARTS, issue_folder, queue_issue, read_manifest
+        from digest.outbox import MAILED_PARTS, SOURCES, issue_folder, queue_issue, read_manifest
 
         folder = issue_folder(settings, number)
-        if read_manifest(folder) is None and not all((folder / part).is_file() for part in MAILED_PARTS):
+        if read_manifest(folder) is None and not all((folder / SOURCES[part]).is_file() for part in MAILED_PARTS):
             from digest.render import render_to_outbox
 
             render_to_outbox(engine=engine, settings=settings, issue_number=number)
