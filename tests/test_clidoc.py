@@ -114,12 +114,18 @@ SEPARATORS = {"|", "||", "&&", "&", ";"}
 
 
 def documented_commands(path: Path) -> list[tuple[int, str, list[str]]]:
-    """(line, text, digest's arguments) of each `digest ...` command in the file's sh and cron blocks."""
-    found, fenced, continued = [], False, False
+    """(line, text, digest's arguments) of each `digest ...` command in the file's sh and cron
+    blocks, and of each `$ command` line of its console blocks (their output lines are not commands)."""
+    found, fenced, continued, console = [], False, False, False
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.startswith("```"):
-            fenced = line.strip() in ("```sh", "```cron")
+            fenced = line.strip() in ("```sh", "```cron", "```console")
+            console = line.strip() == "```console"
             continue
+        if console:
+            if not line.startswith("$ "):
+                continue
+            line = line[2:]
         skip, continued = continued, line.rstrip().endswith("\\")
         if not fenced or skip or continued:  # multi-line commands are left to the reader
             continue
