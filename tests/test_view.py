@@ -86,7 +86,7 @@ def test_loading_from_the_database_gives_back_the_same_issue(engine, settings) -
         load_issue_data(session=session, settings=settings, issue_number=99)
 
 
-def test_render_to_outbox_writes_the_five_files(engine, settings, tmp_path) -> None:
+def test_render_to_outbox_writes_the_sample_readers_email_beside_the_templates(engine, settings, tmp_path) -> None:
     with session_scope(engine, write=True) as session:
         number = add_sample_issue(session=session)
     report = render_to_outbox(engine=engine, settings=settings, issue_number=number)
