@@ -375,8 +375,8 @@ def _panel(raw: Any, *, path: str) -> tuple[Reviewer, ...]:
 
 def _read_toml(path: Path, label: str) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        # A UTF-8 byte-order mark (Windows editors write one) is not TOML; tomllib refuses it.
+        return tomllib.loads(path.read_bytes().decode("utf-8").removeprefix("\ufeff"))
     except FileNotFoundError:
         raise ConfigError("file not found", path=label, hint="run `digest init` to create it") from None
     except tomllib.TOMLDecodeError as exc:
@@ -527,6 +527,16 @@ class FeedConfig:
     kind: str = "mixed"  # mixed | launches | ai-launches: what its entries are (docs/launches.md)
 
 
+# What urlsplit silently drops or httpx would send on (CR and LF split a request line in two):
+# C0 and C1 controls, DEL, spaces and the Unicode line and paragraph separators.
+_NOT_IN_URL = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]")
+
+
+def _describe_char(char: str) -> str:
+    names = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\t": "a tab", " ": "a space"}
+    return names.get(char, f"the control character U+{ord(char):04X}")
+
+
 def load_feeds(home: Path, *, path: Path | None = None) -> list[FeedConfig]:
     """The feeds of `feeds.toml`, validated; raises ConfigError naming entry and key."""
     feeds_path = path or home / FEEDS_FILE
@@ -566,6 +576,10 @@ def load_feeds(home: Path, *, path: Path | None = None) -> list[FeedConfig]:
             check_http_url(url)
         except ValueError as exc:
             raise ConfigError(str(exc), path=label, key=f"{where}.url") from None
+        bad = _NOT_IN_URL.search(url)
+        if bad:
+            raise ConfigError(f"feed {name!r}: the URL contains {_describe_char(bad.group())} at position "
+                              f"{bad.start() + 1}; a URL is one line without spaces", path=label, key=f"{where}.url")
         category = entry.get("category")
         if category is not None and (not isinstance(category, str) or not category.strip()):
             raise ConfigError("must be a non-empty string", path=label, key=f"{where}.category")

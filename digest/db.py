@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest.errors import DatabaseError
+from digest.errors import DatabaseError, MissingDatabaseError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -142,7 +142,7 @@ def open_database(settings: Settings) -> Engine:
     """An engine on an initialised, up-to-date database; DatabaseError otherwise."""
     path = sqlite_path(settings.database_url)
     if path is not None and not path.exists():
-        raise DatabaseError(f"no database at {path}", hint="run `digest init` first")
+        raise MissingDatabaseError(f"no database at {path}", hint="run `digest init` first")
     engine = engine_for(settings)
     revision = current_revision(engine)
     if revision is None:

@@ -11,6 +11,7 @@ on its own, and a hint for the fix where there is one::
     │   ├── ValidationError     a value the user gave is not acceptable
     │   └── TokenError          a signed link that is forged, altered, expired or misused
     ├── DatabaseError           the database is unreachable, missing or on an old schema
+    │   └── MissingDatabaseError  exit 2: the settings name a database file that does not exist
     ├── FeedError               a feed could not be fetched or parsed
     ├── RenderError             an issue could not be rendered
     ├── DeliveryError           a message could not be queued or delivered
@@ -81,6 +82,13 @@ class TokenError(UsageError):
 
 class DatabaseError(DigestError):
     """The database cannot be used as it is (missing, unreachable, schema too old)."""
+
+
+class MissingDatabaseError(DatabaseError):
+    """The settings point at a database file that is not there (a wrong path, or a folder never
+    initialised): input to fix, not a failure of the operation, so it exits 2."""
+
+    exit_code = 2
 
 
 class FeedError(DigestError):

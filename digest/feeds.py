@@ -10,6 +10,8 @@ returns plain picklable values. It never trusts the document:
 * Hostile XML: before feedparser sees the bytes, any DOCTYPE internal subset is removed, so
   entity declarations (billion laughs, external entities pointing at local files or URLs)
   are never expanded or resolved; expat is also told not to fetch external entities.
+* Text is UTF-8 unless the document says otherwise: invalid bytes become U+FFFD, never
+  mojibake (`as_valid_utf8`).
 * Feed HTML: titles and descriptions are sanitised with nh3 and reduced to text.
 * Ill-formed ("bozo") feeds give what parses, plus a warning; a body that is not a feed at
   all raises FeedError.
@@ -147,6 +149,33 @@ def _as_utf8(body: bytes) -> bytes:
     return text.encode("utf-8")
 
 
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""\A(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
+_UTF8_NAMES = ("utf-8", "utf8")
+
+
+def as_valid_utf8(body: bytes, content_type: str | None) -> tuple[bytes, bool]:
+    """(the body, whether it changed): a document in UTF-8 (declared so, or declaring nothing,
+    as XML defaults to UTF-8) with every invalid byte sequence replaced by U+FFFD.
+
+    feedparser, given one stray byte, re-reads the whole document as windows-1252 and turns
+    every "é" into "Ã©"; a document that declares another encoding is left to it.
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return body, False
+    declared = _CHARSET.search(content_type or "")
+    in_xml = _XML_ENCODING.match(body)
+    names = [m.group(1).decode("ascii", "replace") if isinstance(m.group(1), bytes) else m.group(1)
+             for m in (declared, in_xml) if m]
+    if any(name.strip().lower() not in _UTF8_NAMES for name in names):
+        return body, False
+    return body.decode("utf-8", "replace").encode("utf-8"), True
+
+
 def install_driver() -> None:
     """Make feedparser use digest.saxdriver (hardened expat) first; idempotent."""
     import feedparser.api
@@ -168,6 +197,7 @@ def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None,
 
     install_driver()
     defused, changed = defuse(body)
+    defused, repaired = as_valid_utf8(defused, content_type)
     headers = {"content-type": content_type} if content_type else {}
     # A file object, never bytes: feedparser.parse opens bytes or str that name a file.
     parsed = feedparser.parse(io.BytesIO(defused), response_headers=headers, sanitize_html=False,
@@ -176,6 +206,8 @@ def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None,
     result.ill_formed = changed or bool(parsed.get("bozo"))
     if changed:
         result.warnings.append("the document declared entities in a DOCTYPE; they were removed unexpanded")
+    if repaired:
+        result.warnings.append("bytes that are not UTF-8 were read as U+FFFD (�)")
     channel = parsed.get("feed", {})
     result.title = clean_text(channel.get("title"), limit=NAME_MAX, keep_paragraphs=False)
     if parsed.get("bozo"):

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from digest.errors import DatabaseError
+from digest.errors import DatabaseError, MissingDatabaseError
 
 if TYPE_CHECKING:
     from digest.config import Settings
@@ -293,7 +293,7 @@ def connect(settings: Settings) -> Database:
             raise DatabaseError(f"{url} is not a database file digest can share between commands",
                                 hint="use sqlite:///digest.db or a PostgreSQL URL")
         if not path.exists():
-            raise DatabaseError(f"no database at {path}", hint="run `digest init` first")
+            raise MissingDatabaseError(f"no database at {path}", hint="run `digest init` first")
         database: Database = SqliteDatabase(str(path))
     else:
         database = SqlAlchemyDatabase(settings)

@@ -59,7 +59,7 @@ def test_poll_without_a_database_fails_in_one_line(tmp_path: Path, make_cli) -> 
     folder.mkdir()
     (folder / "feeds.toml").write_text("", encoding="utf-8")
     result = make_cli(folder)("poll")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("error: no database at ") and "digest init" in result.stderr
 
 

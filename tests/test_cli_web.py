@@ -36,7 +36,7 @@ def test_serve_runs_the_app_until_stopped(home: Path) -> None:
 def test_serve_without_a_database_fails_in_one_line(tmp_path: Path, make_cli) -> None:
     cli = make_cli(tmp_path)
     result = cli("serve", "--port", "0")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("error: no database") and result.stderr.count("\n") == 1
 
 

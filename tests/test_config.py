@@ -150,3 +150,34 @@ def test_packaged_feeds_are_valid_and_match_the_repository_copy() -> None:
     feeds = load_feeds(root)
     assert len(feeds) >= 10
     assert all(feed.category for feed in feeds)
+
+
+def test_files_saved_with_a_byte_order_mark_load(tmp_path: Path) -> None:
+    """Windows editors save UTF-8 with a BOM; tomllib alone calls that an invalid statement."""
+    (tmp_path / "digest.toml").write_bytes('\ufeffname = "Verdicts ✓"\n'.encode())
+    (tmp_path / "feeds.toml").write_bytes('\ufeff[[feeds]]\nname = "a"\nurl = "https://a.example/feed"\n'.encode())
+    assert load_settings(tmp_path, environ={}).name == "Verdicts ✓"
+    assert [feed.name for feed in load_feeds(tmp_path)] == ["a"]
+
+
+@pytest.mark.parametrize("url", ["https://a.example/feed\\r\\nX-Injected: 1", "https://a.example/feed\\n",
+                                 "https://a.example/\\tfeed", "https://a.example/fe\\u0000ed",
+                                 "https://a.example/fe\\u0085ed", "https://a.example/my feed"])
+def test_a_feed_url_with_a_line_break_or_control_character_is_refused(tmp_path: Path, url: str) -> None:
+    """urlsplit silently drops CR, LF and tab, so such a URL used to pass and be fetched."""
+    write(tmp_path / "feeds.toml", f'[[feeds]]\nname = "ok"\nurl = "https://ok.example/"\n'
+                                   f'[[feeds]]\nname = "sneaky"\nurl = "{url}"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_feeds(tmp_path)
+    line = raised.value.one_line()
+    assert line.startswith("feeds.toml: feeds[1].url: feed 'sneaky': ") and "\n" not in line and "\r" not in line
+    assert raised.value.exit_code == 2
+
+
+def test_a_control_character_in_feeds_toml_is_exit_2_naming_the_feed_from_the_cli(cli, home: Path) -> None:
+    (home / "feeds.toml").write_text('[[feeds]]\nname = "sneaky"\nurl = "https://a.example/x\\r\\nHost: evil"\n',
+                                     encoding="utf-8")
+    result = cli("poll")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: feeds.toml: feeds[0].url: feed 'sneaky': ")
+    assert result.stderr.count("\n") == 1

@@ -199,3 +199,21 @@ def test_bundled_samples_parse_cleanly() -> None:
         names |= {entry.name for entry in parsed.entries}
     assert {"Patchwise", "Lintern", "Minutely", "Recapper"} <= names
     assert 12 <= len(names) <= 16
+
+
+@pytest.mark.parametrize("content_type", [None, "application/rss+xml; charset=utf-8"])
+def test_invalid_utf8_becomes_replacement_characters_not_mojibake(content_type: str | None) -> None:
+    """One stray byte used to make feedparser re-read the whole document as windows-1252."""
+    body = rss(item("Café – caf\xe9 au lait", "https://cafe.example/", "c1")).replace(b"caf\xc3\xa9 au", b"caf\xe9 au")
+    parsed = parse_feed(body, content_type=content_type)
+    [entry] = parsed.entries
+    assert (entry.name, entry.tagline) == ("Café", "caf\ufffd au lait")
+    assert "Ã" not in entry.name + entry.tagline
+    assert any("U+FFFD" in warning for warning in parsed.warnings)
+
+
+def test_a_feed_declaring_another_encoding_is_read_in_it() -> None:
+    body = ('<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel><title>L</title>'
+            '<item><title>Caf\xe9 - latin-1</title><link>https://latin.example/</link></item></channel></rss>').encode("latin-1")
+    [entry] = parse_feed(body).entries
+    assert entry.name == "Café"

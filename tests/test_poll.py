@@ -308,3 +308,12 @@ def test_a_feeds_vendor_and_category_hints_apply_to_its_tools(home: Path, feed_s
     run(home)
     [tool] = tools(home)
     assert (tool["vendor"], tool["category"]) == ("Vendor Co", "models")
+
+
+def test_invalid_utf8_in_a_served_feed_is_stored_as_replacement_characters(home: Path, feed_server: FeedServer) -> None:
+    body = rss(item("Caféine – brews caf\xe9s", "https://cafeine.example/", "cf-1")).replace(b"caf\xc3\xa9s", b"caf\xe9s")
+    write_feeds(home, {"cafe": feed_server.route("/cafe.xml", body=body)})
+    report = run(home)
+    assert report.feeds[0].new_tools == ["cafeine"]
+    [tool] = rows(home, "SELECT name, tagline FROM tool")
+    assert (tool["name"], tool["tagline"]) == ("Caféine", "brews caf\ufffds")
