@@ -5,7 +5,8 @@ servers carry on, from the repository root as the guide says) and what it prints
 stderr together, is compared with the lines that follow it in the guide, with the volatile
 parts masked: dates, times, ports, timings, sizes, tokens and the temporary home. A line `…`
 alone in the guide stands for any number of lines. The guide's ports (8765 for the sample
-feeds, 8025 for SMTP) are swapped for free ones so a busy machine does not fail the run.
+feeds, 8025 for SMTP) are swapped for free ones so a busy machine does not fail the run, and
+the guide's `sleep` after starting a server waits until that server answers instead.
 
 UPDATE_GOLDEN=1 rewrites the expected outputs in the guide from a run, on purpose; read the
 diff before committing it.
@@ -92,10 +93,16 @@ def run_guide(found: list[Step], home: Path) -> list[tuple[int, list[str]]]:
     """Run every step in one bash; each step's exit status and output lines."""
     ports = {port: free_port() for port in PORTS}
     script = ["set +e", f"cd {ROOT}", "exec 2>&1"]
+    serving: list[str] = []  # ports of the servers started in the background so far
     for index, step in enumerate(found):
         command = step.command
         for guide_port, port in ports.items():
+            if guide_port in command and command.rstrip().endswith("&"):
+                serving.append(port)
             command = command.replace(guide_port, port)
+        if command.startswith("sleep ") and serving:  # the reader's pause: here, until the servers answer
+            command = "; ".join(f"for i in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; "
+                                "sleep 0.1; done" for port in serving)
         script += [f"echo '{MARK} {index}'", command, f"echo \"{MARK} status $?\""]
     script.append("kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; true")
     env = {key: value for key, value in os.environ.items() if not key.startswith("DIGEST_")}
