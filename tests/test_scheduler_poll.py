@@ -81,3 +81,26 @@ def test_a_broken_feeds_file_fails_the_poll_and_the_scheduler_goes_on(home, capl
     assert result.outcome == "failed" and "feeds.toml" in result.detail
     assert [run.outcome for run in job_runs(rt.engine, "poll")] == ["failed"]
     assert any(r.levelno == logging.ERROR and "poll failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_hostile_feed_never_stalls_the_poll_job(home, feed_server, caplog) -> None:
+    """A body feedparser needs about a minute for, and one naming a local feed file: the job
+    ends within the parse deadline, the honest feed is stored, the scheduler goes on."""
+    from feedserver import item, rss
+
+    on_disk = home / "server-side.xml"
+    on_disk.write_bytes(rss(item("Smugglr - from the disk", "https://smugglr.example/", "s1")))
+    with (home / "digest.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[poll]\nparse_timeout = "2s"\n')
+    honest = feed_server.route("/honest.xml", body=rss(item("Honestly - an AI inbox", "https://honestly.example/", "h1")))
+    nested = feed_server.route("/nested.xml", body=rss(item("<b>" * 1_000_000 + "Nested", "https://n.example/", "n1")))
+    local = feed_server.route("/local.xml", body=str(on_disk).encode())
+    (home / "feeds.toml").write_text(f'[[feeds]]\nname = "honest"\nurl = "{honest}"\n\n[[feeds]]\nname = "nested"\n'
+                                     f'url = "{nested}"\n\n[[feeds]]\nname = "local"\nurl = "{local}"\n', encoding="utf-8")
+    rt = make_runtime(home)
+    with caplog.at_level(logging.INFO, logger="digest"):
+        result = poll_job(rt, now=HOUR)
+    assert result.outcome == "ok"
+    assert "2 failed" in result.detail
+    assert tool_count(rt.engine) == 1  # Honestly, and nothing from the disk
+    assert poll_job(make_runtime(home), now=HOUR + timedelta(hours=1)).outcome == "ok"  # the next slot runs
