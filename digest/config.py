@@ -62,6 +62,24 @@ def check_http_url(value: str) -> str:
     return value
 
 
+def parse_nameservers(value: str) -> list[tuple[str, int]]:
+    """(address, port) pairs from "IP, IP:port, [IPv6]:port"; ValueError naming a bad entry."""
+    servers: list[tuple[str, int]] = []
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        host, port = entry, 53
+        match = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?", entry) or re.fullmatch(r"([^:]+):(\d+)", entry)
+        if match:
+            host, port = match.group(1), int(match.group(2) or 53)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address (optionally with :port)") from None
+        if not 0 < port < 65536:
+            raise ValueError(f"{entry!r}: the port must be between 1 and 65535")
+        servers.append((host, port))
+    return servers
+
+
 # --- the settings object -------------------------------------------------------------------
 
 def _setting(default: Any, kind: str = "str", **extra: Any) -> Any:
@@ -195,6 +213,15 @@ class BounceSettings:
         return "maildir" if self.maildir else "imap" if self.imap_host else ""
 
 
+@dataclass(frozen=True)
+class CheckSettings:
+    """For `digest check`: where its DNS questions go and how long its network checks wait."""
+
+    # DNS servers to ask (comma-separated "IP" or "IP:port", "[IPv6]:port"); empty: the system's resolver
+    nameservers: str = _setting("", "str")
+    timeout: float = _setting(10.0, "duration")  # per DNS question and per SMTP command
+
+
 _SECTIONS = {
     "database": DatabaseSettings,
     "smtp": SmtpSettings,
@@ -203,6 +230,7 @@ _SECTIONS = {
     "schedule": ScheduleSettings,
     "web": WebSettings,
     "bounces": BounceSettings,
+    "check": CheckSettings,
 }
 
 
@@ -219,6 +247,9 @@ class Settings:
     editor: str = _setting("")  # address told when a scheduled send cannot happen
     postal_address: str = _setting("Digest Newsletter, 1 Example Street, 00000 Exampletown", multiline=True)
     language: str = _setting("en")
+    # a demo or test folder that only ever mails sample readers (example.com, .invalid, ...) over
+    # loopback: `digest check` then reports placeholders as warnings, not problems; never for real readers
+    sandbox: bool = _setting(False, "bool")
     secret_key: str = _setting("", "secret")  # from DIGEST_SECRET_KEY or the key file only
     secret_key_file: str = _setting(KEY_FILE, "path")
     templates: str = _setting("templates", "path")  # this folder's template overrides
@@ -230,6 +261,7 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings, metadata={"kind": "section"})
     web: WebSettings = field(default_factory=WebSettings, metadata={"kind": "section"})
     bounces: BounceSettings = field(default_factory=BounceSettings, metadata={"kind": "section"})
+    check: CheckSettings = field(default_factory=CheckSettings, metadata={"kind": "section"})
     panel: tuple[Reviewer, ...] = field(default=DEFAULT_PANEL, metadata={"kind": "panel"})
 
     @property
@@ -476,6 +508,10 @@ def _check_cross_field(settings: Settings) -> None:
         except ValueError:
             raise ConfigError(f"{entry!r} is not an IP address or network", path=SETTINGS_FILE,
                               key="web.trusted_proxies") from None
+    try:
+        parse_nameservers(settings.check.nameservers)
+    except ValueError as exc:
+        raise ConfigError(str(exc), path=SETTINGS_FILE, key="check.nameservers") from None
     url = settings.database_url
     scheme = url.split("://", 1)[0]
     if not (scheme.startswith("sqlite") or scheme in ("postgresql", "postgres", "postgresql+psycopg")):

@@ -117,6 +117,19 @@ def stage_serve_feeds(run: DemoRun) -> None:
     run.say(f"serving {len(run.feed_names)} sample feeds at {base}/ ({', '.join(run.feed_names)})")
 
 
+def _write_demo_key(path: Path) -> None:
+    """The demo's signing key, marked `demo-` so `digest check` can tell it from a real one."""
+    import secrets
+
+    from digest.preflight.secretkey import DEMO_KEY_PREFIX
+
+    if path.exists():
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(DEMO_KEY_PREFIX + secrets.token_urlsafe(32) + "\n")
+
+
 def stage_init(run: DemoRun) -> None:
     """`digest init`, with `base_url` at a loopback port the demo's web app holds from now on."""
     from digest.config import load_settings
@@ -129,8 +142,11 @@ def stage_init(run: DemoRun) -> None:
     host, port = run.web_socket.getsockname()[:2]
     (run.home / "digest.toml").write_text(
         f"{DEMO_MARKER}: links point at the demo's web app (`digest serve` serves it here afterwards)\n"
-        f'base_url = "http://{host}:{port}"\n\n{default_file("digest.toml")}\n'
+        f'base_url = "http://{host}:{port}"\n'
+        f"{DEMO_MARKER}: this folder mails sample readers only, so `digest check` takes placeholders as warnings\n"
+        f'sandbox = true\n\n{default_file("digest.toml")}\n'
         f'[web]\nhost = "{host}"\nport = {port}\n\n{demo_settings("digest.invalid")}', encoding="utf-8")
+    _write_demo_key(run.home / ".digest-secret")
     report = init_folder(run.home)
     run.settings = load_settings(run.home)
     run.say(f"digest init: newsletter folder {run.home}, database at schema {report['schema_after']}, "

@@ -9,7 +9,9 @@ on its own, and a hint for the fix where there is one::
     │   ├── ConfigError         a settings or feeds file is missing or invalid
     │   ├── NotFoundError       an id, slug, number or address that does not exist
     │   ├── ValidationError     a value the user gave is not acceptable
-    │   └── TokenError          a signed link that is forged, altered, expired or misused
+    │   ├── TokenError          a signed link that is forged, altered, expired or misused
+    │   └── NotReadyError       `digest check` finds a problem, so queueing or sending to
+    │                           readers is refused (the folder needs fixing, not a retry)
     ├── DatabaseError           the database is unreachable, missing or on an old schema
     │   └── MissingDatabaseError  exit 2: the settings name a database file that does not exist
     ├── FeedError               a feed could not be fetched or parsed
@@ -78,6 +80,14 @@ class TokenError(UsageError):
     def __init__(self, message: str, *, reason: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class NotReadyError(UsageError):
+    """The folder is not ready for real readers; `problems` are the lines `digest check` shows."""
+
+    def __init__(self, message: str, *, problems: list[str], hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.problems = problems
 
 
 class DatabaseError(DigestError):

@@ -147,6 +147,7 @@ class SmtpTransport:
     def __init__(self, target: SmtpTarget) -> None:
         self.target = target
         self.eight_bit_mime = False
+        self.secured = False  # the open connection is encrypted (implicit TLS or STARTTLS)
         self._smtp: smtplib.SMTP | None = None
         self._used = False  # a message went over this connection: a drop may just be idleness
 
@@ -186,6 +187,7 @@ class SmtpTransport:
         self._smtp = smtp
         self._used = False
         self.eight_bit_mime = smtp.has_extn("8bitmime")
+        self.secured = isinstance(smtp.sock, ssl.SSLSocket)
 
     def _handshake(self, smtp: smtplib.SMTP) -> None:
         target = self.target

@@ -118,6 +118,9 @@ def _pristine_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     result = Cli(folder)("init")
     assert result.exit_code == 0, result.output
     (folder / "feeds.toml").write_text("", encoding="utf-8")
+    # A test folder mails sample readers only: `digest check` placeholders are warnings here.
+    settings_file = folder / "digest.toml"
+    settings_file.write_text("sandbox = true\n" + settings_file.read_text(encoding="utf-8"), encoding="utf-8")
     if BACKEND == "postgresql":
         _pg_admin(f"DROP DATABASE IF EXISTS {_PG_DATABASE}", f"CREATE DATABASE {_PG_DATABASE} TEMPLATE {_PG_TEMPLATE}")
         settings_file = folder / "digest.toml"

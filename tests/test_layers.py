@@ -19,7 +19,7 @@ STAGES = [
     ("editorial", {"editorial"}),
     ("render", {"view", "checks", "render", "sample"}),
     ("outbox", {"record", "outbox"}),
-    ("sender", {"composer", "claims", "deliveries", "breaker", "sender", "proof", "bounces"}),
+    ("sender", {"composer", "claims", "deliveries", "breaker", "sender", "proof", "bounces", "preflight"}),
     ("web", {"web"}),
     ("scheduler", {"scheduler"}),
     ("demo", {"demo", "demo_send", "demo_web", "demo_bounces"}),

@@ -149,11 +149,11 @@ def root(
 
 
 def _register() -> None:
-    from digest.cli import (bounces, core, demo, editorial, issue, poll, render, schedule, send, setaside, subscribers,
-                            tools, web)
+    from digest.cli import (bounces, check, core, demo, editorial, issue, poll, render, schedule, send, setaside,
+                            subscribers, tools, web)
 
-    for module in (core, poll, tools, editorial, issue, render, subscribers, send, bounces, schedule, web, setaside,
-                   demo):
+    for module in (core, check, poll, tools, editorial, issue, render, subscribers, send, bounces, schedule, web,
+                   setaside, demo):
         module.register(app)
 
 

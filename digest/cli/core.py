@@ -14,16 +14,20 @@ def init(
 ) -> None:
     """Create or upgrade the newsletter folder: settings, feeds, key file and database.
 
-    Safe to run again: existing files are kept and the database is only upgraded.
+    Safe to run again: existing files are kept and the database is only upgraded. Ends with
+    the settings still to fill in before real readers get mail (what `digest check --offline`
+    finds) and the commands to run next.
 
     Example: digest --home ~/verdicts init
     """
     from digest.folder import init_folder
+    from digest.preflight import run_checks
 
     state = app_context(ctx)
     report = init_folder(state.home)
+    preflight = run_checks(settings=state.settings, engine=state.engine, offline=True)
     if json_output:
-        print_json(report)
+        print_json({**report, "to_fill_in": [f.to_json() for f in _to_fill_in(preflight)]})
         return
     if state.quiet:
         return
@@ -36,6 +40,42 @@ def init(
         typer.echo(f"database upgraded from schema {before} to {after}: {report['database']}")
     else:
         typer.echo(f"database already at schema {after}: {report['database']}")
+    _next_steps(preflight, state.home)
+
+
+NEXT_COMMANDS = (
+    ("$EDITOR {home}digest.toml {home}feeds.toml", "your newsletter's identity, and the feeds to poll"),
+    ("{digest} check", "is the folder ready for real readers? (SMTP and DNS too)"),
+    ("{digest} poll", "fetch the feeds and store the AI tools they announce"),
+    ("{digest} suggest", "ranked pairs among the new tools"),
+    ("digest demo --keep DIR", "or try every command on a sample folder first"),
+)
+
+
+def _to_fill_in(report):  # noqa: ANN001, ANN202
+    return [f for f in report.findings if f.level != "ok" and f.setting]
+
+
+def _next_steps(report, home) -> None:  # noqa: ANN001
+    """What `digest check --offline` still finds, as settings to fill in, then what to run next."""
+    findings = _to_fill_in(report)
+    if findings:
+        typer.echo("")
+        typer.echo("still to fill in before real readers get mail (digest.toml, or DIGEST_* in the environment; "
+                   "secrets only in the environment):")
+        width = max(len(f.setting) for f in findings)
+        for finding in findings:
+            typer.echo(f"  {finding.setting:<{width}}  {finding.level}: {finding.message}")
+    typer.echo("")
+    typer.echo("next:")
+    from pathlib import Path
+
+    here = Path(home).resolve() == Path.cwd().resolve()
+    names = {"home": "" if here else f"{home}/", "digest": "digest" if here else f"digest --home {home}"}
+    commands = [(command.format(**names), why) for command, why in NEXT_COMMANDS]
+    width = max(len(command) for command, _ in commands)
+    for command, why in commands:
+        typer.echo(f"  {command:<{width}}  {why}")
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,10 @@ from digest.cli.output import print_json, warn
 schedule_app = typer.Typer(help="See what the scheduler will run, and when.", no_args_is_help=True)
 
 
-def scheduler(ctx: typer.Context) -> None:
+def scheduler(
+    ctx: typer.Context,
+    skip_check: Annotated[bool, typer.Option("--skip-check", help="Start and send even while `digest check --offline` finds problems (each is logged).")] = False,
+) -> None:
     """Run the scheduled jobs in the foreground until stopped (SIGTERM or Ctrl-C).
 
     Polls the feeds on `[schedule] poll`, sends the newest ready scheduled issue on
@@ -21,7 +24,8 @@ def scheduler(ctx: typer.Context) -> None:
     issue, the editor is told), and sends one-off issues at their time. Jobs are stored in the
     database, so a restart keeps them; several schedulers may share one database safely.
     Logs one line per event to stderr. Stopping finishes the messages in flight; the rest of
-    an unfinished send stays queued and is resumed by the next start.
+    an unfinished send stays queued and is resumed by the next start. It refuses to start
+    (exit 2), and each send refuses, while `digest check --offline` finds a problem.
 
     Example: digest --home ~/verdicts scheduler
     """
@@ -29,12 +33,17 @@ def scheduler(ctx: typer.Context) -> None:
     from digest.scheduler.service import run_scheduler
     from digest.scheduler.timing import Schedule
 
+    from digest.preflight import require_ready
+
     state = app_context(ctx)
     schedule = Schedule.from_settings(state.settings)
     level = logging.DEBUG if state.verbose else logging.WARNING if state.quiet else logging.INFO
     logging.getLogger("digest").setLevel(level)
     logging.getLogger("apscheduler").setLevel(logging.DEBUG if state.verbose else logging.WARNING)
-    runtime = Runtime(settings=state.settings, engine=state.engine, schedule=schedule)
+    report = require_ready(settings=state.settings, engine=state.engine, action="digest scheduler", skip=skip_check)
+    for finding in report.problems:
+        warn(f"starting despite a problem (--skip-check): {finding.check}: {finding.message}")
+    runtime = Runtime(settings=state.settings, engine=state.engine, schedule=schedule, skip_check=skip_check)
     run_scheduler(runtime)
 
 

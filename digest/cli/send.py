@@ -57,6 +57,7 @@ def send(
     rate: Optional[float] = typer.Option(None, "--rate", min=0, max=MAX_SEND_RATE, help="Messages per second overall, 0 for no limit (default: send.rate)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Write each message to outbox/<issue>/messages/ instead; deliveries stay queued."),
     no_wait: bool = typer.Option(False, "--no-wait", help="End when nothing is due now instead of waiting for retries."),
+    skip_check: bool = typer.Option(False, "--skip-check", help="Send even while `digest check --offline` finds problems (each is logged)."),
     json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Deliver the queued issues over SMTP (DIGEST_SMTP_URL), each reader once.
@@ -67,7 +68,8 @@ def send(
     send.breaker readers in a row) stops the run with exit 1: every delivery stays queued,
     uncharged, for the next run. Safe to stop at any moment and run again: it resumes where it
     stopped. --dry-run sends nothing and records nothing: the
-    messages go to .eml files and every delivery stays queued for the real run.
+    messages go to .eml files and every delivery stays queued for the real run. Refuses
+    (exit 2, naming each problem) while `digest check --offline` finds a problem.
 
     Example: digest send --workers 4 --rate 50
     """
@@ -78,6 +80,8 @@ def send(
     from digest.sender import send_queued
 
     state = app_context(ctx)
+    if not dry_run:
+        _preflight(state, "digest send", skip_check)
     bar = _Bar() if sys.stderr.isatty() and not state.quiet and not json_output else None
     stop = threading.Event()
     # SIGTERM (systemd, docker stop) ends the run gracefully: messages in flight finish and are
@@ -130,17 +134,30 @@ def _standing(ctx: typer.Context, report: Any, why: str) -> None:
         _say(ctx, f"issue {entry['issue']}: {entry['delivered']} delivered, {entry['waiting']} {why}")
 
 
+def _preflight(state, action: str, skip: bool) -> None:  # noqa: ANN001
+    """Refuse (exit 2, naming each problem) unless the folder passes `digest check --offline`;
+    --skip-check prints the problems as warnings and goes on."""
+    from digest.cli.output import warn
+    from digest.preflight import require_ready
+
+    report = require_ready(settings=state.settings, engine=state.engine, action=action, skip=skip)
+    for finding in report.problems:
+        warn(f"{action} despite a problem (--skip-check): {finding.check}: {finding.message}")
+
+
 def queue(
     ctx: typer.Context,
     issue: str = typer.Argument(..., metavar="ISSUE", help="The issue's number."),
     no_render: bool = typer.Option(False, "--no-render", help="Freeze the parts in outbox/<issue>/ as they are (say, after a hand edit) instead of rendering afresh."),
+    skip_check: bool = typer.Option(False, "--skip-check", help="Queue even while `digest check --offline` finds problems (each is logged)."),
     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Render a ready issue, freeze its parts and queue one delivery per active subscriber.
 
     The frozen parts (outbox/<issue>/frozen/, listed in manifest.json) are what every reader
     gets. Running it again never renders again: it adds deliveries only for subscribers who
-    became active since. `digest send` delivers the queue.
+    became active since. `digest send` delivers the queue. Refuses (exit 2, naming each
+    problem) while `digest check --offline` finds a problem.
 
     Example: digest issue queue 12
     """
@@ -148,6 +165,7 @@ def queue(
     from digest.outbox import queue_issue
 
     state = app_context(ctx)
+    _preflight(state, f"digest issue queue {issue}", skip_check)
     report = queue_issue(engine=state.engine, settings=state.settings, number=issue, render=not no_render)
     for message in report.warnings:
         warn(message)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from digest.errors import DigestError, RelayError, StateError
+from digest.errors import DigestError, NotReadyError, RelayError, StateError
 from digest.leases import acquire, holder_id
 from digest.models import Issue, utcnow
 from digest.scheduler import runs, sendable
@@ -64,6 +64,7 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     # issue number -> (failures in a row, not before): a failing resume backs off 1 min .. 1 h
     resume_backoff: dict[int, tuple[int, datetime]] = field(default_factory=dict)
+    skip_check: bool = False  # `--skip-check`: send even while `digest check` finds problems (logged)
 
     def job_holder(self, job: str) -> str:
         """The lease holder for one job: jobs of one process exclude each other too."""
@@ -263,7 +264,10 @@ def _send_weekly(rt: Runtime, slot: datetime, lease: runs.HeldLease) -> JobResul
 
 
 def deliver(rt: Runtime, number: int, *, lease: runs.HeldLease, now: datetime, resume: bool = False) -> SendOutcome | None:
-    """Queue (unless resuming) and send one issue; None if another process moved it first."""
+    """Queue (unless resuming) and send one issue; None if another process moved it first.
+
+    Raises NotReadyError, before anything moves, while the folder is not ready for real readers."""
+    rt.stages.check(engine=rt.engine, settings=rt.settings, skip=rt.skip_check)
     if not resume:
         if not sendable.start_sending(rt.engine, number, now=now):
             return None
@@ -378,6 +382,17 @@ def _one_off(rt: Runtime, number: int, scheduled_at: datetime, lease: runs.HeldL
         with session_scope(rt.engine) as session:
             issue = _get(session, number)
             missing = rt.stages.missing(session=session, issue=issue, settings=rt.settings)
+        try:
+            rt.stages.check(engine=rt.engine, settings=rt.settings, skip=rt.skip_check)
+        except NotReadyError as exc:
+            if not sendable.back_to_draft(rt.engine, number, scheduled_at=scheduled_at):
+                return JobResult("one-off", "done", f"issue {number} was handled by another process", issue=number)
+            notify_editor(rt.settings, rt.stages, subject=f"Issue {number} was not sent: the folder is not ready",
+                          body=f"Issue {number} was due at {at_text}, but `digest check` finds problems, so it "
+                               "was not sent and is back in draft:\n\n"
+                               + "\n".join(f"- {line}" for line in exc.problems) + "\n")
+            return _finish(rt, None, JobResult("one-off", "nothing", f"issue {number}: {exc.one_line()}; "
+                                               "back in draft, editor told", issue=number), started)
         if missing:
             if not sendable.back_to_draft(rt.engine, number, scheduled_at=scheduled_at):
                 return JobResult("one-off", "done", f"issue {number} was handled by another process", issue=number)
@@ -405,6 +420,11 @@ def _get(session, number: int) -> Issue:  # noqa: ANN001
 
 
 def _what_next(exc: BaseException) -> str:
+    if isinstance(exc, NotReadyError):
+        return ("Nothing was sent: `digest check` finds the folder not ready for real readers:\n\n"
+                + "".join(f"- {line}\n" for line in exc.problems)
+                + "\nFix them; the issue stays scheduled for the next weekly send (or queue and send it now: "
+                  "digest issue queue N && digest send).\n")
     if isinstance(exc, RelayError):
         return ("The relay, not the readers, is failing: every delivery it did not accept stays queued and "
                 "no reader was charged a retry or a bounce. The scheduler tries again by itself, 1, 2, 4 ... "

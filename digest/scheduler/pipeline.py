@@ -1,13 +1,14 @@
 """The real stages behind the scheduler's jobs (see `stages.Stages` for the contract).
 
 Each method is the library call behind one of the one-shot commands a cron user would run:
-`digest poll`, `digest issue show` (readiness), `digest issue render N` (when the issue has
+`digest poll`, `digest issue show` (readiness), `digest check --offline`, `digest issue render N` (when the issue has
 never been rendered), `digest issue queue N` and `digest send`.
 """
 
 from __future__ import annotations
 
 import email.policy
+import logging
 import threading
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from digest.config import Settings
     from digest.models import Issue
 
+
+log = logging.getLogger("digest.scheduler")
 
 # Python folds a long Subject right after "Subject:", which some parsers read with a leading
 # space; a notice's headers are short enough to stay on one line (RFC 5322 allows 998).
@@ -47,6 +50,13 @@ class PipelineStages(Stages):
         from digest.scheduler.stages import issue_gaps
 
         return issue_gaps(session=session, issue=issue, settings=settings)
+
+    def check(self, *, engine: Engine, settings: Settings, skip: bool = False) -> None:
+        from digest.preflight import require_ready
+
+        report = require_ready(settings=settings, engine=engine, action="the scheduler's send", skip=skip)
+        for finding in report.problems:
+            log.warning("sending despite a problem (--skip-check): %s: %s", finding.check, finding.message)
 
     def queue(self, *, engine: Engine, settings: Settings, number: int) -> int:
         """`digest issue render N` first when the issue has never been rendered (parts the

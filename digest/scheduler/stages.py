@@ -2,8 +2,8 @@
 
 The jobs decide *when* and *whether*; the stages do the work. Keeping the calls behind one
 small object gives the jobs a seam (like the SMTP transport's) and keeps each job body a
-handful of lines: poll the feeds, check an issue's readiness, queue it, send it, tell the
-editor.
+handful of lines: poll the feeds, check an issue's readiness and the folder's (preflight),
+queue it, send it, tell the editor.
 """
 
 from __future__ import annotations
@@ -52,6 +52,10 @@ class Stages(Protocol):
 
     def missing(self, *, session: Session, issue: Issue, settings: Settings) -> list[str]:
         """What keeps the issue from being ready (empty when it is ready)."""
+
+    def check(self, *, engine: Engine, settings: Settings, skip: bool = False) -> None:
+        """Refuse (NotReadyError) to mail readers while `digest check --offline` finds a problem;
+        with `skip` (`digest scheduler --skip-check`) log the problems and go on."""
 
     def queue(self, *, engine: Engine, settings: Settings, number: int) -> int:
         """Freeze the issue's parts and create its deliveries; how many deliveries it has."""
