@@ -293,6 +293,9 @@ def test_the_scheduler_send_refuses_and_tells_the_editor(home, monkeypatch) -> N
             import email
             import email.policy
 
+            weekly_notice = email.message_from_bytes(sink.messages[0].data, policy=email.policy.default).get_content()
+            assert "Nothing was sent: `digest check` finds the folder not ready for real readers" in weekly_notice
+            assert "- postal_address: " in weekly_notice and "stays scheduled for the next weekly send" in weekly_notice
             notice = email.message_from_bytes(sink.messages[1].data, policy=email.policy.default).get_content()
             assert "- sender: 'Weekly AI Tool Verdicts <verdicts@digest.invalid>' is on digest.invalid" in notice
             assert "- postal_address: " in notice

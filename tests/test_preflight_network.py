@@ -260,3 +260,15 @@ def test_a_sandbox_skips_dns_for_its_placeholder_domain(cli, home, dns_server) -
     assert found["dns"] == ("warning: SPF, DMARC and DKIM not checked: the sender's domain (digest.invalid) "
                             "is a placeholder")
     assert dns_server.questions == []
+
+
+def test_spf_is_checked_for_the_bounce_address_when_there_is_one(cli, home, dns_server) -> None:
+    dns_server.add_txt(f"bounces.{DOMAIN}", "v=spf1 include:relay.net -all")  # the From domain has none
+    dns_server.add_txt(f"_dmarc.{DOMAIN}", "v=DMARC1; p=none")
+    with start_sink(Commands()) as sink:
+        configure(home, dns=dns_server, smtp_url=sink.url())
+        with (home / "digest.toml").open("a", encoding="utf-8") as handle:
+            handle.write(f'\n[bounces]\nreturn_path = "bounces@bounces.{DOMAIN}"\n')
+        result = cli("check")
+    assert lines(result)["spf"] == f"ok: bounces.{DOMAIN}: v=spf1 include:relay.net -all"
+    assert result.exit_code == 0, result.output

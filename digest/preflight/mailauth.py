@@ -166,7 +166,9 @@ def check_mail_auth(settings: Settings) -> list[Finding]:
         lookup = Lookup(settings)
     except Unanswered as exc:
         return [Finding("dns", WARNING, f"SPF, DMARC and DKIM not checked: {exc}", "check.nameservers")]
-    for name, check in (("spf", lambda: [check_spf(lookup, domain)]), ("dmarc", lambda: [check_dmarc(lookup, domain)]),
+    # SPF is checked against the envelope sender: the bounce address when [bounces] sets one
+    envelope = address_domain(settings.bounces.return_path) or domain
+    for name, check in (("spf", lambda: [check_spf(lookup, envelope)]), ("dmarc", lambda: [check_dmarc(lookup, domain)]),
                         ("dkim", lambda: check_dkim(lookup, settings, domain))):
         try:
             findings.extend(check())
