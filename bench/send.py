@@ -58,8 +58,9 @@ def make_folder(base: Path, name: str, subscribers: int, database: str) -> tuple
 
     home = base / name
     home.mkdir(parents=True)
-    if database != "sqlite":
-        (home / "digest.toml").write_text(f'[database]\nurl = "{database}"\n', encoding="utf-8")
+    # A sandbox: sample readers on a loopback relay, so `digest send` (bench/fleet.py) is not refused.
+    section = f'[database]\nurl = "{database}"\n' if database != "sqlite" else ""
+    (home / "digest.toml").write_text("sandbox = true\n" + section, encoding="utf-8")
     init_folder(home)
     settings = load_settings(home, environ={})
     engine = open_database(settings)
