@@ -260,11 +260,11 @@ def test_the_demo_folder_passes_digest_check_as_a_sandbox(demo) -> None:
     assert (run.home / ".digest-secret").read_text(encoding="utf-8").startswith("demo-")
     result = Cli(run.home)("check", "--offline")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == ("ok      sandbox: sandbox = true: 4 active reader(s), all sample "
-                                             "addresses; placeholders below are warnings, not problems")
+    assert re.fullmatch(r"ok      sandbox: sandbox = true: \d+ active reader\(s\), all sample addresses; "
+                        r"placeholders below are warnings, not problems", result.stdout.splitlines()[0])
     assert "warning secret_key: the key is the demo's" in result.stdout
     assert result.stdout.splitlines()[-1].endswith("ready as a sandbox (sample readers only) "
                                                    "(offline: SMTP and DNS not checked)")
     queued = Cli(run.home)("issue", "queue", "2", "--no-render")  # the check lets a sandbox through
     assert queued.exit_code == 0, queued.output
-    assert "4 new deliveries queued" in queued.stdout
+    assert re.search(r": [1-9]\d* new deliver(y|ies) queued", queued.stdout), queued.stdout
