@@ -61,7 +61,7 @@ def test_a_plain_install_runs_init_and_render_from_its_own_files(tmp_path: Path)
     resolution; the fresh venv sees this venv's libraries through a .pth line."""
     source = tmp_path / "source"  # a copy, so the build leaves nothing in the checkout
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(REPO / name, source / name)
     shutil.copytree(PACKAGE, source / "digest", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
@@ -83,6 +83,9 @@ def test_a_plain_install_runs_init_and_render_from_its_own_files(tmp_path: Path)
     installed = Path(where.stdout.strip()).parent
     assert installed == site_packages / "digest", where.stdout + where.stderr
     assert _package_files(installed) == _package_files(PACKAGE)
+    metadata = next(site_packages.glob("digest-*.dist-info")) / "METADATA"
+    headers = metadata.read_text(encoding="utf-8").split("\n\n", 1)[0].splitlines()
+    assert "License-Expression: MIT" in headers, "the licence is declared as an SPDX expression (PEP 639)"
 
     digest = [str(venv / "bin" / "digest"), "--home", str(tmp_path / "newsletter")]
 
@@ -99,3 +102,23 @@ def test_a_plain_install_runs_init_and_render_from_its_own_files(tmp_path: Path)
     assert "Installed and rendering" in (folder / "email.html").read_text(encoding="utf-8")
     assert "Installed and rendering" in (folder / "web.html").read_text(encoding="utf-8")
     assert "weekly-send" in run("schedule", "list").stdout
+
+
+def _dry_run(target: str, tmp_path: Path) -> str:
+    """What `make TARGET` would run on a fresh clone (no venv yet), without running it."""
+    result = subprocess.run(["make", "-n", target, f"VENV={tmp_path / 'venv'}"], cwd=REPO, capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_make_demo_installs_only_what_the_program_needs(tmp_path: Path) -> None:
+    """A first `make demo` does not wait for playwright, schemathesis and the other test tools."""
+    installs = [line for line in _dry_run("demo", tmp_path).splitlines() if "pip install" in line]
+    assert any(line.rstrip().endswith("-e .") for line in installs), installs
+    assert not any("[test]" in line for line in installs), installs
+
+
+def test_make_test_adds_the_test_extras(tmp_path: Path) -> None:
+    installs = [line for line in _dry_run("test", tmp_path).splitlines() if "pip install" in line]
+    assert any("-e '.[test]'" in line for line in installs), installs
