@@ -69,8 +69,12 @@ def _stems(pattern: str) -> set[str]:
             continue
         word = _TOKEN.match(alternative.lower())
         stem = word.group(0) if word else ""
-        if stem and alternative[len(stem):len(stem) + 1] in ("?", "*", "{"):
+        after = alternative[len(stem):len(stem) + 2]
+        if stem and after[:1] in ("?", "*", "{"):
             stem = stem[:-1]  # "llms?": the last letter is optional
+        elif stem and (after[:1] == " " or after in ("\\b", "\\s", "\\.")):
+            stems.add("=" + stem)  # a whole word ("how \\w+", "a\\.i\\."): matched among the words
+            continue
         stems.add(stem[:4])
     return stems
 
@@ -90,20 +94,26 @@ class _Prefilter:
 
     def __init__(self, patterns: list[str]) -> None:
         self.always: set[int] = set()
-        self.index: dict[str, set[int]] = {}
+        self.index: dict[str, set[int]] = {}  # first letters of a word -> patterns
+        self.exact: dict[str, set[int]] = {}  # a whole word -> patterns
         for number, pattern in enumerate(patterns):
             for stem in _stems(pattern):
-                if stem:
+                if stem.startswith("="):
+                    self.exact.setdefault(stem[1:], set()).add(number)
+                elif stem:
                     self.index.setdefault(stem, set()).add(number)
                 else:
                     self.always.add(number)
         self.keys = frozenset(self.index)
+        self.exact_keys = frozenset(self.exact)
 
-    def candidates(self, prefixes: set[str]) -> set[int]:
-        """The patterns that may match a text whose words have these `prefixes()`."""
+    def candidates(self, prefixes: set[str], words: set[str]) -> set[int]:
+        """The patterns that may match a text with these words and `_words()` prefixes."""
         found = set(self.always)
         for key in prefixes & self.keys:
             found |= self.index[key]
+        for key in words & self.exact_keys:
+            found |= self.exact[key]
         return found
 
 
@@ -131,7 +141,7 @@ class _Lexicon:
 
     def first(self, text: str, tokens: set[str], prefixes: set[str]) -> int | None:
         """The number of the first group that occurs in `text`, or None."""
-        candidates = self.filter.candidates(prefixes)
+        candidates = self.filter.candidates(prefixes, tokens)
         for number, plain in enumerate(self.plain):
             if not tokens.isdisjoint(plain):
                 return number
@@ -197,7 +207,9 @@ _NOT_LAUNCH_RULES: tuple[tuple[str, str], ...] = (
     ("event", r"\b(?:webinar|conference|join us (?:at|on|for)|register now|meetup|livestream|summit|keynote)\b"),
     ("case study", r"\b(?:case study|customer story|how \w+(?: \w+)? (?:uses|used|cut|automated|built with))\b"),
     ("roundup", r"\b(?:this week in|last week in|weekly|roundup|round-up|newsletter|the best \w+(?: \w+)? "
-                r"(?:apps|tools)|\d+ (?:new )?(?:tools|launches|frameworks)|what we shipped|everything we shipped)\b"),
+                r"(?:apps|tools)|what we shipped|everything we shipped)\b"),
+    # these two need a digit in the title (checked first, so they rarely run)
+    ("roundup", r"\b\d+ (?:new )?(?:tools|launches|frameworks)\b"),
     ("roundup", r"[#\s]\d{2,4}:"),  # a newsletter's issue number: "Import AI 412:", "The Batch #212:"
     ("article or research", r"^(?:how (?:to|we|i)|why|what i learned|my notes|notes on|lessons|interview|"
                             r"the unreasonable|interpreting|scaling laws|benchmarking|fine-tuning|a look)\b|"
@@ -208,6 +220,8 @@ _NOT_LAUNCH_RULES: tuple[tuple[str, str], ...] = (
 )
 _NOT_LAUNCH = tuple((reason, re.compile(pattern, re.IGNORECASE)) for reason, pattern in _NOT_LAUNCH_RULES)
 _NOT_LAUNCH_FILTER = _Prefilter([pattern for _, pattern in _NOT_LAUNCH_RULES])
+_DIGIT_RULES = frozenset({7, 8})  # the numbers of the two rules above that start with a digit
+_DIGIT = re.compile(r"\d")
 _SUMMARY_RULES = frozenset({"hiring", "funding news"})  # also read in the summary
 # every hiring or funding match contains one of these: a summary without any skips both rules
 _SUMMARY_HINTS = ("hiring", "roles", "join our", "freelancer", "careers", "rais", "series ", "seed round",
@@ -217,6 +231,8 @@ _MAKER_WORDS = frozenset({"product update", "roundup", "policy or safety post", 
 _LEAD_VERB = re.compile(
     r"^(?:introducing|announcing|meet|welcome|welcoming|releasing|launching|say hello to|presenting|"
     r"unveiling|today we(?:'re| are) launching|we(?:'re| are) launching)\s+", re.IGNORECASE)
+_LEAD_WORDS = frozenset({"introducing", "announcing", "meet", "welcome", "welcoming", "releasing", "launching", "say",
+                         "presenting", "unveiling", "today", "we're", "we"})  # first words _LEAD_VERB can match
 _NEWS_VERB = re.compile(
     r"^(?P<who>.+?)\s+(?:launches|launched|unveils|debuts|releases|introduces|announces|rolls out|ships)\s+"
     r"(?P<what>.+)$", re.IGNORECASE)
@@ -279,9 +295,10 @@ def judge(title: str, summary: str = "", *, kind: str = "mixed", vendor_hint: st
     title = " ".join(title.split())
     paragraph = summary.split("\n", 1)[0]
     summary = " ".join(summary.split())
-    shape_match = _SHAPE.match(title)
+    shape_match = _SHAPE.match(title) if "hn" in title[:12].lower() else None
     shape = shape_match.group(1).lower() if shape_match else None
-    rest = _YC.sub("", title[shape_match.end():] if shape_match else title).strip()
+    rest = title[shape_match.end():] if shape_match else title
+    rest = (_YC.sub("", rest) if "(" in rest else rest).strip()
     title_words, title_tokens = _words(rest)
     words_of_summary: list[tuple[set[str], set[str]]] = []
 
@@ -302,7 +319,7 @@ def judge(title: str, summary: str = "", *, kind: str = "mixed", vendor_hint: st
         summary_words, summary_tokens = words_of_summary[1]
         head_words, head_tokens = _words(f"{name} {tagline}")
         category = _category(f"{name} {tagline} {summary}", head_words | summary_words, head_tokens | summary_tokens)
-    price = _price(text, all_words()[1]) if find_price else "unknown"
+    price = _price(text, *all_words()) if find_price else "unknown"
     vendor = publisher or vendor_hint or _vendor_from_news(rest, title_tokens)
 
     def decided(launch: bool, reason: str) -> Judgement:
@@ -326,7 +343,14 @@ def judge(title: str, summary: str = "", *, kind: str = "mixed", vendor_hint: st
         return decided(False, "question post")
     if shape == "tell":
         return decided(False, "community post")
-    in_title = _NOT_LAUNCH_FILTER.candidates(title_tokens)
+    in_title = _NOT_LAUNCH_FILTER.candidates(title_tokens, title_words)
+    if not _DIGIT.search(rest):
+        in_title -= _DIGIT_RULES
+    else:
+        if title_tokens.isdisjoint(("tool", "laun", "fram")):
+            in_title.discard(7)
+        if ":" not in rest:
+            in_title.discard(8)
     lowered = summary.lower()
     summary_may = any(hint in lowered for hint in _SUMMARY_HINTS)  # hiring or funding words at all
     for number, (reason, pattern) in enumerate(_NOT_LAUNCH):
@@ -352,9 +376,9 @@ def _name_and_tagline(rest: str, summary: str, *, kind: str, shape: str | None, 
     elif shape == "launch":
         signal = "launch: Launch HN (a startup's launch)"
     head, tagline = rest, ""
-    lead = _LEAD_VERB.match(rest)
+    lead = _LEAD_VERB.match(rest) if rest[:12].split(" ", 1)[0].lower() in _LEAD_WORDS else None
     news = None if lead or title_tokens.isdisjoint(_NEWS_VERBS) else _NEWS_VERB.match(rest)
-    available = None if lead or news else _AVAILABLE.match(rest)
+    available = None if lead or news or title_tokens.isdisjoint(("is", "are")) else _AVAILABLE.match(rest)
     if lead:
         signal = signal or f"launch: announced ({lead.group(0).strip().lower()})"
         head, tagline = _split(rest[lead.end():], commas=True)
@@ -370,7 +394,7 @@ def _name_and_tagline(rest: str, summary: str, *, kind: str, shape: str | None, 
             signal = "launch: product name + tagline"
     if not signal and kind == "launches":
         signal = "launch: launch feed"
-    if not signal and _LAUNCH_WORDS_FILTER.candidates(all_words()[1]) and _LAUNCH_WORDS.search(summary) \
+    if not signal and _LAUNCH_WORDS_FILTER.candidates(all_words()[1], all_words()[0]) and _LAUNCH_WORDS.search(summary) \
             and _looks_like_name(head):
         signal = "launch: product name + launch words"
     second = None
@@ -440,11 +464,11 @@ def _category(text: str, words: set[str], tokens: set[str]) -> str | None:
 
 def price_of(text: str) -> str:
     """The entry price the text states: open-source, freemium, paid, free, else unknown."""
-    return _price(text, _words(text)[1])
+    return _price(text, *_words(text))
 
 
-def _price(text: str, tokens: set[str]) -> str:
-    candidates = _PRICE_FILTER.candidates(tokens) - {1, 2, 3}  # those three start with a lookbehind or digit
+def _price(text: str, words: set[str], tokens: set[str]) -> str:
+    candidates = _PRICE_FILTER.candidates(tokens, words) - {1, 2, 3}  # those three start with a lookbehind or digit
     if not tokens.isdisjoint(_FREEMIUM_WORDS):
         candidates.add(1)
     if not tokens.isdisjoint(_PAID_WORDS) or _CURRENCY.search(text):

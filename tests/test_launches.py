@@ -111,3 +111,38 @@ def test_the_held_out_sample_meets_the_targets() -> None:
     assert len(bench.load("all")) >= 150
     result = bench.measure(bench.load("held-out"))
     assert {key: result[key] >= target for key, target in bench.TARGETS.items()} == dict.fromkeys(bench.TARGETS, True)
+
+
+def test_the_prefilter_never_skips_a_pattern_that_matches() -> None:
+    """The speed-up is only a skip: every rule, lexicon and price pattern that matches a text is
+    among the candidates its words give (labelled titles and summaries, and word salads)."""
+    import random
+    import re
+
+    from digest import launches as rules
+
+    texts = [f"{e['title']} {e.get('summary', '')}" for e in _labelled()]
+    vocabulary = " ".join(texts).split() + ["A.I.", "GPT-4o", "how-to", "£9/month", "open-weights", "#212:"]
+    rng = random.Random(17)
+    texts += [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(3, 30))) for _ in range(400)]
+    checks = [(rules._NOT_LAUNCH_FILTER, [re.compile(p, re.IGNORECASE) for _, p in rules._NOT_LAUNCH_RULES]),
+              (rules._PRICE_FILTER, [rules._OPEN_SOURCE]), (rules._LAUNCH_WORDS_FILTER, [rules._LAUNCH_WORDS])]
+    for lexicon in (rules._TAXONOMY, rules._AI):
+        checks.append((lexicon.filter, [rest or re.compile("(?!)") for rest in lexicon.rest]))
+    missed = []
+    for text in texts:
+        words, prefixes = rules._words(text)
+        for prefilter, patterns in checks:
+            candidates = prefilter.candidates(prefixes, words)
+            missed += [(pattern.pattern[:40], text) for number, pattern in enumerate(patterns)
+                       if number not in candidates and pattern.search(text)]
+    assert missed == []
+
+
+def _labelled() -> list[dict]:
+    import tomllib
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "bench" / "data"
+    return [entry for name in ("launches-tune.toml", "launches-heldout.toml")
+            for entry in tomllib.loads((data / name).read_text(encoding="utf-8"))["entry"]]
