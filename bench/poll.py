@@ -321,8 +321,8 @@ def main() -> int:
         servers.close()
         shutil.rmtree(work, ignore_errors=True)
 
-    expected_first = f"{feeds} feeds, {distinct} new tools, 0 unchanged, 0 failed"
-    expected_second = f"{feeds} feeds, 0 new tools, {feeds} unchanged, 0 failed"
+    expected_first = f"{feeds:,} feeds, {distinct:,} new tools, 0 unchanged, 0 failed"
+    expected_second = f"{feeds:,} feeds, 0 new tools, {feeds:,} unchanged, 0 failed"
     checks = []
 
     def check(label: str, ok: bool, text: str) -> None:
