@@ -214,9 +214,27 @@ def test_a_stream_past_the_byte_cap_is_refused_while_reading(engine, tmp_path: P
 _MEMORY_CAP = 1024 ** 3  # address space the child may take: a regression fails here, not in the OOM killer
 
 
+_REPORTING_PEAK = """
+import atexit, sys
+peak_path = sys.argv.pop(1)
+def report():
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(peak_path, "w") as out:
+        out.write(peak)
+atexit.register(report)
+sys.argv[0] = "digest"
+from digest.cli import main
+main()
+"""
+
+
 def _run_import(home: Path, target: str, *, stdin: int | None = None, timeout: float = 120):  # noqa: ANN202
     """`digest subscribers import TARGET` in a child process capped at `_MEMORY_CAP`:
-    (exit code, stdout, stderr, the child's peak RSS in MiB)."""
+    (exit code, stdout, stderr, the child's peak RSS in MiB).
+
+    The peak is the child's own VmHWM, read by the child as it exits: wait4's ru_maxrss would
+    carry this (large, late in a full run) pytest process's size into the child through fork."""
     import os
     import resource
     import subprocess
@@ -227,13 +245,15 @@ def _run_import(home: Path, target: str, *, stdin: int | None = None, timeout: f
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_CAP, _MEMORY_CAP))
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen([sys.executable, "-m", "digest", "--home", str(home), "subscribers", "import", target],
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile(mode="r") as peak_file:
+        command = ["--home", str(home), "subscribers", "import", target]
+        child = subprocess.Popen([sys.executable, "-c", _REPORTING_PEAK, peak_file.name, *command],
                                  stdin=subprocess.DEVNULL if stdin is None else stdin, stdout=out, stderr=err,
                                  preexec_fn=cap)
         deadline = time.monotonic() + timeout
         while True:  # wait4, not wait: it reports this child's own peak memory
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            pid, status, _usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() > deadline:
@@ -244,7 +264,9 @@ def _run_import(home: Path, target: str, *, stdin: int | None = None, timeout: f
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return child.returncode, out.read().decode(), err.read().decode(), usage.ru_maxrss / 1024
+        peak_kib = peak_file.read().strip()
+        assert peak_kib, "the child did not report its peak memory"
+        return child.returncode, out.read().decode(), err.read().decode(), int(peak_kib) / 1024
 
 
 def _gigantic_line(tmp_path: Path) -> str:
