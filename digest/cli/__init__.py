@@ -149,10 +149,10 @@ def root(
 
 
 def _register() -> None:
-    from digest.cli import (bounces, check, core, demo, editorial, issue, poll, render, schedule, send, setaside,
-                            subscribers, tools, web)
+    from digest.cli import (bounces, check, core, demo, editorial, issue, poll, render, report, schedule, send,
+                            setaside, subscribers, tools, web)
 
-    for module in (core, check, poll, tools, editorial, issue, render, subscribers, send, bounces, schedule, web,
+    for module in (core, check, poll, tools, editorial, issue, render, report, subscribers, send, bounces, schedule, web,
                    setaside, demo):
         module.register(app)
 
