@@ -281,6 +281,10 @@ def stage_summary(run: DemoRun) -> None:
     if run.bounces:
         lines.append(("bounces", "; ".join(f"{r['email']} {r['status']} ({(r['reason'] or '').partition(':')[0]}, "
                                            f"issue {r['issue']})" for r in run.bounces)))
+    if first in run.issues:
+        from digest.demo_bounces import report_first_issue
+
+        lines.append(("report", report_first_issue(run, first)))
     if last in run.renders and last != first:
         view = run.renders[last].rendered.view
         said = f"; last week: {view.last_week.recaps[0].headline}" if view.last_week else ""

@@ -94,3 +94,25 @@ def stage_bounces(run: Any) -> None:
     for record in records:
         run.say(f"  {record['email']}: {record['status']} ({record['reason']}), from issue {record['issue']}")
     run.bounces = records
+
+
+def report_first_issue(run: Any, number: int) -> str:
+    """`digest issue report N --html` for the summary: write outbox/N/report.html, say its figures."""
+    from digest.db import open_database, session_scope
+    from digest.editorial import get_issue
+    from digest.report import issue_report
+    from digest.report_page import report_html
+
+    engine = open_database(run.settings)
+    run.on_exit(engine.dispose)
+    with session_scope(engine) as session:
+        report = issue_report(session=session, issue=get_issue(session, number))
+    path = run.settings.outbox_dir / str(number) / "report.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report_html(report), encoding="utf-8")
+    figures = report.issue
+    counted = sum(v.counted for v in figures.votes)
+    aside = sum(v.set_aside for v in figures.votes)
+    return (f"issue {number}: {figures.delivered} delivered, {figures.hard_bounces} hard bounced, "
+            f"{figures.complaints} complained, {counted} votes ({aside} set aside); "
+            f"{path} (digest issue report {number} --html)")

@@ -179,11 +179,14 @@ def test_demo_bounces_one_reader_and_records_another_s_complaint(demo, make_cli)
 def test_demo_ends_with_a_summary_and_how_to_open_the_email(demo) -> None:
     run, lines = demo
     summary = lines[lines.index("summary") + 1:]
-    labels = [line.split()[0] for line in summary[:6]]
-    assert labels == ["feeds", "editorial", "issue", "votes", "bounces", "issue"]
+    labels = [line.split()[0] for line in summary[:7]]
+    assert labels == ["feeds", "editorial", "issue", "votes", "bounces", "report", "issue"]
     assert summary[4].split(None, 1)[1] == ("linus@example.net bounced (hard 5.1.1, issue 1); "
                                             "margaret@example.com complained (complaint, issue 1)")
     assert "3 counted through the web app (Patchwise 2, Lintern 1), 1 set aside" in summary[3]
+    assert summary[5].split(None, 1)[1].startswith(
+        "issue 1: 4 delivered, 1 hard bounced, 1 complained, 3 votes (1 set aside); ")
+    assert (run.home / "outbox" / "1" / "report.html").is_file()
     opened = next(line for line in summary if line.startswith("open issue 2's email in a browser: "))
     assert opened.endswith((run.home / "outbox" / "2" / "email.html").as_uri())
     assert (run.home / "outbox" / "2" / "email.html").is_file()
