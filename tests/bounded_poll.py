@@ -14,6 +14,13 @@ import resource
 import sys
 
 
+def _own_peak_mb() -> int:
+    """This process's own high-water mark. Not RUSAGE_SELF: its ru_maxrss keeps the size of the
+    process this one was forked from (pytest, large late in a full run) across the exec."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) // 1024
+
+
 def main() -> None:
     home, limit_mb, report_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     limit = limit_mb * 1024 * 1024
@@ -27,7 +34,7 @@ def main() -> None:
         code = exit_.code
     finally:
         sys.stdout.flush()
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        own = _own_peak_mb()
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
         with open(report_path, "w", encoding="utf-8") as handle:
             json.dump({"exit_code": code, "poller_mb": own, "workers_mb": children}, handle)

@@ -239,6 +239,22 @@ def test_the_scheduler_reads_the_mailbox_every_few_minutes(cli, home, engine, se
     assert BOUNCES not in job_table(idle) and bounces_job(idle).outcome == "nothing"
 
 
+def test_the_listing_reads_the_same_in_the_last_minutes_of_an_hour(home, engine, maildir) -> None:  # noqa: ARG001
+    """At 09:57 the hourly poll and the five-minute mailbox job both next run at 10:00; the
+    listing must not depend on the minute it is asked in (docs/editors-week.md prints it)."""
+    from datetime import UTC, datetime
+
+    from digest.scheduler.listing import schedule_listing
+    from digest.scheduler.timing import Schedule
+
+    schedule = Schedule.from_settings(load_settings(home))
+    orders = []
+    for minute in (35, 57):
+        listing = schedule_listing(engine=engine, schedule=schedule, now=datetime(2026, 12, 7, 9, minute, tzinfo=UTC))
+        orders.append([entry.id for entry in listing.entries if entry.id in ("poll", "bounces")])
+    assert orders[0] == orders[1] == ["bounces", "poll"]
+
+
 def test_no_message_however_mangled_stops_the_reader(home, sent) -> None:
     """Random bytes and corpus messages cut or corrupted anywhere: always an event, never an
     exception (a message that raised would stop every later run at the same place)."""

@@ -95,5 +95,7 @@ def schedule_listing(*, engine: Engine, schedule: Schedule, now: datetime) -> Li
         entries.append(Entry(f"issue-{number}", "one-off", f"send issue {number}: {subject}", at, "issue",
                              overdue=at < now, issue=number))
     far = datetime.max.replace(tzinfo=UTC)
-    entries.sort(key=lambda entry: entry.next_run_at or far)
+    # Ties (the hourly poll and the five-minute mailbox job meet at the top of each hour) go by id,
+    # so the listing reads the same whatever minute it is asked in.
+    entries.sort(key=lambda entry: (entry.next_run_at or far, entry.id))
     return Listing(schedule.zone_name, schedule.grace.total_seconds(), current_holder(engine, HEARTBEAT), entries)
