@@ -48,3 +48,42 @@ def test_tools_list_and_show_read_through_sqlite3_alone(home: Path) -> None:
 @pytest.mark.sqlite_only
 def test_poll_of_nothing_needs_no_orm(home: Path) -> None:
     assert "sqlalchemy" not in loaded("--home", str(home), "poll")
+
+
+BUILT = """
+import json, sys
+import typer.utils
+calls = []
+original = typer.utils.get_params_from_function
+def counting(func):
+    calls.append(func.__qualname__)
+    return original(func)
+typer.utils.get_params_from_function = counting
+import typer.main
+typer.main.get_params_from_function = counting
+from digest.cli import main
+sys.argv = ["digest", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+sys.stderr.write(json.dumps(calls))
+"""
+
+
+def built(*args: str) -> list[str]:
+    """The command functions whose parameters typer turned into click's, for one invocation."""
+    result = subprocess.run([sys.executable, "-c", BUILT, json.dumps(list(args))],
+                            capture_output=True, text=True, timeout=60)
+    return json.loads(result.stderr.strip().splitlines()[-1])
+
+
+def test_a_command_builds_only_itself_not_the_whole_cli(home: Path) -> None:
+    """Turning every one of the CLI's 45 commands into click's on each start cost more than
+    importing click: `--help` builds none of them, `tools list` only the tools group's."""
+    root = {"root", "_version"}
+    assert set(built("--help")) == root
+    assert set(built("--home", str(home), "tools", "list")) == root | {
+        "list_tools", "show_tool", "tools_edit", "tools_merge", "tools_keep", "tools_hide", "tools_enrich"}
+    assert set(built("--home", str(home), "suggest")) == root | {"suggest"}

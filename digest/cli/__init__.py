@@ -81,6 +81,29 @@ class DigestGroup(TyperGroup):
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
 
+    # Building a click command from a Typer function inspects its signature and type hints:
+    # done for all 45 commands on every start, that cost more than importing click itself. So
+    # the root group builds only the command that runs; its help lists names and first lines.
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(dict.fromkeys([*self.commands, *_LAZY]))
+
+    def get_command(self, ctx: click.Context, cmd_name: str):  # noqa: ANN201
+        lazy = _LAZY.get(cmd_name)
+        if cmd_name not in self.commands and lazy is not None:
+            if self._listing:
+                return lazy.stub()
+            self.commands[cmd_name] = lazy.build()
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
+
     def invoke(self, ctx: click.Context):  # noqa: ANN201
         from digest.errors import DigestError
 
@@ -148,13 +171,63 @@ def root(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+class _Lazy:
+    """One top-level command or group, turned into a click command only when it is used."""
+
+    def __init__(self, info: typer.models.CommandInfo | typer.models.TyperInfo) -> None:
+        self.info = info
+
+    @property
+    def name(self) -> str:
+        import typer.main
+
+        if isinstance(self.info, typer.models.CommandInfo):
+            return self.info.name or typer.main.get_command_name(self.info.callback.__name__)
+        return typer.main.solve_typer_info_defaults(self.info).name
+
+    def build(self) -> click.Command:
+        import typer.main
+
+        if isinstance(self.info, typer.models.CommandInfo):
+            return typer.main.get_command_from_info(self.info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                                    rich_markup_mode=app.rich_markup_mode)
+        return typer.main.get_group_from_info(self.info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                              rich_markup_mode=app.rich_markup_mode,
+                                              suggest_commands=app.suggest_commands)
+
+    def stub(self) -> click.Command:
+        """What the root's help shows of the command (name, help, hidden) without its parameters."""
+        import inspect
+
+        import typer.main
+        from typer.core import TyperCommand
+
+        if isinstance(self.info, typer.models.CommandInfo):
+            info = self.info
+            text = inspect.cleandoc(info.help) if info.help is not None else inspect.getdoc(info.callback)
+            return TyperCommand(name=self.name, help=text, short_help=info.short_help, hidden=info.hidden,
+                                deprecated=info.deprecated)
+        solved = typer.main.solve_typer_info_defaults(self.info)
+        return TyperGroup(name=self.name, help=solved.help, short_help=solved.short_help, hidden=solved.hidden,
+                          deprecated=solved.deprecated)
+
+
+_LAZY: dict[str, _Lazy] = {}
+
+
 def _register() -> None:
+    """Each command module registers on a holder; the root group builds them from it on demand
+    (in the order typer lists them: commands, then groups)."""
     from digest.cli import (bounces, check, core, demo, editorial, issue, poll, render, report, schedule, send,
                             setaside, subscribers, tools, web)
 
+    holder = typer.Typer()
     for module in (core, check, poll, tools, editorial, issue, render, report, subscribers, send, bounces, schedule, web,
                    setaside, demo):
-        module.register(app)
+        module.register(holder)
+    for info in (*holder.registered_commands, *holder.registered_groups):
+        lazy = _Lazy(info)
+        _LAZY[lazy.name] = lazy
 
 
 _register()
