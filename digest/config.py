@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from digest.errors import ConfigError
+from digest.limits import MAX_SEND_RATE, MAX_SEND_WORKERS
 
 SETTINGS_FILE = "digest.toml"
 FEEDS_FILE = "feeds.toml"
@@ -34,8 +35,6 @@ ENV_PREFIX = "DIGEST_"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-MAX_SEND_WORKERS = 64  # a thread and an SMTP connection each; more only queue at the relay
-MAX_SEND_RATE = 1_000_000.0  # messages per second; far beyond any relay, and finite
 
 
 def parse_duration(value: Any) -> float:

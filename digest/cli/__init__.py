@@ -8,9 +8,7 @@ import heavy libraries inside the command functions so that start-up stays fast.
 
 from __future__ import annotations
 
-import logging
 import sys
-import traceback
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -129,6 +127,8 @@ class DigestGroup(TyperGroup):
 
 def _report(ctx: click.Context, message: str) -> None:
     if isinstance(ctx.obj, AppContext) and ctx.obj.verbose:
+        import traceback
+
         traceback.print_exc()
     fail(message)
 
@@ -163,6 +163,8 @@ def root(
 
     Every command acts on a newsletter folder (digest.toml, feeds.toml, digest.db, outbox/).
     """
+    import logging
+
     from digest.config import resolve_home
 
     ctx.obj = AppContext(home=resolve_home(home), verbose=verbose, quiet=quiet)

@@ -10,7 +10,7 @@ import typer
 from digest.cli.params import ISSUE
 from digest.cli.context import app_context
 from digest.cli.output import print_json
-from digest.config import MAX_SEND_RATE, MAX_SEND_WORKERS
+from digest.limits import MAX_SEND_RATE, MAX_SEND_WORKERS
 from digest.wording import count
 
 
