@@ -38,6 +38,7 @@ bench: $(TEST_STAMP)
 	@$(BIN)/python bench/web.py
 	@$(BIN)/python bench/suggest.py
 	@$(BIN)/python bench/launches.py
+	@$(BIN)/python bench/cli.py
 
 docs: $(STAMP)
 	@$(BIN)/python -m digest.clidoc
