@@ -8,6 +8,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import pytest
 import typer
 
@@ -168,7 +169,8 @@ def test_the_systemd_unit_runs_the_scheduler_and_stops_it_with_sigterm() -> None
     service = unit["Service"]
     command = service["ExecStart"].split()
     assert Path(command[0]).name == "digest" and command[1:] == ["scheduler"]
-    assert "scheduler" in typer.main.get_command(app).commands
+    root = typer.main.get_command(app)
+    assert "scheduler" in root.list_commands(click.Context(root))
     assert service["KillSignal"] == "SIGTERM"
     assert service["RestartPreventExitStatus"] == "2"  # a configuration error is not retried
     assert service["Environment"] == f"DIGEST_HOME={service['WorkingDirectory']}"
