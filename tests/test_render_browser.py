@@ -83,3 +83,35 @@ def test_dark_mode_turns_the_cards_dark(browser, pages, name) -> None:
     dark = layout(browser, pages[name], 640, scheme="dark", shot=f"{name}-640-dark.png")
     assert light["cardBackground"] == "rgb(246, 248, 250)"
     assert dark["cardBackground"] == "rgb(13, 17, 23)"
+
+
+BAR_COLOURS = """() => [...document.querySelectorAll('.bars .bl, .bars .bf')].map((el) => {
+  let back = 'rgba(0, 0, 0, 0)';
+  for (let node = el; node && (back === 'rgba(0, 0, 0, 0)' || back === 'transparent'); node = node.parentElement) {
+    back = getComputedStyle(node).backgroundColor;
+  }
+  return {text: el.textContent.trim(), color: getComputedStyle(el).color, back};
+})"""
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(part) / 255 for part in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+@pytest.mark.parametrize("name", ["email", "web"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_ship_rate_labels_and_figures_read_in_light_and_dark_mode(browser, pages, name, scheme) -> None:
+    """The bars' tool names and percentages keep WCAG AA contrast (4.5:1) against what is behind them."""
+    page = browser.new_page(viewport={"width": 640, "height": 900}, color_scheme=scheme)
+    try:
+        page.goto(pages[name].as_uri())
+        cells = page.evaluate(BAR_COLOURS)
+    finally:
+        page.close()
+    assert cells
+    for cell in cells:
+        light, dark = sorted((_luminance(cell["color"]), _luminance(cell["back"])), reverse=True)
+        ratio = (light + 0.05) / (dark + 0.05)
+        assert ratio >= 4.5, f"{cell['text']!r}: {cell['color']} on {cell['back']} is {ratio:.1f}:1 in {scheme} mode"
