@@ -5,9 +5,6 @@ that `[check] nameservers` points the resolver at."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import ipaddress
-import ssl
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -15,6 +12,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from digest.smtpsink import Recorder, start_sink
 from dnsserver import DnsServer
 from test_preflight import REAL, lines, settle
+from tlscert import make_certificate, server_context
 
 DOMAIN = "aiverdicts.net"
 
@@ -22,28 +20,8 @@ DOMAIN = "aiverdicts.net"
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1: (cert path, server SSLContext)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
-    folder = tmp_path_factory.mktemp("tls")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_path, key_path)
-    return cert_path, context
+    cert_path, key_path = make_certificate(tmp_path_factory.mktemp("tls"))
+    return cert_path, server_context(cert_path, key_path)
 
 
 @pytest.fixture(scope="module")

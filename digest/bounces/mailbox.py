@@ -14,6 +14,7 @@ between makes the next run offer it again, where its recorded key makes it a no-
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import os
 import re
@@ -87,9 +88,11 @@ class MaildirBox:
             yield Stored(name, raw)
 
     def done(self, message: Stored, *, acted: bool) -> None:
+        """File the message away. A message already gone from new/ was filed by another reader
+        (two `digest bounces` runs at once); its event row is keyed, so nothing is counted twice."""
         source = self.path / "new" / message.location
         base = message.location.split(":", 1)[0]
-        try:
+        with contextlib.suppress(FileNotFoundError):
             if not acted:
                 os.replace(source, self.path / "cur" / f"{base}:2,")
             elif self.after == "delete":
@@ -101,8 +104,6 @@ class MaildirBox:
                 os.replace(source, folder / "cur" / f"{base}:2,S")
             else:
                 os.replace(source, self.path / "cur" / f"{base}:2,S")
-        except FileNotFoundError:
-            pass  # already handled by another reader
 
     def close(self) -> None:
         return None

@@ -8,8 +8,6 @@ middle of DATA, and the final reply lost after the message was kept.
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import ssl
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult
 
 from digest.smtpsink import LoopbackController, Recorder, Sink
+from tlscert import make_certificate, server_context
 
 
 @dataclass(frozen=True)
@@ -130,26 +129,7 @@ def start_relay(*, tls: ssl.SSLContext | None = None, auth: bool = False) -> Sin
 
 def server_tls(folder: Path) -> ssl.SSLContext:
     """A self-signed certificate for 127.0.0.1 (the sender connects with ?verify=no)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = folder / "relay-cert.pem", folder / "relay-key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_path, key_path)
-    return context
+    return server_context(*make_certificate(folder, prefix="relay-"))
 
 
 @dataclass
