@@ -26,10 +26,9 @@ if TYPE_CHECKING:
 
 
 def make_signer(settings: Settings) -> Signer:
-    if not settings.secret_key:
-        raise ConfigError("no secret key to sign links with", key="secret_key",
-                          hint="run `digest init` (it creates .digest-secret) or set DIGEST_SECRET_KEY")
-    return Signer(settings.secret_key)
+    from digest.config import require_secret_key
+
+    return Signer(require_secret_key(settings))
 
 
 def make_dkim(settings: Settings) -> DkimSigner | None:

@@ -491,6 +491,16 @@ def load_settings(home: Path, environ: dict[str, str] | None = None, *,
     return settings
 
 
+def require_secret_key(settings: Settings) -> str:
+    """The key that signs links, votes and forms. Every place that needs it (sending, proofs,
+    bounces, the rendered sample message, the web app) asks here, so a folder without one gets
+    the same ConfigError (exit 2) and the same fix whichever command found it out."""
+    if not settings.secret_key:
+        raise ConfigError("no secret key is configured", key="secret_key",
+                          hint="run `digest init` (it creates .digest-secret) or set DIGEST_SECRET_KEY")
+    return settings.secret_key
+
+
 def _check_cross_field(settings: Settings) -> None:
     if settings.poll.concurrency < 1:
         raise ConfigError("must be at least 1", path=SETTINGS_FILE, key="poll.concurrency")

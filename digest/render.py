@@ -357,15 +357,11 @@ def message_template(*, settings: Settings, rendered: RenderedIssue) -> MessageT
 
 def sample_message(*, settings: Settings, rendered: RenderedIssue, template: MessageTemplate | None = None) -> bytes:
     """The complete message one sample subscriber would get, signed links and all."""
-    from digest.errors import TokenError
+    from digest.config import require_secret_key
     from digest.message import message_id_for, sender_domain
     from digest.tokens import Signer
 
-    try:
-        signer = Signer(settings.secret_key)
-    except TokenError:
-        raise RenderError("no secret key is configured, so the sample message cannot sign its links",
-                          hint="run `digest init` or set DIGEST_SECRET_KEY") from None
+    signer = Signer(require_secret_key(settings))
     personaliser = links.Personaliser(base_url=settings.base_url, signer=signer, issue_number=rendered.number,
                                       comparison_ids=[c.id for c in rendered.view.comparisons])
     subscriber_id, address = SAMPLE_READER

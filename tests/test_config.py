@@ -181,3 +181,22 @@ def test_a_control_character_in_feeds_toml_is_exit_2_naming_the_feed_from_the_cl
     assert result.exit_code == 2
     assert result.stderr.startswith("error: feeds.toml: feeds[0].url: feed 'sneaky': ")
     assert result.stderr.count("\n") == 1
+
+
+def test_a_missing_secret_key_is_one_config_error_wherever_it_is_needed(cli, home: Path, engine) -> None:
+    """Rendering the sample message, reading bounces, sending a proof and serving the web app
+    all sign with the key: without one each says the same line and exits 2."""
+    from digest.db import session_scope
+    from digest.sample import add_sample_issue
+
+    with session_scope(engine, write=True) as session:
+        number = str(add_sample_issue(session=session))
+    (home / ".digest-secret").unlink()
+    said = {}
+    for args in (("issue", "render", number), ("bounces",), ("issue", "proof", number, "--to", "ed@example.org"),
+                 ("serve", "--port", "0")):
+        result = cli(*args)
+        said[args[-1] if args[0] != "issue" else args[1]] = (result.exit_code, result.stderr)
+    line = ("error: secret_key: no secret key is configured "
+            "(hint: run `digest init` (it creates .digest-secret) or set DIGEST_SECRET_KEY)\n")
+    assert said == dict.fromkeys(said, (2, line)), said

@@ -13,7 +13,7 @@ from render_helpers import make_settings
 
 from digest import links
 from digest.db import session_scope
-from digest.errors import NotFoundError, RenderError, UsageError
+from digest.errors import ConfigError, NotFoundError, RenderError, UsageError
 from digest.preview import PreviewServer, has_display, open_in_browser
 from digest.render import OUTPUT_FILES, render_to_outbox
 from digest.sample import add_sample_issue, sample_issue_data
@@ -113,7 +113,7 @@ def test_sample_needs_a_secret_key(engine, settings) -> None:
     with session_scope(engine, write=True) as session:
         number = add_sample_issue(session=session)
     keyless = dataclasses.replace(settings, secret_key="")
-    with pytest.raises(RenderError, match="no secret key"):
+    with pytest.raises(ConfigError, match="no secret key"):
         render_to_outbox(engine=engine, settings=keyless, issue_number=number)
 
 

@@ -266,13 +266,12 @@ def create_app(settings: Settings, *, mailer: Callable[..., None] | None = None,
     from fastapi import FastAPI
 
     from digest.db import open_database
-    from digest.errors import ConfigError
+    from digest.config import require_secret_key
     from digest.bounces.webhooks import SnsVerifier
     from digest.web import routes_archive, routes_audience, routes_votes, routes_webhooks
     from digest.web.mail import send_confirmation
 
-    if not settings.secret_key:
-        raise ConfigError("no secret key", key="secret_key", hint="run `digest init` or set DIGEST_SECRET_KEY")
+    require_secret_key(settings)
     engine = open_database(settings)
     pages = Pages(settings)
     store = Store(engine, threads=settings.database.pool_size)
