@@ -6,20 +6,19 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Optional
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
 
 from digest.errors import StateError
 from digest.links import ARCHIVE_PATH, ISSUE_PATH
-from digest.web.app import IssueNumber, Web, web_of
+from digest.web.toolkit import IssueNumber, WebDep
 from digest.web.issue_page import recorded_entries
 from digest.web.pages import STYLESHEET_PATH
 from digest.web.queries import ping, sent_issues
 
 log = logging.getLogger(__name__)
 router = APIRouter()
-WebDep = Annotated[Web, Depends(web_of)]
 PUBLIC_CACHE = {"cache-control": "public, max-age=60"}
 PRIVATE_PAGE = {"cache-control": "private, no-store", "x-robots-tag": "noindex"}
 

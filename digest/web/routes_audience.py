@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
@@ -17,12 +17,11 @@ from digest.links import CONFIRM_PATH, PROOF_SUBSCRIBER_ID, SUBSCRIBE_PATH, UNSU
 from digest.ratelimit import hit
 from digest.tokens import Purpose
 from digest.web import audience
-from digest.web.app import NO_STORE, Web, web_of
+from digest.web.toolkit import NO_STORE, Web, WebDep
 from digest.web.issue_page import recorded_entries
 from digest.web.queries import sent_issues
 
 router = APIRouter()
-WebDep = Annotated[Web, Depends(web_of)]
 ONE_CLICK = "One-Click"
 SIGNUP_PATH = "/subscribe"
 

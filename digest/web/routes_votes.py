@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
@@ -21,12 +20,11 @@ from digest.errors import TokenError
 from digest.links import CANARY_PATH, PROOF_SUBSCRIBER_ID, VOTE_PATH
 from digest.panel import community_split
 from digest.tokens import VoteClaims
-from digest.web.app import NO_STORE, IssueNumber, Web, form_fields, form_schema, web_of
+from digest.web.toolkit import NO_STORE, IssueNumber, Web, WebDep, form_fields, form_schema
 from digest.web.queries import ComparisonSummary, comparison_summary
 from digest.web.security import csp_with_script
 
 router = APIRouter()
-WebDep = Annotated[Web, Depends(web_of)]
 
 # The only inline script anywhere: a person's browser confirms the vote at once. Its hash
 # goes into the vote page's Content-Security-Policy, so no other script can run there.

@@ -7,17 +7,15 @@ changes nothing. A verified event is recorded once, by the ESP's event id.
 
 from __future__ import annotations
 
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse, Response
 
 from digest.bounces.webhooks import WebhookRefused, apply_event, mailgun_event, ses_event
-from digest.web.app import NO_STORE, Web, web_of
+from digest.web.toolkit import NO_STORE, Web, WebDep
 
 router = APIRouter()
-WebDep = Annotated[Web, Depends(web_of)]
 SES_PATH = "/webhooks/ses"
 MAILGUN_PATH = "/webhooks/mailgun"
 
