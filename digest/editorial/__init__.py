@@ -24,15 +24,16 @@ from digest.editorial.issues import (IssueView, Readiness, add_comparison, creat
 from digest.editorial.lookup import get_comparison, get_issue, get_tool
 from digest.editorial.pairs import create_comparison, delete_comparison, update_comparison
 from digest.editorial.reviews import MAX_QUOTE, record_review
-from digest.editorial.scorecard import (ScorecardError, apply_scorecard, parse_scorecard,
-                                        read_scorecard_file, record_scorecard, render_comparison)
+from digest.editorial.scorecard import (ScorecardError, apply_scorecard, comparison_as_toml, parse_scorecard,
+                                        read_scorecard_file, record_scorecard)
 from digest.editorial.suggest import Suggestion, suggest_pairs
 
 __all__ = [
     "MAX_QUOTE", "ComparisonCard", "IssueView", "MergeReport", "Readiness", "ScorecardError",
-    "Suggestion", "add_comparison", "apply_scorecard", "comparison_card", "create_comparison",
+    "Suggestion", "add_comparison", "apply_scorecard", "comparison_as_toml", "comparison_card",
+    "create_comparison",
     "create_issue", "delete_comparison", "delete_issue", "edit_tool", "get_comparison",
     "get_issue", "get_tool", "issue_view", "list_issues", "merge_tools", "move_comparison",
-    "parse_scorecard", "previous_sent_issue", "read_scorecard_file", "readiness", "record_review", "record_scorecard", "remove_comparison", "render_comparison",
+    "parse_scorecard", "previous_sent_issue", "read_scorecard_file", "readiness", "record_review", "record_scorecard", "remove_comparison",
     "require_ready", "set_issue", "set_override", "suggest_pairs", "tool_record", "update_comparison",
 ]

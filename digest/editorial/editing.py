@@ -21,8 +21,8 @@ from pathlib import Path
 
 from digest.config import Reviewer
 from digest.editorial.lookup import get_comparison, require_editable_comparison
-from digest.editorial.scorecard import (ScorecardError, apply_scorecard, parse_scorecard,
-                                        render_comparison)
+from digest.editorial.scorecard import (ScorecardError, apply_scorecard, comparison_as_toml,
+                                        parse_scorecard)
 from digest.errors import DigestError, StateError, ValidationError
 
 MARK = "# ! "
@@ -98,7 +98,7 @@ def edit_comparison(*, engine, comparison: str | int, panel: Sequence[Reviewer],
         found = get_comparison(session, comparison)
         require_editable_comparison(session, found)
         comparison_id = found.id
-        original = render_comparison(session=session, comparison=found, panel=panel)
+        original = comparison_as_toml(session=session, comparison=found, panel=panel)
 
     folder = Path(tempfile.mkdtemp(prefix="digest-edit-"))
     path = folder / f"comparison-{comparison_id}.toml"
@@ -126,7 +126,7 @@ def edit_comparison(*, engine, comparison: str | int, panel: Sequence[Reviewer],
                 with session_scope(engine, write=True) as session:
                     found = get_comparison(session, comparison_id)
                     require_editable_comparison(session, found)
-                    if render_comparison(session=session, comparison=found, panel=panel) != original:
+                    if comparison_as_toml(session=session, comparison=found, panel=panel) != original:
                         keep = True
                         raise StateError(f"comparison {comparison_id} was changed by someone else while you "
                                          f"were editing; nothing was applied (your text is kept at {path})",

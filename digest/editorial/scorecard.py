@@ -159,116 +159,150 @@ def parse_scorecard(text: str, *, filename: str, session: Session, comparison: C
         message = _TOML_LINE.sub("", str(exc)).strip()
         raise ScorecardError([Problem(int(match.group(1)) if match else None, "",
                                       f"invalid TOML: {message}")], filename=filename) from None
-    where = Locator(text)
-    problems: list[Problem] = []
-    card = Scorecard()
+    check = _Check(data, Locator(text), session=session, comparison=comparison, complete=complete)
+    check.top_keys()
+    check.comparison_id()
+    check.texts()
+    check.sides()
+    check.reviews(panel)
+    if check.problems:
+        check.problems.sort(key=lambda p: (p.line is None, p.line or 0))
+        raise ScorecardError(check.problems, filename=filename)
+    return check.card
 
-    def problem(line: int | None, name: str, message: str) -> None:
-        problems.append(Problem(line, name, message))
 
-    for key in data:
-        if key not in TOP_KEYS:
-            problem(where.of_top(key) or where.of_table(key), key,
-                    f"unknown key (a scorecard has {', '.join(TOP_KEYS)})")
+class _Check:
+    """One pass over a parsed scorecard: each part checked in turn, every problem collected
+    (in the order found; `parse_scorecard` sorts them by line) and the good values kept."""
 
-    if "comparison" in data:
-        value = data["comparison"]
+    def __init__(self, data: dict[str, Any], where: Locator, *, session: Session, comparison: Comparison,
+                 complete: bool) -> None:
+        self.data = data
+        self.where = where
+        self.session = session
+        self.comparison = comparison
+        self.complete = complete
+        self.problems: list[Problem] = []
+        self.card = Scorecard()
+        self.tools = {"a": session.get(Tool, comparison.tool_a_id), "b": session.get(Tool, comparison.tool_b_id)}
+
+    def problem(self, line: int | None, name: str, message: str) -> None:
+        self.problems.append(Problem(line, name, message))
+
+    def top_keys(self) -> None:
+        for key in self.data:
+            if key not in TOP_KEYS:
+                self.problem(self.where.of_top(key) or self.where.of_table(key), key,
+                             f"unknown key (a scorecard has {', '.join(TOP_KEYS)})")
+
+    def comparison_id(self) -> None:
+        if "comparison" not in self.data:
+            return
+        value = self.data["comparison"]
         if isinstance(value, bool) or not isinstance(value, int):
-            problem(where.of_top("comparison"), "comparison", "expected the comparison's id, a number")
-        elif value != comparison.id:
-            problem(where.of_top("comparison"), "comparison",
-                    f"this file is for comparison {value}, not {comparison.id}")
+            self.problem(self.where.of_top("comparison"), "comparison", "expected the comparison's id, a number")
+        elif value != self.comparison.id:
+            self.problem(self.where.of_top("comparison"), "comparison",
+                         f"this file is for comparison {value}, not {self.comparison.id}")
 
-    for key, check in (("title", clean_title), ("pricing_read", clean_pricing_read)):
-        if key not in data:
-            if complete:
-                problem(None, key, "missing")
-            continue
-        if not isinstance(data[key], str):
-            problem(where.of_top(key), key, "expected a string")
-            continue
-        try:
-            setattr(card, key, check(data[key]))
-        except ValidationError as exc:
-            problem(where.of_top(key), key, exc.message)
+    def texts(self) -> None:
+        for key, clean in (("title", clean_title), ("pricing_read", clean_pricing_read)):
+            if key not in self.data:
+                if self.complete:
+                    self.problem(None, key, "missing")
+                continue
+            if not isinstance(self.data[key], str):
+                self.problem(self.where.of_top(key), key, "expected a string")
+                continue
+            try:
+                setattr(self.card, key, clean(self.data[key]))
+            except ValidationError as exc:
+                self.problem(self.where.of_top(key), key, exc.message)
 
-    tools = {"a": session.get(Tool, comparison.tool_a_id), "b": session.get(Tool, comparison.tool_b_id)}
-    for side in SIDES:
-        if side not in data:
-            if complete:
-                problem(None, f"[{side}]", "missing")
-            continue
-        table = data[side]
-        if not isinstance(table, dict):
-            problem(where.of_top(side), side, f"expected a [{side}] table with tool and price")
-            continue
+    def sides(self) -> None:
+        for side in SIDES:
+            if side not in self.data:
+                if self.complete:
+                    self.problem(None, f"[{side}]", "missing")
+                continue
+            table = self.data[side]
+            if not isinstance(table, dict):
+                self.problem(self.where.of_top(side), side, f"expected a [{side}] table with tool and price")
+                continue
+            self.side(side, table)
+
+    def side(self, side: str, table: dict[str, Any]) -> None:
+        where, tool = self.where, self.tools[side]
         for key in table:
             if key not in SIDE_KEYS:
-                problem(where.of_table(side, key), f"{side}.{key}", "unknown key (expected tool and price)")
-        if "tool" in table and str(table["tool"]) not in (tools[side].slug, str(tools[side].id)):
-            problem(where.of_table(side, "tool"), f"{side}.tool",
-                    f"tool {side.upper()} is {tools[side].slug} and cannot be changed here "
-                    "(pair the tools anew with `digest pair`)")
+                self.problem(where.of_table(side, key), f"{side}.{key}", "unknown key (expected tool and price)")
+        if "tool" in table and str(table["tool"]) not in (tool.slug, str(tool.id)):
+            self.problem(where.of_table(side, "tool"), f"{side}.tool",
+                         f"tool {side.upper()} is {tool.slug} and cannot be changed here "
+                         "(pair the tools anew with `digest pair`)")
         if "price" in table:
             try:
                 if not isinstance(table["price"], str):
                     raise ValueError("expected a string")
-                card.prices[side] = EntryPrice.parse(table["price"])
+                self.card.prices[side] = EntryPrice.parse(table["price"])
             except ValueError as exc:
-                problem(where.of_table(side, "price"), f"{side}.price", str(exc))
-        elif complete:
-            problem(where.of_table(side), f"{side}.price", "missing")
+                self.problem(where.of_table(side, "price"), f"{side}.price", str(exc))
+        elif self.complete:
+            self.problem(where.of_table(side), f"{side}.price", "missing")
 
-    reviews = data.get("reviews", [])
-    if not isinstance(reviews, list):
-        problem(where.of_top("reviews"), "reviews", "expected [[reviews]] tables")
-        reviews = []
-    if not complete and not set(data) - {"comparison"}:
-        problem(None, "reviews", "no [[reviews]] tables and nothing else to record")
-    allowed = list(panel)
-    if complete:  # keep reviews by reviewers who have since left the panel
-        extra = {r.reviewer for r in reviews_of(session, comparison.id)} - {r.key for r in panel}
-        allowed += [Reviewer(key, key, "") for key in sorted(extra)]
-    seen: dict[tuple[str, int], int] = {}
-    for index, entry in enumerate(reviews):
-        name = f"reviews[{index}]"
+    def reviews(self, panel: Sequence[Reviewer]) -> None:
+        reviews = self.data.get("reviews", [])
+        if not isinstance(reviews, list):
+            self.problem(self.where.of_top("reviews"), "reviews", "expected [[reviews]] tables")
+            reviews = []
+        if not self.complete and not set(self.data) - {"comparison"}:
+            self.problem(None, "reviews", "no [[reviews]] tables and nothing else to record")
+        allowed = list(panel)
+        if self.complete:  # keep reviews by reviewers who have since left the panel
+            extra = {r.reviewer for r in reviews_of(self.session, self.comparison.id)} - {r.key for r in panel}
+            allowed += [Reviewer(key, key, "") for key in sorted(extra)]
+        seen: dict[tuple[str, int], int] = {}
+        for index, entry in enumerate(reviews):
+            values = self.review(index, entry, allowed)
+            if values is None:
+                continue
+            identity = (values["reviewer"], values["tool"])
+            if identity in seen:
+                self.problem(self.where.of_array("reviews", index), f"reviews[{index}]",
+                             f"{values['reviewer']} reviews {_slug(self.tools, values['tool'])} twice "
+                             f"(also reviews[{seen[identity]}])")
+                continue
+            seen[identity] = index
+            self.card.reviews.append(ReviewInput(reviewer=values["reviewer"], tool_id=values["tool"],
+                                                 verdict=values["verdict"], quote=values["quote"]))
+
+    def review(self, index: int, entry: Any, allowed: list[Reviewer]) -> dict[str, Any] | None:
+        """The checked values of reviews[index], or None when any of them is wrong or missing."""
+        name, where = f"reviews[{index}]", self.where
         if not isinstance(entry, dict):
-            problem(where.of_array("reviews", index), name, "expected a table")
-            continue
+            self.problem(where.of_array("reviews", index), name, "expected a table")
+            return None
         for key in entry:
             if key not in REVIEW_KEYS:
-                problem(where.of_array("reviews", index, key), f"{name}.{key}",
-                        f"unknown key (a review has {', '.join(REVIEW_KEYS)})")
+                self.problem(where.of_array("reviews", index, key), f"{name}.{key}",
+                             f"unknown key (a review has {', '.join(REVIEW_KEYS)})")
         values: dict[str, Any] = {}
         for key, check in (("reviewer", lambda v: check_reviewer(v, allowed)),
-                           ("tool", lambda v: tool_of_comparison(session, comparison, v).id),
+                           ("tool", lambda v: tool_of_comparison(self.session, self.comparison, v).id),
                            ("verdict", check_verdict), ("quote", check_quote)):
             line = where.of_array("reviews", index, key)
             if key not in entry:
-                problem(where.of_array("reviews", index), f"{name}.{key}", "missing")
+                self.problem(where.of_array("reviews", index), f"{name}.{key}", "missing")
                 continue
             raw = entry[key]
             if not isinstance(raw, str) and not (key == "tool" and isinstance(raw, int) and not isinstance(raw, bool)):
-                problem(line, f"{name}.{key}", "expected a string")
+                self.problem(line, f"{name}.{key}", "expected a string")
                 continue
             try:
                 values[key] = check(raw)
             except DigestError as exc:
-                problem(line, f"{name}.{key}", exc.message)
-        if len(values) == len(REVIEW_KEYS):
-            identity = (values["reviewer"], values["tool"])
-            if identity in seen:
-                problem(where.of_array("reviews", index), name,
-                        f"{values['reviewer']} reviews {_slug(tools, values['tool'])} twice "
-                        f"(also reviews[{seen[identity]}])")
-                continue
-            seen[identity] = index
-            card.reviews.append(ReviewInput(reviewer=values["reviewer"], tool_id=values["tool"],
-                                            verdict=values["verdict"], quote=values["quote"]))
-    if problems:
-        problems.sort(key=lambda p: (p.line is None, p.line or 0))
-        raise ScorecardError(problems, filename=filename)
-    return card
+                self.problem(line, f"{name}.{key}", exc.message)
+        return values if len(values) == len(REVIEW_KEYS) else None
 
 
 def _slug(tools: dict[str, Tool], tool_id: int) -> str:
@@ -277,7 +311,7 @@ def _slug(tools: dict[str, Tool], tool_id: int) -> str:
 
 # --- rendering ----------------------------------------------------------------------------
 
-def render_comparison(*, session: Session, comparison: Comparison, panel: Sequence[Reviewer],
+def comparison_as_toml(*, session: Session, comparison: Comparison, panel: Sequence[Reviewer],
                       notice: Sequence[str] = ()) -> str:
     """The comparison as the editor's TOML document; the same state gives the same bytes.
 
