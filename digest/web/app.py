@@ -18,7 +18,7 @@ from digest.web.bodylimit import BodyLimit
 from digest.web.pages import Pages
 from digest.web.security import Csrf, SecurityHeaders
 from digest.web.store import Store, TtlCache
-from digest.web.toolkit import NO_STORE, Web
+from digest.web.toolkit import NO_STORE, LinkRefused, Web
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -174,6 +174,9 @@ def _error_pages(app: FastAPI) -> None:
         return web.message("That did not work", exc.detail if isinstance(exc.detail, str) else "",
                            status=exc.status_code, headers=getattr(exc, "headers", None))
 
+    async def refused_link(request: Request, exc: LinkRefused) -> Response:
+        return _web(request).token_error(exc.error)
+
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
         return _web(request).message("That did not work",
                                        "The request was incomplete or malformed.", status=400)
@@ -189,6 +192,7 @@ def _error_pages(app: FastAPI) -> None:
                                        "It has been logged. Please try again in a moment.", status=500)
 
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(LinkRefused, refused_link)
     app.add_exception_handler(RequestValidationError, bad_request)
     app.add_exception_handler(DatabaseError, database_down)
     app.add_exception_handler(OperationalError, database_down)

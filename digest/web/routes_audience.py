@@ -12,12 +12,11 @@ from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from digest.errors import TokenError, ValidationError
-from digest.links import CONFIRM_PATH, PROOF_SUBSCRIBER_ID, SUBSCRIBE_PATH, UNSUBSCRIBE_PATH
+from digest.errors import ValidationError
+from digest.links import CONFIRM_PATH, SUBSCRIBE_PATH, UNSUBSCRIBE_PATH
 from digest.ratelimit import hit
-from digest.tokens import Purpose
 from digest.web import audience
-from digest.web.toolkit import NO_STORE, Web, WebDep
+from digest.web.toolkit import NO_STORE, ConfirmLink, UnsubscribeLink, Web, WebDep
 from digest.web.issue_page import recorded_entries
 from digest.web.queries import sent_issues
 
@@ -62,23 +61,16 @@ async def subscribe(request: Request, background: BackgroundTasks, web: WebDep,
 
 
 @router.get(CONFIRM_PATH, response_class=HTMLResponse, summary="Show the confirm button of a confirmation link")
-async def confirm_page(token: str, request: Request, web: WebDep) -> Response:
-    try:
-        web.signer.verify(token, purpose=Purpose.CONFIRM)
-    except TokenError as exc:
-        return web.token_error(exc)
-    return web.form_page(request, "site/confirm.html", headers=NO_STORE, action=CONFIRM_PATH.format(token=token))
+async def confirm_page(link: ConfirmLink, request: Request, web: WebDep) -> Response:
+    return web.form_page(request, "site/confirm.html", headers=NO_STORE, action=CONFIRM_PATH.format(token=link.token))
 
 
 @router.post(CONFIRM_PATH, response_class=HTMLResponse, summary="Confirm a subscription")
-async def confirm(token: str, request: Request, web: WebDep,
+async def confirm(link: ConfirmLink, request: Request, web: WebDep,
                   csrf: Annotated[str | None, Form()] = None) -> Response:
     from datetime import UTC, datetime
 
-    try:
-        claims = web.signer.verify(token, purpose=Purpose.CONFIRM)
-    except TokenError as exc:
-        return web.token_error(exc)
+    claims = link.claims
     if not web.csrf_ok(request, csrf):
         return web.csrf_failed()
     client = web.client(request)
@@ -117,39 +109,31 @@ def _confirmed(web: Web, outcome: audience.ConfirmOutcome) -> Response:
 
 
 @router.get(UNSUBSCRIBE_PATH, response_class=HTMLResponse, summary="Show the unsubscribe button")
-async def unsubscribe_page(token: str, request: Request, web: WebDep) -> Response:
-    try:
-        claims = web.signer.verify(token, purpose=Purpose.UNSUBSCRIBE)
-    except TokenError as exc:
-        return web.token_error(exc)
-    if claims.subscriber_id == PROOF_SUBSCRIBER_ID:
+async def unsubscribe_page(link: UnsubscribeLink, request: Request, web: WebDep) -> Response:
+    if link.proof:
         return _proof(web)
     # The packaged page's button posts the one-click body itself, so leaving needs no cookie and
     # no script; the form token is still offered to a folder's own older template that posts it.
     return web.form_page(request, "site/unsubscribe.html", headers=NO_STORE,
-                         action=UNSUBSCRIBE_PATH.format(token=token))
+                         action=UNSUBSCRIBE_PATH.format(token=link.token))
 
 
 @router.post(UNSUBSCRIBE_PATH, response_class=HTMLResponse,
              summary="Unsubscribe at once (RFC 8058 one-click, or the page's button)")
-async def unsubscribe(token: str, request: Request, web: WebDep,
+async def unsubscribe(link: UnsubscribeLink, request: Request, web: WebDep,
                       list_unsubscribe: Annotated[str | None, Form(alias="List-Unsubscribe")] = None,
                       csrf: Annotated[str | None, Form()] = None) -> Response:
     """Leaving always works: the signed link is the authority and the one-click body the intent
     (RFC 8058), so no cookie, script, scanner mark or rate limit stands in the way. A POST with
     neither that body nor a form token (from a page of an older version) changes nothing."""
-    try:
-        claims = web.signer.verify(token, purpose=Purpose.UNSUBSCRIBE)
-    except TokenError as exc:
-        return web.token_error(exc)
-    if claims.subscriber_id == PROOF_SUBSCRIBER_ID:
+    if link.proof:
         return _proof(web)
     if list_unsubscribe != ONE_CLICK and not web.csrf_ok(request, csrf):
         return web.message("Nothing changed", "This request did not say it was an unsubscribe "
                            "(RFC 8058 asks for the body List-Unsubscribe=One-Click).",
                            "Open the link from the email and press the button.", status=403, headers=NO_STORE)
     outcome = await web.store.session(
-        lambda session: audience.unsubscribe(session, subscriber_id=claims.subscriber_id), write=True)
+        lambda session: audience.unsubscribe(session, subscriber_id=link.claims.subscriber_id), write=True)
     return _unsubscribed(web, outcome)
 
 

@@ -14,14 +14,15 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Path
 from starlette.requests import Request as StarletteRequest
 
+from digest.errors import TokenError
 from digest.ids import canonical
-from digest.links import CONFIRM_PATH, UNSUBSCRIBE_PATH
-from digest.tokens import Purpose, Signer
+from digest.links import CONFIRM_PATH, PROOF_SUBSCRIBER_ID, UNSUBSCRIBE_PATH
+from digest.tokens import Claims, Purpose, Signer, VoteClaims
 from digest.web.pages import Pages
 from digest.web.security import CSRF_COOKIE, Csrf, client_address, parse_networks
 from digest.web.store import Store, TtlCache
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
     from digest.config import Settings
-    from digest.errors import TokenError
 
 _TOKEN_LINES = {
     "expired": "This link has expired. Links in older emails stop working after a while; the newest issue has fresh ones.",
@@ -86,8 +86,6 @@ class Web:
 
     def web_token_ok(self, token: str, number: int) -> bool:
         """Whether `token` is the signed web-version token of issue `number` (see links.web_version_url)."""
-        from digest.errors import TokenError
-
         if len(token) > 64:
             return False
         try:
@@ -189,3 +187,56 @@ async def web_of(request: StarletteRequest) -> Web:
 
 
 WebDep = Annotated[Web, Depends(web_of)]
+
+
+# --- signed links ----------------------------------------------------------------------------
+
+C = TypeVar("C", Claims, VoteClaims)
+
+
+@dataclass(frozen=True)
+class SignedLink(Generic[C]):
+    """A link from an email whose token verified for its purpose: the token as it came (a page
+    posts back to the same address) and what it says."""
+
+    token: str
+    claims: C
+
+    @property
+    def proof(self) -> bool:
+        """A proof's link (signed for `PROOF_SUBSCRIBER_ID`): it belongs to no reader, and the
+        handler shows what it would do instead of doing it."""
+        return self.claims.subscriber_id == PROOF_SUBSCRIBER_ID
+
+
+class LinkRefused(Exception):
+    """A link's token did not verify; the app answers with `Web.token_error`'s page (400, no-store)."""
+
+    def __init__(self, error: TokenError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def open_link(web: Web, token: str, purpose: Purpose) -> SignedLink:
+    """The verified link of `token` for `purpose` (a vote link carries its comparison and choice);
+    LinkRefused when it is forged, altered, expired or meant for something else."""
+    try:
+        if purpose is Purpose.VOTE:
+            return SignedLink(token, web.signer.verify_vote(token))
+        return SignedLink(token, web.signer.verify(token, purpose=purpose))
+    except TokenError as exc:
+        raise LinkRefused(exc) from None
+
+
+def verified_token(purpose: Purpose) -> Callable[..., Any]:
+    """The FastAPI dependency that opens the `{token}` of the route's path for `purpose`."""
+
+    async def verified(token: str, request: StarletteRequest) -> SignedLink:
+        return open_link(request.app.state.web, token, purpose)
+
+    return verified
+
+
+VoteLink = Annotated[SignedLink[VoteClaims], Depends(verified_token(Purpose.VOTE))]
+ConfirmLink = Annotated[SignedLink[Claims], Depends(verified_token(Purpose.CONFIRM))]
+UnsubscribeLink = Annotated[SignedLink[Claims], Depends(verified_token(Purpose.UNSUBSCRIBE))]
