@@ -21,7 +21,7 @@ from delivery_helpers import add_subscribers
 from digest.db import session_scope
 from digest.models import Issue, IssueComparison
 from digest.votes import cast_vote, mark_scanner
-from digest.web.audience import unsubscribe
+from digest.web.subscription import unsubscribe
 
 READERS = [f"reader{i}@reader.example" for i in range(1, 7)]
 SCANNER = "198.51.100.7"

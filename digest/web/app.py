@@ -105,7 +105,7 @@ def create_app(settings: Settings, *, mailer: Callable[..., None] | None = None,
     from digest.db import open_database
     from digest.config import require_secret_key
     from digest.bounces.webhooks import SnsVerifier
-    from digest.web import routes_archive, routes_audience, routes_votes, routes_webhooks
+    from digest.web import routes_archive, routes_subscription, routes_votes, routes_webhooks
     from digest.web.mail import send_confirmation
 
     require_secret_key(settings)
@@ -131,7 +131,7 @@ def create_app(settings: Settings, *, mailer: Callable[..., None] | None = None,
     app.state.web = web
     _error_pages(app)
     app.state.sns = SnsVerifier(settings.bounces, cert_file=_sns_cert(settings))
-    for module in (routes_votes, routes_audience, routes_archive, routes_webhooks):
+    for module in (routes_votes, routes_subscription, routes_archive, routes_webhooks):
         app.include_router(module.router)
     limit = settings.web.max_body_bytes
     wrapped = SecurityHeaders(RequestLog(BodyLimit(HeadAsGet(app), limit=limit,

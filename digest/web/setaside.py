@@ -103,7 +103,7 @@ def apply_set_aside(session: Session, ids: list[int]) -> list[Applied]:
     lifts a suppression here: a click nobody can attribute to the person is not their consent.
     """
     from digest.votes import record_vote
-    from digest.web import audience
+    from digest.web import subscription
 
     rows = []
     for action_id in dict.fromkeys(ids):
@@ -129,8 +129,8 @@ def apply_set_aside(session: Session, ids: list[int]) -> list[Applied]:
                             choice=choice)
                 results.append(Applied(row.id, "applied", f"{what}: counted"))
         elif row.kind == "unsubscribe":
-            left = audience.unsubscribe(session, subscriber_id=row.subscriber_id)
-            outcome = "already" if left is audience.UnsubscribeOutcome.ALREADY else "applied"
+            left = subscription.unsubscribe(session, subscriber_id=row.subscriber_id)
+            outcome = "already" if left is subscription.UnsubscribeOutcome.ALREADY else "applied"
             results.append(Applied(row.id, outcome, f"{described.subscriber} unsubscribed"
                                    + (" already" if outcome == "already" else "")))
         elif (suppression := _suppression_of(session, row.subscriber_id)) is not None:
@@ -138,7 +138,7 @@ def apply_set_aside(session: Session, ids: list[int]) -> list[Applied]:
                                    f"is suppressed ({suppression.reason}); only the person's own confirmation "
                                    "lifts that (they can sign up again)"))
         else:
-            result = audience.confirm(session, subscriber_id=row.subscriber_id, requested_at=row.created_at)
+            result = subscription.confirm(session, subscriber_id=row.subscriber_id, requested_at=row.created_at)
             outcome = {"confirmed": "applied", "already": "already"}.get(result.value, "gone")
             results.append(Applied(row.id, outcome, f"{described.subscriber} confirmation: {result.value}"))
         session.delete(row)

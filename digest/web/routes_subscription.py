@@ -15,7 +15,7 @@ from starlette.responses import Response
 from digest.errors import ValidationError
 from digest.links import CONFIRM_PATH, SUBSCRIBE_PATH, UNSUBSCRIBE_PATH
 from digest.ratelimit import hit
-from digest.web import audience
+from digest.web import subscription
 from digest.web.toolkit import NO_STORE, ConfirmLink, UnsubscribeLink, Web, WebDep
 from digest.web.issue_page import recorded_entries
 from digest.web.queries import sent_issues
@@ -44,7 +44,7 @@ async def subscribe(request: Request, background: BackgroundTasks, web: WebDep,
         return web.message("Too many sign-ups from here", "Please try again later.", status=429,
                            headers={**NO_STORE, "retry-after": str(decision.retry_after)})
     try:
-        request_ = await web.store.session(lambda session: audience.request_signup(session, email=email or ""),
+        request_ = await web.store.session(lambda session: subscription.request_signup(session, email=email or ""),
                                            write=True)
     except ValidationError:
         return web.message("That does not look like an email address", "Please check it and try again.",
@@ -77,14 +77,14 @@ async def confirm(link: ConfirmLink, request: Request, web: WebDep,
     requested_at = datetime.fromtimestamp(claims.subject_id * 60, UTC)
 
     outcome = await web.store.session(
-        lambda session: audience.confirm(session, subscriber_id=claims.subscriber_id, requested_at=requested_at,
+        lambda session: subscription.confirm(session, subscriber_id=claims.subscriber_id, requested_at=requested_at,
                                          client=client), write=True)
     return _confirmed(web, outcome)
 
 
-def _confirmed(web: Web, outcome: audience.ConfirmOutcome) -> Response:
+def _confirmed(web: Web, outcome: subscription.ConfirmOutcome) -> Response:
     """The page for what the confirmation did; each says only what happened."""
-    Outcome = audience.ConfirmOutcome
+    Outcome = subscription.ConfirmOutcome
     if outcome is Outcome.STALE:
         return web.message("This link has been used up", "The address left the list after this link was sent, "
                            "so it no longer confirms anything: you are not subscribed.",
@@ -133,13 +133,13 @@ async def unsubscribe(link: UnsubscribeLink, request: Request, web: WebDep,
                            "(RFC 8058 asks for the body List-Unsubscribe=One-Click).",
                            "Open the link from the email and press the button.", status=403, headers=NO_STORE)
     outcome = await web.store.session(
-        lambda session: audience.unsubscribe(session, subscriber_id=link.claims.subscriber_id), write=True)
+        lambda session: subscription.unsubscribe(session, subscriber_id=link.claims.subscriber_id), write=True)
     return _unsubscribed(web, outcome)
 
 
-def _unsubscribed(web: Web, outcome: audience.UnsubscribeOutcome) -> Response:
+def _unsubscribed(web: Web, outcome: subscription.UnsubscribeOutcome) -> Response:
     """The page for what the unsubscribe did; each says only what happened."""
-    Outcome = audience.UnsubscribeOutcome
+    Outcome = subscription.UnsubscribeOutcome
     again = ("/", "Changed your mind? Subscribe again")
     if outcome is Outcome.MISSING:
         return web.message("This link no longer works", "The subscriber it was made for is no longer on the list, "
