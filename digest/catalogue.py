@@ -1,6 +1,6 @@
 """The catalogue: reading tools back (`digest tools list` / `show`).
 
-Queries run through `digest.sql` (sqlite3 on SQLite), so browsing the catalogue starts fast.
+Queries run through `digest.data` (sqlite3 on SQLite), so browsing the catalogue starts fast.
 Records are plain dicts ready for JSON: every one carries `id`, `slug`, `name` and the rest of
 the tool's fields, `feed` (the source feed's name) and `comparisons` (how many comparisons it
 is in; `--new` lists the tools in none), and the launch decision: `launch`, `reason`,
@@ -14,7 +14,8 @@ from typing import Any
 
 from digest.errors import NotFoundError
 from digest.ids import check_count, is_id
-from digest.sql import Database, as_datetime, as_json
+from digest.data.codec import as_datetime, as_json
+from digest.data.engine import Database
 
 _COLUMNS = (
     "t.id, t.slug, t.name, t.url, t.tagline, t.description, t.category, t.vendor, t.price, "

@@ -29,7 +29,8 @@ from typing import Any
 from digest.errors import DatabaseError
 from digest.feeds import Entry
 from digest.normalise import bounded_key, name_key, slugify, url_key
-from digest.sql import Conflict, Database, as_datetime, as_json
+from digest.data.codec import as_datetime, as_json
+from digest.data.engine import Conflict, Database
 
 TOOL_FIELDS = ("name", "url", "tagline", "description", "category", "vendor", "price", "published_at")
 DECISION_FIELDS = ("launch", "reason")

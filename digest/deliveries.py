@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, case, func, or_, select, update
 
 from digest.claims import ClaimLease, Heartbeat, describe_holder, holder_alive, new_holder, seconds_between
+from digest.data.codec import sqlite_text
 from digest.db import write_engine
 from digest.errors import StateError
 from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus, Lease, Subscriber, utcnow
@@ -339,7 +340,7 @@ class DeliveryStore:
         """The hot path: one UPDATE and a commit on the raw driver connection (~60 µs on SQLite, one
         round trip to PostgreSQL)."""
         now = utcnow()
-        at = now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else now
+        at = sqlite_text(now) if self.sqlite else now
         params = {"at": at, "mid": message_id, "id": job.delivery_id}
         with self._lock:
             raw = self._connection().connection.driver_connection

@@ -172,7 +172,7 @@ def stage_poll(run: DemoRun) -> None:
 
 def stage_list_tools(run: DemoRun) -> None:
     from digest.catalogue import list_tools
-    from digest.sql import connect
+    from digest.data.engine import connect
 
     assert_settings(run)
     with connect(run.settings) as db:

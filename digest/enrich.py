@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 from digest.launches import price_of
 from digest.normalise import TAGLINE_MAX, canonical_url, clean_text
-from digest.sql import Database
+from digest.data.engine import Database
 
 if TYPE_CHECKING:
     from digest.config import Settings
@@ -212,7 +212,7 @@ def enrich_tools(settings: Settings, db: Database, *, slugs: list[str] | None = 
 def _store(db: Database, row: dict[str, Any], facts: PageFacts, *, now: datetime) -> bool:
     """Keep the page's facts on the tool; fill an empty tagline and an unknown price. Returns
     whether the tagline or the price changed."""
-    from digest.sql import as_json
+    from digest.data.codec import as_json
 
     edited = set(as_json(row["edited"]) or [])
     changes: dict[str, Any] = {}

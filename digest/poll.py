@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from digest.errors import NotFoundError
 from digest.parsepool import ParsePool, parse_workers
-from digest.sql import Database, as_datetime
+from digest.data.codec import as_datetime
+from digest.data.engine import Database
 from digest.wording import count
 
 if TYPE_CHECKING:
@@ -217,7 +218,7 @@ def poll(settings: Settings, *, feed_names: Sequence[str] = (), force: bool = Fa
     has not elapsed (what the scheduler wants). `transport` is an httpx transport seam.
     """
     from digest.config import load_feeds
-    from digest.sql import connect
+    from digest.data.engine import connect
 
     configs = load_feeds(settings.home)
     by_name = {config.name: config for config in configs}
@@ -341,7 +342,7 @@ def _store_batch(settings: Settings, db: Database, items: list, rows: dict[str, 
                  seen_at: datetime) -> list[FeedOutcome]:
     """Store finished feeds in one transaction; run again if the server picked it as a
     deadlock victim (PostgreSQL, with another poll writing the same feeds and tools)."""
-    from digest.sql import Retry
+    from digest.data.engine import Retry
 
     saved = {config.name: dict(rows[config.name]) for config, _, _ in items}
     attempt = 1

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from digest.data.codec import sqlite_text
 from digest.models import DiscardedAction, Issue, IssueComparison, IssueStatus, ScannerMark, Vote, utcnow
 
 if TYPE_CHECKING:
@@ -166,9 +167,8 @@ def cast_vote(connection: Connection, *, client: str, subscriber_id: int, compar
 # --- the SQLite hot path --------------------------------------------------------------------
 # The web app casts votes over one raw sqlite3 connection per worker: the same statements as
 # above as plain SQL, without SQLAlchemy's per-call overhead (measured at about half of a
-# vote's server time). Datetimes are written in the format SQLAlchemy uses for SQLite.
+# vote's server time). Datetimes are written by `digest.data.codec`, as SQLAlchemy writes them.
 
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 _SQLITE_SCANNER = "SELECT 1 FROM scannermark WHERE client = ? AND until > ? LIMIT 1"
 _SQLITE_UPSERT = ("INSERT INTO vote (comparison_id, subscriber_id, choice, created_at, updated_at) "
                   "VALUES (?, ?, ?, ?, ?) ON CONFLICT (comparison_id, subscriber_id) "
@@ -176,12 +176,6 @@ _SQLITE_UPSERT = ("INSERT INTO vote (comparison_id, subscriber_id, choice, creat
 _SQLITE_DISCARD = ("INSERT INTO discardedaction (kind, client, subscriber_id, detail, created_at) "
                    "VALUES ('vote', ?, ?, ?, ?)")
 _SQLITE_COUNTS = "SELECT choice, count(*) FROM vote WHERE comparison_id = ? GROUP BY choice"
-
-
-def sqlite_time(moment: datetime) -> str:
-    from datetime import UTC
-
-    return moment.astimezone(UTC).strftime(_SQLITE_TIME)
 
 
 def cast_vote_sqlite(raw, *, client: str, subscriber_id: int, comparison_id: int, choice: str,  # noqa: ANN001
@@ -193,7 +187,7 @@ def cast_vote_sqlite(raw, *, client: str, subscriber_id: int, comparison_id: int
     """
     if choice not in CHOICES:
         raise ValueError(f"choice must be 'a' or 'b', not {choice!r}")
-    stamp = sqlite_time(now or utcnow())
+    stamp = sqlite_text(now or utcnow())
     client = client[:100]
     if raw.execute(_SQLITE_SCANNER, (client, stamp)).fetchone() is not None:
         log.info("a vote from a client marked as a scanner was set aside (digest set-aside list)")

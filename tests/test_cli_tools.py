@@ -46,7 +46,7 @@ def test_new_means_in_no_comparison_yet(catalogue, home: Path) -> None:
     from datetime import UTC, datetime
 
     from digest.config import load_settings
-    from digest.sql import connect
+    from digest.data.engine import connect
 
     with connect(load_settings(home)) as db, db.transaction(write=True):
         ids = {row["slug"]: row["id"] for row in db.query("SELECT slug, id FROM tool")}

@@ -8,7 +8,7 @@ import pytest
 
 import digest.dedupe as dedupe
 from digest.feeds import Entry
-from digest.sql import connect
+from digest.data.engine import connect
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

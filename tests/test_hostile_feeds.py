@@ -23,7 +23,7 @@ from feedserver import FeedServer, item, rss
 from test_poll import LINTERN, write_feeds
 
 from digest.config import load_settings
-from digest.sql import connect
+from digest.data.engine import connect
 
 HERE = Path(__file__).resolve().parent
 LIMIT_MB = 2048  # the address space a test poll may map; old code hit it reading /dev/zero

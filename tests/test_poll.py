@@ -16,7 +16,8 @@ from feedserver import FeedServer, item, rss
 
 from digest.config import load_settings
 from digest.poll import backoff_seconds, poll
-from digest.sql import as_datetime, as_json, connect
+from digest.data.codec import as_datetime, as_json
+from digest.data.engine import connect
 
 PATCHWISE = item("Patchwise – an AI reviewer that writes missing tests", "https://patchwise.example/",
                  "pw-1", "Reads a pull request and writes the tests it is missing.", ("code review", "Freemium"))

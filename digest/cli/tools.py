@@ -34,7 +34,7 @@ def list_tools(
     Example: digest tools list --new --category "code review"
     """
     from digest.catalogue import categories, list_tools as query
-    from digest.sql import connect
+    from digest.data.engine import connect
 
     state = app_context(ctx)
     with connect(state.settings) as db:
@@ -63,7 +63,7 @@ def show_tool(
     Example: digest tools show patchwise
     """
     from digest.catalogue import get_tool
-    from digest.sql import connect
+    from digest.data.engine import connect
 
     state = app_context(ctx)
     with connect(state.settings) as db:
@@ -239,7 +239,7 @@ def tools_enrich(
     from digest.db import session_scope
     from digest.editorial import get_tool
     from digest.enrich import enrich_tools
-    from digest.sql import connect
+    from digest.data.engine import connect
 
     state = app_context(ctx)
     slugs = None

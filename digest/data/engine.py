@@ -6,7 +6,7 @@ that must be fast (polling, listing tools) therefore talk to the database throug
 layer: each query is one SQL string with `:name` parameters that the standard library's
 sqlite3 runs directly on SQLite, and SQLAlchemy's `text()` runs on PostgreSQL. The ORM models
 in `digest.models` stay the single description of the schema; values are stored exactly as the
-ORM stores them (datetimes as naive UTC text on SQLite, JSON as text), so either side reads
+ORM stores them (datetimes through `digest.data.codec`, JSON as text), so either side reads
 what the other wrote.
 
 Errors: `connect` raises DatabaseError (missing, unreachable, wrong schema); a unique or
@@ -20,9 +20,10 @@ import abc
 import contextlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from digest.data.codec import sqlite_text
 from digest.errors import DatabaseError, MissingDatabaseError
 
 if TYPE_CHECKING:
@@ -43,23 +44,6 @@ class Conflict(DatabaseError):
 class Retry(DatabaseError):
     """The server aborted the transaction to break a deadlock (or a serialization conflict):
     the whole unit of work can simply run again."""
-
-
-def as_datetime(value: Any) -> datetime | None:
-    """An aware UTC datetime from what either backend returns (text on SQLite)."""
-    if value is None or isinstance(value, datetime):
-        if isinstance(value, datetime) and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-    parsed = datetime.fromisoformat(str(value))  # SQLite's text: "2026-11-30 12:00:00.000000"
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def as_json(value: Any) -> Any:
-    """A JSON column's value (text on SQLite, already decoded on PostgreSQL)."""
-    if isinstance(value, (str, bytes)):
-        return json.loads(value)
-    return value
 
 
 class Database(abc.ABC):
@@ -160,8 +144,7 @@ class SqliteDatabase(Database):
             if out is None:
                 out = dict(params)
             if isinstance(value, datetime):
-                # what SQLAlchemy stores: naive UTC, always with microseconds
-                out[key] = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+                out[key] = sqlite_text(value)
             elif isinstance(value, (list, dict)):
                 out[key] = json.dumps(value)
         return params if out is None else out

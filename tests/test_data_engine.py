@@ -18,7 +18,8 @@ from test_poll import LINTERN, PATCHWISE, write_feeds
 
 from digest.config import load_settings
 from digest.errors import DatabaseError
-from digest.sql import Conflict, as_datetime, connect
+from digest.data.codec import as_datetime, sqlite_text
+from digest.data.engine import Conflict, connect
 
 
 def test_rows_written_here_read_back_through_the_orm(settings, engine) -> None:
@@ -41,6 +42,25 @@ def test_rows_written_here_read_back_through_the_orm(settings, engine) -> None:
         row = db.one("SELECT first_seen_at, published_at FROM tool")
         assert as_datetime(row["first_seen_at"]) == datetime(2026, 11, 24, tzinfo=UTC)
         assert as_datetime(row["published_at"]) == published
+
+
+def test_the_codec_writes_datetimes_as_the_orm_does_and_reads_them_back_in_utc(settings, engine) -> None:
+    """Raw SQL and the ORM must agree on the stored form, or comparisons and sort order in SQL break."""
+    from datetime import timedelta, timezone
+
+    from sqlmodel import Session
+
+    from digest.models import Tool
+
+    moment = datetime(2026, 11, 23, 9, 0, 0, 5, tzinfo=timezone(timedelta(hours=2)))
+    with Session(engine) as session:
+        session.add(Tool(slug="a", name="A", price="unknown", published_at=moment, first_seen_at=moment))
+        session.commit()
+    with connect(settings) as db:
+        stored = db.scalar("SELECT published_at FROM tool")
+        assert as_datetime(stored) == moment and as_datetime(stored).utcoffset() == timedelta(0)
+        if db.dialect == "sqlite":
+            assert stored == sqlite_text(moment) == "2026-11-23 07:00:00.000005"
 
 
 def test_unique_violations_are_conflicts_and_roll_back_only_the_savepoint(settings, engine) -> None:
