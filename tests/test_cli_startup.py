@@ -28,14 +28,23 @@ sys.stderr.write(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
 """
 
 
-def loaded(*args: str) -> list[str]:
-    result = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), json.dumps(list(args))],
+def loaded(*args: str, among: tuple[str, ...] = HEAVY) -> list[str]:
+    result = subprocess.run([sys.executable, "-c", PROBE.format(heavy=among), json.dumps(list(args))],
                             capture_output=True, text=True, timeout=60)
     return json.loads(result.stderr.strip().splitlines()[-1])
 
 
 def test_help_loads_no_heavy_library() -> None:
     assert loaded("--help") == []
+
+
+def test_the_cli_loads_one_click_not_two(home: Path) -> None:
+    """typer >= 0.26 runs on its vendored copy of click; importing click itself as well cost as
+    much as the rest of typer."""
+    pytest.importorskip("typer._click")
+    assert loaded("--help", among=("click",)) == []
+    assert loaded("--home", str(home), "tools", "list", among=("click",)) == []
+    assert loaded("--home", str(home), "issue", "list", among=("click",)) == []
 
 
 @pytest.mark.sqlite_only  # on PostgreSQL the read path goes through SQLAlchemy by design

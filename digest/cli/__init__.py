@@ -12,9 +12,13 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 from typer.core import TyperGroup
+
+try:  # typer >= 0.26 runs on its vendored click: importing click itself as well cost ~17 ms
+    from typer import _click as click
+except ImportError:  # pragma: no cover - older typer runs on click itself
+    import click
 
 from digest import __version__
 from digest.cli.context import AppContext, app_context
@@ -22,17 +26,13 @@ from digest.cli.output import fail
 
 
 def _click_classes(name: str) -> tuple[type[BaseException], ...]:
-    """Click's exception class `name`, and typer's vendored copy of it where there is one:
-    typer >= 0.26 raises its vendored copies of click's classes, older typer raises click's."""
-    found: list[type[BaseException]] = [getattr(click.exceptions, name)] \
-        if isinstance(getattr(click.exceptions, name, None), type) else []
-    try:
-        from typer._click import exceptions as vendored
-    except ImportError:
-        pass
-    else:
-        if isinstance(getattr(vendored, name, None), type):
-            found.append(getattr(vendored, name))
+    """The exception class `name` of the click the commands run on (typer >= 0.26: its vendored
+    copy; older typer: click), and click's own where something already imported click."""
+    found: list[type[BaseException]] = []
+    for module in (click.exceptions, getattr(sys.modules.get("click"), "exceptions", None)):
+        cls = getattr(module, name, None)
+        if isinstance(cls, type) and cls not in found:
+            found.append(cls)
     return tuple(found)
 
 
