@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -62,10 +63,16 @@ def ensure_mjml_cli() -> Path | None:
     return cli
 
 
-def timed(argv: list[str]) -> float:
+CPU_SECONDS: dict[str, list[float]] = {}  # per row: the process's user + system CPU time
+
+
+def timed(argv: list[str], name: str = "") -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=CHILD_ENV)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS.setdefault(name, []).append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[:300]}")
     return elapsed
@@ -102,10 +109,13 @@ def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in rows}
     for _ in range(args.repeat):
         for name, argv in rows.items():
-            times[name].append(timed(argv))
+            times[name].append(timed(argv, name))
     median = {name: statistics.median(values) for name, values in times.items()}
+    cpu = {name: statistics.median(CPU_SECONDS[name]) for name in times}
 
-    print(f"whole processes, median of {args.repeat} interleaved rounds, folder {home}\n")
+    print(f"whole processes, median of {args.repeat} interleaved rounds, folder {home}, "
+          f"load average {os.getloadavg()[0]:.1f}\n(CPU: the process's own user + system time, "
+          "which other work on a shared machine disturbs less than the wall clock)\n")
     missed = []
 
     def line(name: str, peer: str, target: float) -> None:
@@ -114,10 +124,12 @@ def main() -> None:
         if not ok:
             missed.append(name)
         print(f"  {name:<34} {median[name] * 1000:7.0f} ms  {ratio:5.2f}x {peer:<26} "
-              f"target <= {target:.1f}x: {'met' if ok else 'MISSED'}")
+              f"target <= {target:.1f}x: {'met' if ok else 'MISSED'}   (CPU {cpu[name] * 1000:.0f} ms, "
+              f"{cpu[name] / cpu[peer]:.2f}x)")
 
-    print(f"  {'import sqlmodel':<34} {median['import sqlmodel'] * 1000:7.0f} ms")
-    print(f"  {'import click':<34} {median['import click'] * 1000:7.0f} ms\n")
+    for peer in ("import sqlmodel", "import click"):
+        print(f"  {peer:<34} {median[peer] * 1000:7.0f} ms  (CPU {cpu[peer] * 1000:.0f} ms)")
+    print()
     print("editor commands against `python -c \"import sqlmodel\"`:")
     for command in EDITOR_COMMANDS:
         line(f"digest {' '.join(command)}", "import sqlmodel", TARGETS["sqlmodel"])
