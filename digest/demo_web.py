@@ -132,8 +132,7 @@ def stage_votes(run: Any) -> None:
 
     from digest.db import open_database
     from digest.models import DiscardedAction
-    from digest.votes import community_counts
-    from digest.web.queries import comparison_summary
+    from digest.data.votes import community_counts, comparison_summary
 
     base = run.settings.base_url
     inbox = {received.recipients[0]: received.data for received in run.inbox}

@@ -16,7 +16,6 @@ A draft (or scheduled) issue has no deliveries yet: its figures are zero and `se
 
 from __future__ import annotations
 
-import re
 from collections import Counter as Tally
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
@@ -25,9 +24,9 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from digest.models import (BounceEvent, BounceKind, Comparison, Delivery, DeliveryStatus, DiscardedAction, Issue,
-                           IssueComparison, IssueStatus, Subscriber, SubscriberStatus, Suppression, Tool)
-from digest.votes import VOTING_STATUSES, community_counts
+from digest.data.votes import VOTING_STATUSES, community_counts, set_aside_votes
+from digest.models import (BounceEvent, BounceKind, Comparison, Delivery, DeliveryStatus, Issue, IssueComparison,
+                           IssueStatus, Subscriber, SubscriberStatus, Suppression, Tool)
 
 WEEK = timedelta(days=7)
 PREVIOUS = 3  # issues shown beside the one asked for
@@ -38,7 +37,6 @@ STATUS_WORDS = {
     "5.4.1": "no access to mailbox", "5.7.1": "refused by policy", "4.7.1": "deferred by policy",
     "4.4.1": "no answer from host", "4.4.7": "expired in queue", "5.4.4": "no route to domain",
 }
-_SET_ASIDE_VOTE = re.compile(r"comparison (\d+) choice ([ab])")
 
 
 @dataclass(frozen=True)
@@ -169,11 +167,7 @@ def _votes(session: Session, issue: Issue) -> list[ComparisonVotes]:
     counts = community_counts(session.connection(), ids)
     names = dict(session.exec(select(Tool.id, Tool.name)
                               .where(Tool.id.in_([c.tool_a_id for c in rows] + [c.tool_b_id for c in rows]))).all())
-    aside: Tally[int] = Tally()
-    for detail in session.exec(select(DiscardedAction.detail).where(DiscardedAction.kind == "vote")).all():
-        found = _SET_ASIDE_VOTE.fullmatch(detail)
-        if found and int(found.group(1)) in counts:
-            aside[int(found.group(1))] += 1
+    aside = set_aside_votes(session.connection(), ids)
     return [ComparisonVotes(comparison_id=c.id, title=c.title, tool_a=names.get(c.tool_a_id, "A"),
                             tool_b=names.get(c.tool_b_id, "B"), votes_a=counts[c.id][0], votes_b=counts[c.id][1],
                             set_aside=aside[c.id]) for c in rows]

@@ -20,7 +20,7 @@ from bounce_helpers import RETURN_PATH, configure, drop, make_maildir, send_issu
 from delivery_helpers import add_subscribers
 from digest.db import session_scope
 from digest.models import Issue, IssueComparison
-from digest.votes import cast_vote, mark_scanner
+from digest.data.votes import cast_vote, mark_scanner
 from digest.web.subscription import unsubscribe
 
 READERS = [f"reader{i}@reader.example" for i in range(1, 7)]

@@ -49,6 +49,24 @@ def test_set_aside_votes_are_listed_and_applied_on_request(site, cli) -> None:  
     assert cli("set-aside", "list").output.strip() == "nothing set aside"
 
 
+def test_a_vote_set_aside_by_an_older_version_still_lists_and_applies(site, cli) -> None:  # noqa: F811
+    """Rows written before the detail was JSON say "comparison 12 choice b" in plain text."""
+    from sqlalchemy import text
+
+    a, b, _ = site.data["readers"]
+    _scanner_vote(site, a, "a")
+    with site.engine.begin() as connection:
+        connection.execute(text("INSERT INTO discardedaction (kind, client, subscriber_id, detail, created_at) "
+                                "VALUES ('vote', '10.0.0.9', :reader, :detail, :at)"),
+                           {"reader": b, "detail": f"comparison {site.data['c1']} choice b",
+                            "at": "2026-12-01 10:00:00.000000"})
+    rows = json.loads(cli("set-aside", "list", "--json").output)
+    assert sorted(row["what"].split(" (")[0] for row in rows) == ["vote for Draftwell", "vote for Quillsmith"]
+    applied = cli("set-aside", "apply", *(str(row["id"]) for row in rows))
+    assert applied.exit_code == 0, applied.output
+    assert sorted(site.rows("SELECT subscriber_id, choice FROM vote")) == sorted([(a, "a"), (b, "b")])
+
+
 def test_unknown_ids_apply_nothing(site, cli) -> None:  # noqa: F811
     a = site.data["readers"][0]
     _scanner_vote(site, a, "a")

@@ -135,8 +135,8 @@ class ComparisonCard:
 
 
 def vote_counts(session: Session, comparison_id: int) -> tuple[int, int]:
-    """Votes for (A, B), counted by `digest.votes` like everywhere else."""
-    from digest.votes import community_counts
+    """Votes for (A, B), counted by `digest.data.votes` like everywhere else."""
+    from digest.data.votes import community_counts
 
     return community_counts(session.connection(), [comparison_id])[comparison_id]
 

@@ -285,7 +285,7 @@ class IssueView:
 def previous_sent_issue(session: Session, issue: Issue) -> Issue | None:
     """The latest issue numbered before `issue` that has gone out (sending or sent), if any:
     the one whose community votes the next issue reports."""
-    from digest.votes import VOTING_STATUSES
+    from digest.data.votes import VOTING_STATUSES
 
     return session.exec(select(Issue).where(Issue.number < issue.number, Issue.status.in_(VOTING_STATUSES))
                         .order_by(Issue.number.desc()).limit(1)).first()

@@ -29,7 +29,7 @@ def issue_html(session: Session, settings: Settings, number: int, *, signed: boo
     from digest.record import read_record, web_page
     from digest.render import Renderer
     from digest.view import WEB, build_view
-    from digest.votes import community_counts
+    from digest.data.votes import community_counts
     from digest.web.queries import is_published
 
     issue = session.exec(select(Issue).where(Issue.number == number)).first()

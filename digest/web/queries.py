@@ -6,21 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from digest.models import Comparison, Issue, IssueStatus, Tool
+from digest.models import Issue, IssueStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
-
-
-@dataclass(frozen=True)
-class ComparisonSummary:
-    id: int
-    title: str
-    tool_a: str
-    tool_b: str
-
-    def tool(self, choice: str) -> str:
-        return self.tool_a if choice == "a" else self.tool_b
 
 
 @dataclass(frozen=True)
@@ -30,20 +19,6 @@ class IssueSummary:
     preheader: str
     intro: str
     sent_at: datetime | None
-
-
-def comparison_summary(connection: Connection, comparison_id: int) -> ComparisonSummary | None:
-    from sqlalchemy import select
-    from sqlalchemy.orm import aliased
-
-    tool_a, tool_b = aliased(Tool), aliased(Tool)
-    row = connection.execute(
-        select(Comparison.id, Comparison.title, tool_a.name, tool_b.name)
-        .join(tool_a, tool_a.id == Comparison.tool_a_id)
-        .join(tool_b, tool_b.id == Comparison.tool_b_id)
-        .where(Comparison.id == comparison_id)
-    ).first()
-    return None if row is None else ComparisonSummary(*row)
 
 
 def is_published(issue: Issue) -> bool:
@@ -75,8 +50,3 @@ def is_public(connection: Connection, number: int) -> bool:
 
     return connection.execute(select(Issue.id).where(Issue.number == number, _published())).first() is not None
 
-
-def ping(connection: Connection) -> bool:
-    from sqlalchemy import text
-
-    return connection.execute(text("SELECT 1")).scalar() == 1

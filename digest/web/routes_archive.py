@@ -15,7 +15,8 @@ from digest.links import ARCHIVE_PATH, ISSUE_PATH
 from digest.web.toolkit import IssueNumber, WebDep
 from digest.web.issue_page import recorded_entries
 from digest.web.pages import STYLESHEET_PATH
-from digest.web.queries import ping, sent_issues
+from digest.data.worker import ping
+from digest.web.queries import sent_issues
 
 log = logging.getLogger(__name__)
 router = APIRouter()

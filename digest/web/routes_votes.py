@@ -7,22 +7,21 @@ say what a reader's click would do, recording nothing.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
-from digest import votes
+from digest.data import votes
+from digest.data.engine import Conflict
+from digest.data.votes import ComparisonSummary, comparison_summary
 from digest.links import CANARY_PATH, VOTE_PATH
 from digest.panel import community_split
 from digest.tokens import Purpose, VoteClaims
+from digest.web.security import csp_with_script
 from digest.web.toolkit import (NO_STORE, IssueNumber, VoteLink, Web, WebDep, form_fields, form_schema,
                                 open_link)
-from digest.web.queries import ComparisonSummary, comparison_summary
-from digest.web.security import csp_with_script
 
 router = APIRouter()
 
@@ -94,7 +93,7 @@ async def vote_page(link: VoteLink, request: Request, web: WebDep) -> Response:
              openapi_extra=form_schema("csrf"))
 async def cast_vote(token: str, request: Request) -> Response:
     # The hot path: no dependency injection (the link is opened as VoteLink would, without
-    # FastAPI's cost per dependency), the form parsed by hand, one raw transaction.
+    # FastAPI's cost per dependency), the form parsed by hand, one transaction.
     web: Web = request.app.state.web
     link = open_link(web, token, Purpose.VOTE)
     claims = link.claims
@@ -108,7 +107,7 @@ async def cast_vote(token: str, request: Request) -> Response:
         return _no_target(web)
     try:
         counts = await _cast(web, claims, web.client(request))
-    except (sqlite3.IntegrityError, IntegrityError):
+    except Conflict:
         return web.message("This link no longer works", "The reader or the comparison behind it has been removed.",
                            status=400, headers=NO_STORE)
     other = "b" if claims.choice == "a" else "a"
@@ -143,18 +142,12 @@ async def _cast(web: Web, claims: VoteClaims, client: str) -> tuple[int, int]:
     """
     cid = claims.comparison_id
     cached = web.figures.get(cid)
-    if web.store.raw_sqlite:
-        def cast(raw) -> tuple[int, int]:  # noqa: ANN001
-            votes.cast_vote_sqlite(raw, client=client, subscriber_id=claims.subscriber_id, comparison_id=cid,
-                                   choice=claims.choice)
-            return cached if cached is not None else votes.community_counts_sqlite(raw, cid)
-        counts = await web.store.raw_write(cast)
-    else:
-        def cast(connection) -> tuple[int, int]:  # noqa: ANN001
-            votes.cast_vote(connection, client=client, subscriber_id=claims.subscriber_id, comparison_id=cid,
-                            choice=claims.choice)
-            return cached if cached is not None else votes.community_counts(connection, [cid])[cid]
-        counts = await web.store.write(cast)
+    def cast(connection) -> tuple[int, int]:  # noqa: ANN001
+        votes.cast_vote(connection, client=client, subscriber_id=claims.subscriber_id, comparison_id=cid,
+                        choice=claims.choice)
+        return cached if cached is not None else votes.community_counts(connection, [cid])[cid]
+
+    counts = await web.store.hot_write(cast)
     if cached is None:
         web.figures.put(cid, counts)
     return counts

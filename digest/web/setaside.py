@@ -11,7 +11,6 @@ replaced by one of their own is not brought back.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,10 +18,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from digest.errors import NotFoundError, UsageError
-from digest.models import Comparison, DiscardedAction, Subscriber, Suppression, Tool, Vote
+from digest.data.votes import VoteDetail
+from digest.models import Comparison, DiscardedAction, Subscriber, Suppression, Tool
 
 KINDS = ("vote", "confirm", "unsubscribe")
-_VOTE_DETAIL = re.compile(r"comparison (\d+) choice ([ab])")
 
 
 @dataclass
@@ -52,13 +51,13 @@ class Applied:
 
 
 def _vote_target(session: Session, detail: str) -> tuple[Comparison | None, str | None, str]:
-    match = _VOTE_DETAIL.fullmatch(detail.strip())
-    if match is None:
+    vote = VoteDetail.decode(detail)
+    if vote is None:
         return None, None, f"vote ({detail or 'no detail'})"
-    comparison = session.get(Comparison, int(match.group(1)))
-    choice = match.group(2)
+    comparison = session.get(Comparison, vote.comparison_id)
+    choice = vote.choice
     if comparison is None:
-        return None, choice, f"vote in comparison {match.group(1)} (since deleted)"
+        return None, choice, f"vote in comparison {vote.comparison_id} (since deleted)"
     tool_a, tool_b = session.get(Tool, comparison.tool_a_id), session.get(Tool, comparison.tool_b_id)
     names = (tool_a.name if tool_a else "A", tool_b.name if tool_b else "B")
     chosen = names[0] if choice == "a" else names[1]
@@ -102,7 +101,7 @@ def apply_set_aside(session: Session, ids: list[int]) -> list[Applied]:
     confirmation go through the same rules as the web app's, except that a confirmation never
     lifts a suppression here: a click nobody can attribute to the person is not their consent.
     """
-    from digest.votes import record_vote
+    from digest.data.votes import record_vote, vote_of
     from digest.web import subscription
 
     rows = []
@@ -118,11 +117,9 @@ def apply_set_aside(session: Session, ids: list[int]) -> list[Applied]:
             results.append(Applied(row.id, "gone", f"{described.what}: the subscriber no longer exists"))
         elif row.kind == "vote":
             comparison, choice, what = _vote_target(session, row.detail)
-            existing = session.exec(select(Vote).where(Vote.comparison_id == (comparison.id if comparison else -1),
-                                                       Vote.subscriber_id == row.subscriber_id)).first()
             if comparison is None or choice is None:
                 results.append(Applied(row.id, "gone", f"{what}: nothing to vote in"))
-            elif existing is not None:
+            elif vote_of(session.connection(), subscriber_id=row.subscriber_id, comparison_id=comparison.id):
                 results.append(Applied(row.id, "superseded", f"{what}: the reader has voted since; their vote stands"))
             else:
                 record_vote(session.connection(), subscriber_id=row.subscriber_id, comparison_id=comparison.id,

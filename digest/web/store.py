@@ -8,8 +8,8 @@ busy handler sleeps in steps of milliseconds). The price: while another process 
 write lock, this worker waits with it. On PostgreSQL, where a call is a network round trip,
 calls run on a pool of `database.pool_size` threads so the loop stays free.
 
-Handlers `await store.write(fn)` with a function of a Connection (Core, for hot paths) or
-`await store.session(fn)` (ORM).
+Handlers `await store.write(fn)` with a function of a Connection (Core), `await
+store.hot_write(fn)` for the vote hot path, or `await store.session(fn)` (ORM).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from digest.data import worker
 from digest.db import is_sqlite, session_scope, write_engine
 
 if TYPE_CHECKING:
@@ -44,29 +45,20 @@ class Store:
             return fn()
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
-    @property
-    def raw_sqlite(self) -> bool:
-        """True when `raw_write` is available (SQLite): the hot path's own connection."""
-        return self._inline
+    async def hot_write(self, fn: Callable[[Any], T]) -> T:
+        """Run `fn(connection)` in a write transaction on the fastest connection there is.
 
-    async def raw_write(self, fn: Callable[[Any], T]) -> T:
-        """Run `fn(sqlite3_connection)` between BEGIN IMMEDIATE and COMMIT (SQLite only).
-
-        The worker keeps one raw connection for this, opened on first use.
+        On SQLite that is the worker's own raw sqlite3 connection, opened on first use, which
+        skips SQLAlchemy's per-call overhead; elsewhere it is `write`'s. `fn` must accept
+        either: the functions of `digest.data.votes` do.
         """
+        if not self._inline:
+            return await self.write(fn)
         if self._raw is None:
             self._raw = self.engine.raw_connection()
             self._start_checkpointer(self._raw.driver_connection)
-        raw = self._raw.driver_connection
-        raw.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(raw)
-            raw.execute("COMMIT")
-        except BaseException:
-            if raw.in_transaction:
-                raw.execute("ROLLBACK")
-            raise
-        return result
+        with worker.write_transaction(self._raw.driver_connection) as raw:
+            return fn(raw)
 
     def _start_checkpointer(self, raw: Any) -> None:
         """Move WAL checkpoints off the hot connection onto a thread of their own.
@@ -85,7 +77,7 @@ class Store:
         path = sqlite_path(str(self.engine.url))
         if path is None:
             return
-        raw.execute("PRAGMA wal_autocheckpoint=0")
+        worker.stop_autocheckpoint(raw)
         stop = threading.Event()
 
         def checkpoint() -> None:
@@ -93,7 +85,7 @@ class Store:
             try:
                 while not stop.wait(0.5):
                     try:
-                        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                        worker.checkpoint(connection)
                     except sqlite3.Error:
                         continue
             finally:

@@ -60,7 +60,7 @@ def confirm(session: Session, *, subscriber_id: int, requested_at: datetime, cli
     on an active one. A confirmation from `client` while it is marked as a scanner is set
     aside (a DiscardedAction), never carried out: consent is not inferred from a robot's click.
     """
-    from digest import votes
+    from digest.data import votes
     from digest.subscribers import confirm_subscriber
 
     subscriber = session.get(Subscriber, subscriber_id)
