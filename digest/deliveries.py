@@ -1,6 +1,6 @@
 """The delivery queue in the database: claiming batches, recording outcomes, the sender lease.
 
-All of the sender's SQL lives here. Each outcome is recorded in its own small transaction
+The sender's statements live in `digest.data.issues`; this is the queue's logic. Each outcome is recorded in its own small transaction
 right after the server answers, which is what bounds duplicates after a crash: a message the
 server accepted but whose `sent` never reached the database is the only kind sent twice, and
 each worker has at most one such message in flight.
@@ -21,27 +21,20 @@ import random
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import and_, case, func, or_, select, update
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from digest.claims import ClaimLease, Heartbeat, describe_holder, holder_alive, new_holder, seconds_between
-from digest.data.codec import sqlite_text
+from digest.data import issues as data
 from digest.db import write_engine
 from digest.errors import StateError
-from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus, Lease, Subscriber, utcnow
+from digest.models import DeliveryStatus, utcnow
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine import Connection, Engine, Row
 
-D = Delivery.__table__
-S = Subscriber.__table__
-I = Issue.__table__  # noqa: E741
-L = Lease.__table__
 SENDER_LEASE = "sender"
 MAX_BACKOFF = 3600.0
-QUEUED = DeliveryStatus.QUEUED.value
 
 
 @dataclass(frozen=True)
@@ -54,6 +47,11 @@ class Job:
     email: str
     subscriber_status: str
     attempts: int
+
+    @classmethod
+    def of(cls, row: Row) -> Job:
+        return cls(delivery_id=row.id, issue_id=row.issue_id, subscriber_id=row.subscriber_id, email=row.email,
+                   subscriber_status=row.status, attempts=row.attempts)
 
 
 @dataclass(frozen=True)
@@ -111,16 +109,9 @@ class DeliveryStore:
         self._after: dict[int, int] = {}  # keyset position per issue within one pass
         self._issue_ids: list[int] | None = None  # the run's issues, once `sending_issues` chose them
         self.completed: list[int] = []  # issues this store marked sent
-        style = "%({})s" if engine.dialect.paramstyle == "pyformat" else ":{}"
-        self._sent_sql = ("UPDATE delivery SET status = 'sent', attempts = attempts + 1, sent_at = {at}, "
-                          "message_id = {mid}, claimed_by = NULL, lease_until = NULL, "
-                          "next_attempt_at = NULL WHERE id = {id}").format(at=style.format("at"),
-                                                                          mid=style.format("mid"), id=style.format("id"))
 
-    def _now(self) -> Any:
-        """Now for comparisons and stamps in SQL: the server's clock on PostgreSQL (one clock for
-        every host sharing the queue), this machine's on SQLite (one host by construction)."""
-        return utcnow() if self.sqlite else func.now()
+    def _scope(self) -> data.SendingIssues:
+        return data.SendingIssues(self.issue_number, None if self._issue_ids is None else tuple(self._issue_ids))
 
     def _connection(self) -> Connection:
         """This thread's own connection (made on first use, closed by `close`)."""
@@ -168,26 +159,23 @@ class DeliveryStore:
                 raise StateError(f"another sender is running ({describe_holder(other)})",
                                  hint="wait for it to finish; on SQLite one sender runs at a time")
             with self._transaction() as conn:  # the holder died: take its lease over, compare-and-set
-                taken = conn.execute(update(L).where(L.c.name == SENDER_LEASE, L.c.holder == (other or ""))
-                                     .values(holder=self.holder, expires_at=utcnow() + self.lease)).rowcount
+                taken = data.take_over_lease(conn, name=SENDER_LEASE, from_holder=other or "", to_holder=self.holder,
+                                             expires_at=utcnow() + self.lease)
             if not taken and not leases.acquire(self.engine, SENDER_LEASE, self.holder, ttl=self.lease):
                 raise StateError("another sender took the lease just now", hint="try again when it is done")
         # We are the only sender on SQLite: any claim left is a dead sender's.
         with self._transaction() as conn:
-            conn.execute(update(D).where(D.c.status == QUEUED, D.c.claimed_by.is_not(None))
-                         .values(claimed_by=None, lease_until=None))
+            data.unclaim_queued(conn)
 
     def reap_dead_claims(self) -> int:
         """Return to the queue the claims of senders on this machine whose process is gone."""
         with self.engine.connect() as conn:
-            holders = [r[0] for r in conn.execute(select(D.c.claimed_by).distinct().where(
-                D.c.status == QUEUED, D.c.claimed_by.is_not(None)))]
+            holders = data.claim_holders(conn)
         dead = [h for h in holders if h != self.holder and not holder_alive(h)]
         if not dead:
             return 0
         with self._transaction() as conn:
-            return conn.execute(update(D).where(D.c.status == QUEUED, D.c.claimed_by.in_(dead))
-                                .values(claimed_by=None, lease_until=None)).rowcount
+            return data.unclaim_queued(conn, holders=dead)
 
     def renew(self) -> None:
         """Extend the lease of every claim we hold (and the SQLite sender lease).
@@ -200,10 +188,7 @@ class DeliveryStore:
             held = sorted(self._held)  # locked in id order, as every other multi-row update here
         if held:
             with self._transaction() as conn:
-                for start in range(0, len(held), 5000):
-                    conn.execute(update(D).where(D.c.id.in_(held[start:start + 5000]),
-                                                 D.c.claimed_by == self.holder, D.c.status == QUEUED)
-                                 .values(lease_until=self._now() + self.lease))
+                data.renew_claims(conn, delivery_ids=held, holder=self.holder, lease=self.lease)
         if self.sqlite and not leases.acquire(self.engine, SENDER_LEASE, self.holder, ttl=self.lease):
             raise StateError("this sender lost its lease to another sender; stopping")
 
@@ -228,19 +213,10 @@ class DeliveryStore:
 
     # --- what there is to send --------------------------------------------------------------
 
-    def _issue_filter(self):  # noqa: ANN202
-        condition = I.c.status == IssueStatus.SENDING.value
-        if self.issue_number is not None:
-            condition = and_(condition, I.c.number == self.issue_number)
-        if self._issue_ids is not None:  # an issue queued during the run waits for the next run
-            condition = and_(condition, I.c.id.in_(self._issue_ids))
-        return condition
-
     def sending_issues(self) -> list[tuple[int, int]]:
         """(issue id, number) of the issues this run may send, in number order; the run's issues from now on."""
         with self.engine.connect() as conn:
-            found = [(r.id, r.number) for r in conn.execute(select(I.c.id, I.c.number).where(self._issue_filter())
-                                                            .order_by(I.c.number))]
+            found = data.sending_issues(conn, self._scope())
         self._issue_ids = [issue_id for issue_id, _number in found]
         return found
 
@@ -249,34 +225,18 @@ class DeliveryStore:
 
         One query; the waits are reckoned against the database's own clock.
         """
-        now = self._now()
-        later = D.c.next_attempt_at > now
-        held = and_(~later | D.c.next_attempt_at.is_(None), D.c.claimed_by.is_not(None), D.c.lease_until >= now)
-        one = lambda condition: func.coalesce(func.sum(case((condition, 1), else_=0)), 0)  # noqa: E731
-        query = (select(func.count().label("total"), one(later).label("waiting"), one(held).label("held"),
-                        func.min(case((held, D.c.lease_until))).label("held_until"),
-                        func.min(D.c.next_attempt_at).label("next_retry_at"))
-                 .select_from(D.join(I, I.c.id == D.c.issue_id))
-                 .where(self._issue_filter(), D.c.status == QUEUED))
         with self.engine.connect() as conn:
-            row = conn.execute(query).one()
-            clock = utcnow() if self.sqlite else conn.execute(select(func.now())).scalar()
-        next_retry = _aware(row.next_retry_at) if row.next_retry_at is not None and row.waiting else None
-        held_until = _aware(row.held_until) if row.held_until is not None else None
-        return QueueState(due=row.total - row.waiting - row.held, held=row.held, waiting=row.waiting,
-                          held_for=max(0.0, seconds_between(held_until, clock)),
-                          retry_in=max(0.0, seconds_between(next_retry, clock)), next_retry_at=next_retry)
+            figures = data.queue_figures(conn, self._scope())
+        next_retry = figures.next_retry_at if figures.waiting else None
+        return QueueState(due=figures.total - figures.waiting - figures.held, held=figures.held,
+                          waiting=figures.waiting, held_for=max(0.0, seconds_between(figures.held_until, figures.clock)),
+                          retry_in=max(0.0, seconds_between(next_retry, figures.clock)), next_retry_at=next_retry)
 
     def standing(self) -> list[dict[str, int]]:
         """For each of this run's issues still being sent: its number, the deliveries the relay
         accepted (`delivered`) and those still queued (`waiting`)."""
-        one = lambda status: func.coalesce(func.sum(case((D.c.status == status, 1), else_=0)), 0)  # noqa: E731
-        query = (select(I.c.number, one(DeliveryStatus.SENT.value).label("delivered"), one(QUEUED).label("waiting"))
-                 .select_from(I.join(D, D.c.issue_id == I.c.id)).where(self._issue_filter())
-                 .group_by(I.c.number).order_by(I.c.number))
         with self.engine.connect() as conn:
-            return [{"issue": r.number, "delivered": int(r.delivered), "waiting": int(r.waiting)}
-                    for r in conn.execute(query) if r.waiting]
+            return data.standing(conn, self._scope())
 
     def count_queued(self) -> tuple[int, int]:
         """(queued deliveries due now, queued deliveries waiting for a retry) of this run's issues."""
@@ -297,38 +257,23 @@ class DeliveryStore:
         not rescanned per batch. Empty when this pass has nothing more due for the issue. On
         PostgreSQL rows another sender is claiming at this moment are skipped, not waited for.
         """
-        now = self._now()
-        query = (select(D.c.id, D.c.issue_id, D.c.subscriber_id, D.c.attempts, S.c.email, S.c.status)
-                 .join(S, S.c.id == D.c.subscriber_id)
-                 .where(D.c.issue_id == issue_id, D.c.status == QUEUED,
-                        D.c.id > self._after.get(issue_id, 0),
-                        or_(D.c.next_attempt_at.is_(None), D.c.next_attempt_at <= now),
-                        or_(D.c.claimed_by.is_(None), D.c.lease_until < now))
-                 .order_by(D.c.id).limit(limit))
-        if not self.sqlite:
-            query = query.with_for_update(of=D, skip_locked=True)
         started = self.claims.now()
         with self._transaction() as conn:
-            rows = conn.execute(query).all()
-            if rows:
-                conn.execute(update(D).where(D.c.id.in_([r.id for r in rows]))
-                             .values(claimed_by=self.holder, lease_until=now + self.lease))
+            rows = data.claim_due(conn, issue_id=issue_id, after=self._after.get(issue_id, 0), limit=limit,
+                                  holder=self.holder, lease=self.lease)
         if rows:
             self._after[issue_id] = rows[-1].id
             with self._held_lock:
                 self._held.update(r.id for r in rows)
             self.claims.claimed(started)
-        return [Job(delivery_id=r.id, issue_id=r.issue_id, subscriber_id=r.subscriber_id, email=r.email,
-                    subscriber_status=r.status, attempts=r.attempts) for r in rows]
+        return [Job.of(row) for row in rows]
 
     def release(self, jobs: list[Job]) -> None:
         """Give claimed, unsent deliveries back to the queue untouched (a stop or a fatal error)."""
         if not jobs:
             return
         with self._transaction() as conn:
-            conn.execute(update(D).where(D.c.id.in_([j.delivery_id for j in jobs]), D.c.claimed_by == self.holder,
-                                         D.c.status == QUEUED)
-                         .values(claimed_by=None, lease_until=None))
+            data.unclaim(conn, delivery_ids=[job.delivery_id for job in jobs], holder=self.holder)
         with self._held_lock:
             self._held.difference_update(j.delivery_id for j in jobs)
 
@@ -337,35 +282,14 @@ class DeliveryStore:
     # change a delivery still queued, so a late answer never undoes another sender's `sent`.
 
     def record_sent(self, job: Job, message_id: str) -> None:
-        """The hot path: one UPDATE and a commit on the raw driver connection (~60 µs on SQLite, one
-        round trip to PostgreSQL)."""
-        now = utcnow()
-        at = sqlite_text(now) if self.sqlite else now
-        params = {"at": at, "mid": message_id, "id": job.delivery_id}
+        """The hot path: committed at once, outside this thread's transactions (`data.mark_sent`)."""
         with self._lock:
-            raw = self._connection().connection.driver_connection
-            if self.sqlite:
-                raw.execute("BEGIN IMMEDIATE")
-                try:
-                    raw.execute(self._sent_sql, params)
-                except BaseException:
-                    raw.execute("ROLLBACK")
-                    raise
-                raw.execute("COMMIT")
-            else:  # one statement, so autocommit: one round trip instead of BEGIN, UPDATE, COMMIT
-                raw.autocommit = True
-                try:
-                    raw.execute(self._sent_sql, params)
-                finally:
-                    if not raw.closed:
-                        raw.autocommit = False
+            data.mark_sent(self._connection(), delivery_id=job.delivery_id, message_id=message_id)
         self._settle(job.delivery_id)
 
     def record_skipped(self, job: Job, reason: str) -> None:
         with self._transaction() as conn:
-            conn.execute(update(D).where(D.c.id == job.delivery_id, D.c.status == QUEUED)
-                         .values(status=DeliveryStatus.SKIPPED.value, last_error=reason, claimed_by=None,
-                                 lease_until=None))
+            data.settle_queued(conn, job.delivery_id, status=DeliveryStatus.SKIPPED.value, last_error=reason)
         self._settle(job.delivery_id)
 
     def record_transient(self, job: Job, reply: str, *, give_up: bool = True) -> datetime | None:
@@ -375,7 +299,7 @@ class DeliveryStore:
         about this reader) retries with the same growing backoff but never marks it failed.
         """
         attempts = job.attempts + 1
-        values: dict[str, object] = {"attempts": attempts, "claimed_by": None, "lease_until": None}
+        values: dict[str, object] = {"attempts": attempts}
         retry_at = None
         if attempts > self.retries and give_up:
             values.update(status=DeliveryStatus.FAILED.value,
@@ -383,9 +307,9 @@ class DeliveryStore:
         else:
             delay = timedelta(seconds=backoff(attempts, self.retry_delay, rng=self._rng))
             retry_at = utcnow() + delay
-            values.update(last_error=reply[:2000], next_attempt_at=self._now() + delay)
+            values.update(last_error=reply[:2000], retry_in=delay)
         with self._transaction() as conn:
-            conn.execute(update(D).where(D.c.id == job.delivery_id, D.c.status == QUEUED).values(**values))
+            data.settle_queued(conn, job.delivery_id, **values)
         self._settle(job.delivery_id)
         return retry_at
 
@@ -400,9 +324,8 @@ class DeliveryStore:
 
         bounced = False
         with self._transaction() as conn:
-            changed = conn.execute(update(D).where(D.c.id == job.delivery_id, D.c.status == QUEUED)
-                                   .values(status=DeliveryStatus.FAILED.value, attempts=job.attempts + 1,
-                                           last_error=reply[:2000], claimed_by=None, lease_until=None)).rowcount
+            changed = data.settle_queued(conn, job.delivery_id, status=DeliveryStatus.FAILED.value,
+                                         attempts=job.attempts + 1, last_error=reply[:2000])
             if changed:
                 with Session(bind=conn) as session:
                     bounced = record_bounce(session=session, subscriber_id=job.subscriber_id, reply=reply,
@@ -420,21 +343,10 @@ class DeliveryStore:
         An issue queued again for new readers keeps the date it first went out: that is the
         date the archive and the feed show.
         """
-        now = utcnow()
-        pending = select(D.c.id).where(D.c.issue_id == I.c.id, D.c.status == QUEUED).exists()
-        done: list[int] = []
         with self._transaction() as conn:
-            for number in [r.number for r in conn.execute(select(I.c.number).where(self._issue_filter(), ~pending))]:
-                if conn.execute(update(I).where(I.c.number == number, I.c.status == IssueStatus.SENDING.value, ~pending)
-                                .values(status=IssueStatus.SENT.value, sent_at=func.coalesce(I.c.sent_at, now),
-                                        updated_at=now)).rowcount:
-                    done.append(number)
+            done = data.complete_sending_issues(conn, self._scope())
         self.completed.extend(done)
         return done
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def engine_for_workers(engine: Engine, workers: int, *, pgbouncer: bool = False) -> tuple[Engine, bool]:
@@ -451,9 +363,4 @@ def engine_for_workers(engine: Engine, workers: int, *, pgbouncer: bool = False)
 
 def queued_jobs(conn: Connection, *, issue_id: int, after: int, limit: int) -> list[Job]:
     """Read-only page of an issue's queued deliveries (for dry runs): nothing is claimed."""
-    rows = conn.execute(select(D.c.id, D.c.issue_id, D.c.subscriber_id, D.c.attempts, S.c.email, S.c.status)
-                        .join(S, S.c.id == D.c.subscriber_id)
-                        .where(D.c.issue_id == issue_id, D.c.status == DeliveryStatus.QUEUED.value, D.c.id > after)
-                        .order_by(D.c.id).limit(limit)).all()
-    return [Job(delivery_id=r.id, issue_id=r.issue_id, subscriber_id=r.subscriber_id, email=r.email,
-                subscriber_status=r.status, attempts=r.attempts) for r in rows]
+    return [Job.of(row) for row in data.queued_page(conn, issue_id=issue_id, after=after, limit=limit)]
