@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from digest.models import RateCount
+from digest.data.subscribers import count_request
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -30,25 +30,9 @@ def hit(connection: Connection, *, key: str, limit: int, window: int, now: float
     Every request counts, refused ones too, so a client that keeps hammering stays refused.
     A limit of 0 refuses everything.
     """
-    from sqlalchemy import and_, delete, select
-
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-
     now = time.time() if now is None else now
     start = int(now // window) * window
-    table = RateCount.__table__
-    statement = insert(table).values(key=key, window_start=start, count=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=["key", "window_start"], set_={"count": table.c.count + 1}
-    ).returning(table.c.count)
-    current = connection.execute(statement).scalar_one()
-    previous = connection.execute(
-        select(table.c.count).where(and_(table.c.key == key, table.c.window_start == start - window))
-    ).scalar() or 0
-    connection.execute(delete(table).where(table.c.window_start < start - window))
+    current, previous = count_request(connection, key=key, window_start=start, window=window)
     overlap = 1.0 - (now - start) / window
     estimate = previous * overlap + current
     if estimate <= limit:

@@ -341,16 +341,14 @@ def _issues(store: DeliveryStore, engine: Engine, issue_number: int | None) -> t
         return issues, ""
     if issue_number is None:
         return [], "nothing to send: no issue is queued (queue one with `digest issue queue N`)"
-    from sqlalchemy import select
-
-    from digest.models import Issue
+    from digest.data.issues import issue_status
 
     with engine.connect() as conn:
-        row = conn.execute(select(Issue.__table__.c.status).where(Issue.__table__.c.number == issue_number)).first()
-    if row is None:
+        status = issue_status(conn, issue_number)
+    if status is None:
         raise NotFoundError(f"no issue {issue_number}")
-    if row.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
-        raise StateError(f"issue {issue_number} is not queued (it is {row.status})",
+    if status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
+        raise StateError(f"issue {issue_number} is not queued (it is {status})",
                          hint=f"queue it with `digest issue queue {issue_number}`")
     return [], f"nothing to send: issue {issue_number} is already sent"
 

@@ -18,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from digest.data.subscribers import insert_bounce_event_once
 from digest.models import BounceEvent, BounceKind, Subscriber, SubscriberStatus, utcnow
 from digest.subscribers import complain, unsubscribe
 
@@ -44,7 +45,7 @@ def record_event(*, session: Session, event: Event, soft_limit: int, soft_window
     the reader bounced or complained, COUNTED otherwise. The caller commits."""
     now = utcnow()
     subscriber = session.get(Subscriber, event.subscriber_id) if event.subscriber_id else None
-    inserted = _insert_once(session, {
+    inserted = insert_bounce_event_once(session.connection(), {
         "event_key": event.key[:400], "source": event.source, "kind": event.kind.value,
         "subscriber_id": subscriber.id if subscriber is not None else None, "issue_number": event.issue_number,
         "status": event.status[:20], "reason": event.reason[:1000], "created_at": now,
@@ -69,20 +70,6 @@ def record_event(*, session: Session, event: Event, soft_limit: int, soft_window
         return COUNTED
     unsubscribe(session=session, subscriber=subscriber, reason="bounced")
     return SUPPRESSED
-
-
-def _insert_once(session: Session, values: dict) -> bool:
-    """INSERT ... ON CONFLICT (event_key) DO NOTHING RETURNING id: whether this call inserted.
-
-    RETURNING, not rowcount: psycopg reports -1 for a conflict-skipped insert on PostgreSQL.
-    """
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(BounceEvent.__table__).values(values).on_conflict_do_nothing(index_elements=["event_key"])
-    return connection.execute(statement.returning(BounceEvent.__table__.c.id)).first() is not None
 
 
 def _recent_soft(session: Session, subscriber_id: int, since) -> int:  # noqa: ANN001

@@ -63,6 +63,11 @@ def database_now(connection: Connection) -> datetime:
     return as_datetime(connection.execute(select(func.now())).scalar())
 
 
+def issue_status(connection: Connection, number: int) -> str | None:
+    """The status of issue `number`, None when there is no such issue."""
+    return connection.execute(select(issue.c.status).where(issue.c.number == number)).scalar()
+
+
 def take_over_lease(connection: Connection, *, name: str, from_holder: str, to_holder: str,
                     expires_at: datetime) -> bool:
     """Compare-and-set a lease from a holder that died to us; False if someone else moved first."""
