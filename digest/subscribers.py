@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from digest.data.subscriber_list import check_status as data_check_status, reason_text
 from digest.errors import NotFoundError, StateError, ValidationError
 from digest.ids import check_count
 from digest.models import BounceEvent, BounceKind, Subscriber, SubscriberStatus, Suppression, utcnow
@@ -71,12 +72,8 @@ def subscriber_record(subscriber: Subscriber, why: BounceEvent | None = None) ->
 
 
 def _why(subscriber: Subscriber, why: BounceEvent | None) -> str | None:
-    if why is not None:
-        code = f" {why.status}" if why.status else ""
-        return f"{why.kind}{code}: {why.reason}" if why.reason else f"{why.kind}{code}"
-    if subscriber.status in SUPPRESSED_STATUSES:
-        return subscriber.last_bounce if subscriber.status == SubscriberStatus.BOUNCED else subscriber.status
-    return None
+    event = None if why is None else {"kind": why.kind, "status": why.status, "reason": why.reason}
+    return reason_text(subscriber.status, subscriber.last_bounce, event)
 
 
 _ACTING = (BounceKind.HARD.value, BounceKind.SOFT.value, BounceKind.COMPLAINT.value)
@@ -299,13 +296,7 @@ def record_bounce(*, session: Session, subscriber_id: int, reply: str, bounce_af
 # --- listing and export -----------------------------------------------------------------------
 
 def check_status(status: str | None) -> str | None:
-    if status is None:
-        return None
-    try:
-        return SubscriberStatus(status.strip().lower()).value
-    except ValueError:
-        choices = ", ".join(s.value for s in SubscriberStatus)
-        raise ValidationError(f"{status!r} is not a subscriber status (one of {choices})") from None
+    return data_check_status(status)
 
 
 def list_subscribers(*, session: Session, status: str | None = None, limit: int | None = None) -> list[Subscriber]:

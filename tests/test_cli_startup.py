@@ -55,6 +55,12 @@ def test_tools_list_and_show_read_through_sqlite3_alone(home: Path) -> None:
 
 
 @pytest.mark.sqlite_only
+def test_subscribers_list_needs_no_orm(home: Path) -> None:
+    assert "sqlmodel" not in loaded("--home", str(home), "subscribers", "list")
+    assert "sqlalchemy" not in loaded("--home", str(home), "subscribers", "list", "--json", "--status", "bounced")
+
+
+@pytest.mark.sqlite_only
 def test_poll_of_nothing_needs_no_orm(home: Path) -> None:
     assert "sqlalchemy" not in loaded("--home", str(home), "poll")
 

@@ -194,3 +194,12 @@ def test_web_double_opt_in_lifts_a_suppression(cli, engine) -> None:
     with session_scope(engine) as session:
         assert session.exec(select(Suppression)).all() == []
         assert session.exec(select(Subscriber)).one().status == "active"
+
+
+def test_the_listing_knows_every_status_in_the_models_order() -> None:
+    """`subscribers list` reads without the ORM, so it names the statuses itself: the same
+    ones, in the same order (its count line follows it)."""
+    from digest.data.subscriber_list import STATUSES
+    from digest.models import SubscriberStatus
+
+    assert STATUSES == tuple(s.value for s in SubscriberStatus)

@@ -112,15 +112,12 @@ def list_(
 
     Example: digest subscribers list --status bounced --json
     """
-    from digest.db import session_scope
-    from digest.subscribers import count_by_status, list_subscribers, status_reasons, subscriber_record
+    from digest.data.engine import connect
+    from digest.data.subscriber_list import listing
 
     state = app_context(ctx)
-    with session_scope(state.engine) as session:
-        rows = list_subscribers(session=session, status=status, limit=limit)
-        counts = count_by_status(session)
-        reasons = status_reasons(session, rows)
-        records = [subscriber_record(row, reasons.get(row.id)) for row in rows]
+    with connect(state.settings) as db, db.transaction():  # no ORM: see digest.data.subscriber_list
+        records, counts = listing(db, status=status, limit=limit)
     if json_output:
         print_json(records)
         return
@@ -132,14 +129,14 @@ def list_(
     why = any(record["reason"] for record in records)
     for column in ("id", "email", "status", "source", "since") + (("why", "issue") if why else ()):
         table.add_column(column)
-    for row, record in zip(rows, records):
-        cells = [str(row.id), row.email, row.status, row.source, f"{row.created_at:%Y-%m-%d}"]
+    for record in records:
+        cells = [str(record["id"]), record["email"], record["status"], record["source"], f"{record['created_at']:%Y-%m-%d}"]
         if why:
             short = (record["reason"] or "").partition(":")[0]  # kind and status; --json has the whole reason
             cells += [short, str(record["issue"]) if record["issue"] is not None else ""]
         table.add_row(*cells)
     out = console()
-    if rows:
+    if records:
         out.print(table)
     if not state.quiet:
         out.print(", ".join(f"{count} {name}" for name, count in counts.items()))
