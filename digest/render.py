@@ -23,6 +23,7 @@ An issue that does not fit even then is refused: a clipped email is never produc
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import os
@@ -49,6 +50,8 @@ MESSAGE_BUDGET = 150_000  # bytes of the whole message, headers and both parts
 TEXT_WIDTH = 72
 DEFAULT_INLINER = CSS_INLINE  # premailer costs ~27 ms here, css-inline ~1 ms (bench/render.py)
 PACKAGED_TEMPLATES = Path(__file__).with_name("templates")
+# how templates are compiled (see _bytecode_cache: the cached code depends on them)
+_TEMPLATE_OPTIONS = {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True, "auto_reload": False}
 OUTPUT_FILES = ("email.mjml", "email.template.html", "email.template.txt", "email.html", "email.txt", "web.html",
                 "sample.eml", "render.json")
 RENDER_NOTE = "render.json"  # the placeholder nonce of email.template.html and .txt (see digest.links)
@@ -134,10 +137,42 @@ def template_environment(templates_dir: Path | None) -> Environment:
         loaders.append(FileSystemLoader(str(templates_dir)))
     loaders += [PrefixLoader({"default": packaged}, delimiter=":"), packaged]
     env = Environment(loader=ChoiceLoader(loaders), autoescape=_autoescape, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False)
+                      **_TEMPLATE_OPTIONS,
+                      bytecode_cache=_bytecode_cache())
     env.filters["wrap"] = wrap
     env.filters["underline"] = underline
     return env
+
+
+def _bytecode_cache():  # noqa: ANN202
+    """Compiled templates kept between processes: compiling the ~26 templates cost about a tenth
+    of a whole `digest issue render`. Jinja's per-user cache folder in the temp directory (it
+    refuses one another user could write), never the newsletter folder; a template whose source
+    changed is compiled again (Jinja checks each file's checksum). The file names carry this
+    environment's options, which the compiled code depends on and the checksum does not cover.
+    None (compile every time) where no safe cache folder can be had."""
+    import hashlib
+
+    from jinja2 import FileSystemBytecodeCache
+
+    class Cache(FileSystemBytecodeCache):
+        """A cache that can only ever cost a compile: unreadable or unwritable files are skipped."""
+
+        def load_bytecode(self, bucket) -> None:  # noqa: ANN001
+            try:
+                super().load_bytecode(bucket)
+            except (OSError, ValueError, EOFError, TypeError):
+                bucket.reset()
+
+        def dump_bytecode(self, bucket) -> None:  # noqa: ANN001
+            with contextlib.suppress(OSError):
+                super().dump_bytecode(bucket)
+
+    options = f"{_TEMPLATE_OPTIONS}|{_autoescape.__code__.co_code.hex()}|{_autoescape.__code__.co_consts}"
+    try:
+        return Cache(pattern=f"digest-{hashlib.sha1(options.encode()).hexdigest()[:12]}-%s.cache")
+    except (OSError, RuntimeError):  # no temp folder, or an unsafe one
+        return None
 
 
 def _template_location(exc: BaseException) -> str:

@@ -350,3 +350,24 @@ def test_last_weeks_community_verdict_is_in_all_three_parts_before_the_compariso
     assert last_week <= html_links(rendered.html) and last_week <= text_links(rendered.text)
     assert last_week <= html_links(rendered.web)
     assert "Last week the community said" not in render_data(previous, settings).text
+
+
+def test_compiled_templates_are_kept_outside_the_folder_and_an_edited_template_still_counts(tmp_path, monkeypatch) -> None:
+    """Compiling the templates cost a tenth of `digest issue render`, so the compiled code is
+    kept between processes (Jinja's per-user temp folder); an editor's change to a template
+    must still show on the next render, and nothing is written into the newsletter folder."""
+    import tempfile
+
+    from digest.render import template_environment
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    templates = tmp_path / "news" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "hello.txt.j2").write_text("Hello {{ name }}\n")
+    assert template_environment(templates).get_template("hello.txt.j2").render(name="Ann") == "Hello Ann\n"
+    assert list((tmp_path / "tmp").glob("_jinja2-cache-*/digest-*.cache"))
+    assert template_environment(templates).get_template("hello.txt.j2").render(name="Ann") == "Hello Ann\n"
+    (templates / "hello.txt.j2").write_text("Bye {{ name }}\n")
+    assert template_environment(templates).get_template("hello.txt.j2").render(name="Ann") == "Bye Ann\n"
+    assert [p.name for p in (tmp_path / "news").rglob("*")] == ["templates", "hello.txt.j2"]
