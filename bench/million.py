@@ -53,7 +53,7 @@ def main() -> int:
     from digest.folder import init_folder
     from digest.outbox import queue_issue
     from digest.render import render_to_outbox
-    from digest.sample import add_sample_issue, sample_issue_data
+    from digest.demo.sample import add_sample_issue, sample_issue_data
 
     base = Path(tempfile.mkdtemp(prefix="digest-million-"))
     url, drop = postgres_database(args.postgres_admin)

@@ -126,7 +126,7 @@ def main() -> None:
     from digest.config import Settings
     from digest.inline import CSS_INLINE, PREMAILER, inline_css
     from digest.render import DEFAULT_INLINER, Renderer, _render, mjml_to_html, split_inline_css
-    from digest.sample import sample_issue_data
+    from digest.demo.sample import sample_issue_data
     from digest.view import EMAIL, WEB, view_from_data
 
     home = Path(tempfile.mkdtemp(prefix="digest-bench-"))

@@ -18,7 +18,7 @@ What it does, all on loopback:
   same number of connections (a thread per connection, `sendmail` in a loop). Prints the ratio;
 * peak RSS of this process (ru_maxrss) and of the sink.
 
-The issue is the bundled sample issue (`digest.sample`: three comparisons, four reviewers,
+The issue is the bundled sample issue (`digest.demo.sample`: three comparisons, four reviewers,
 long quotes) rendered by the render stage, as `digest issue queue` renders it. Targets (issue 5): queue 100,000
 in <= 5 s; assembly >= 20,000 messages/s; delivery >= 70% of the raw smtplib rate; peak RSS
 <= 300 MB. Exits 1 when a target is missed.
@@ -54,7 +54,7 @@ def make_folder(base: Path, name: str, subscribers: int, database: str) -> tuple
     from digest.db import open_database, session_scope
     from digest.folder import init_folder
     from digest.models import Subscriber
-    from digest.sample import add_sample_issue, sample_issue_data
+    from digest.demo.sample import add_sample_issue, sample_issue_data
 
     home = base / name
     home.mkdir(parents=True)

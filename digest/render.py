@@ -521,23 +521,3 @@ def render_to_outbox(*, engine, settings: Settings, issue_number: int | str, out
     with session_scope(engine, write=False) as session:
         rendered = render_issue(session=session, settings=settings, issue_number=issue_number, inliner=inliner)
     return RenderReport(rendered=rendered, files=write_rendered(rendered, settings=settings, out_dir=out_dir))
-
-
-def demo_stage(run, number: int = 1) -> RenderReport:  # noqa: ANN001 - a digest.demo.DemoRun
-    """`digest demo`'s render stage: issue `number` into outbox/<number>/, saying where the files are."""
-    from digest.db import open_database
-
-    engine = open_database(run.settings)
-    try:
-        report = render_to_outbox(engine=engine, settings=run.settings, issue_number=number)
-    finally:
-        engine.dispose()
-    rendered = report.rendered
-    folder = report.files["email.html"].parent
-    run.say(f"digest issue render {number}: {wording.count(len(rendered.view.comparisons), 'comparison')}, email "
-            f"{rendered.html_size / 1000:.0f} KB of the {HTML_BUDGET / 1000:.0f} KB budget, in {folder}/")
-    for message in report.warnings:
-        run.say(f"  warning: {message}")
-    for name, path in report.files.items():
-        run.say(f"  {name:<11} {path}")
-    return report

@@ -16,7 +16,7 @@ import pytest
 from render_helpers import make_settings, render_data
 from webapp import site, smtp_inbox, wait_until  # noqa: F401
 
-from digest.sample import sample_issue_data
+from digest.demo.sample import sample_issue_data
 
 pytestmark = pytest.mark.browser
 

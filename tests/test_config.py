@@ -187,7 +187,7 @@ def test_a_missing_secret_key_is_one_config_error_wherever_it_is_needed(cli, hom
     """Rendering the sample message, reading bounces, sending a proof and serving the web app
     all sign with the key: without one each says the same line and exits 2."""
     from digest.db import session_scope
-    from digest.sample import add_sample_issue
+    from digest.demo.sample import add_sample_issue
 
     with session_scope(engine, write=True) as session:
         number = str(add_sample_issue(session=session))

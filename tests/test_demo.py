@@ -73,10 +73,9 @@ def test_a_similarity_based_pair_suggester_would_pair_the_reviewers_then_the_not
 
 
 def test_demo_is_a_sequence_of_stages_that_later_issues_extend() -> None:
-    assert [stage.__name__ for stage in STAGES] == ["stage_serve_feeds", "stage_init", "stage_poll", "stage_list_tools",
-                                                    "stage_first_issue", "stage_render", "stage_send", "stage_web",
-                                                    "stage_votes", "stage_bounces", "stage_second_issue", "stage_render_second",
-                                                    "stage_summary"]
+    assert [stage.name for stage in STAGES] == ["serve_feeds", "init", "poll", "list_tools", "first_issue", "render",
+                                                "send", "web", "votes", "bounces", "second_issue", "render_second",
+                                                "summary"]
 
 
 def test_demo_renders_issue_one_and_says_where_the_files_are(demo) -> None:
@@ -111,7 +110,7 @@ def test_demo_sends_issue_one_to_the_sample_readers(demo) -> None:
     import email
     import email.policy
 
-    from digest.demo_send import SAMPLE_READERS
+    from digest.demo.send import SAMPLE_READERS
 
     run, lines = demo
     assert sorted(m.recipients[0] for m in run.inbox) == sorted(SAMPLE_READERS)

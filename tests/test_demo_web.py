@@ -9,7 +9,7 @@ from webapp import free_port, seed, top_level
 from digest import links
 from digest.config import load_settings
 from digest.db import open_database
-from digest.demo_web import links_in, links_of, reserve_address, title_of, vote_link
+from digest.demo.web import links_in, links_of, reserve_address, title_of, vote_link
 from digest.links import Personaliser
 from digest.message import MessageTemplate
 from digest.tokens import Signer

@@ -196,7 +196,7 @@ def test_the_sample_scorecards_are_valid_scorecards(cli, home, tmp_path) -> None
     add_tools(home)
     for number, (a, b) in enumerate((("patchwise", "lintern"), ("minutely", "recapper")), start=1):
         assert cli("pair", a, b).exit_code == 0
-        path = resources.files("digest").joinpath("samples", f"scorecard-{number}.toml")
+        path = resources.files("digest.demo").joinpath("samples", f"scorecard-{number}.toml")
         result = cli("review", str(number), "--file", str(path))
         assert result.exit_code == 0, result.output
         card = as_json(cli("comparison", "show", str(number), "--json"))

@@ -27,8 +27,8 @@ from render_helpers import visible_text
 from webapp import configure, csrf_of, free_port, top_level, wait_until
 
 from digest.config import load_settings
-from digest.demo import sample_feeds_dir
-from digest.editorial.demo import sample_scorecard
+from digest.demo.editorial import sample_scorecard
+from digest.demo.feeds import sample_feeds_dir
 from digest.smtpsink import start_sink
 from digest.tokens import Purpose, Signer
 

@@ -190,7 +190,7 @@ def test_the_sax_driver_itself_refuses_entity_declarations(tmp_path: Path) -> No
 
 
 def test_bundled_samples_parse_cleanly() -> None:
-    from digest.demo import sample_feeds_dir
+    from digest.demo.feeds import sample_feeds_dir
 
     names = set()
     for path in sorted(sample_feeds_dir().glob("*.xml")):

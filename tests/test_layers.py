@@ -17,13 +17,13 @@ STAGES = [
                     "smtpsink", "preview", "migrations", "csvinput", "subscriber_import", "wording", "limits"}),
     ("feeds", {"fetch", "saxdriver", "normalise", "launches", "feeds", "enrich", "dedupe", "parsepool", "poll", "catalogue"}),
     ("editorial", {"editorial"}),
-    ("render", {"view", "checks", "render", "sample"}),
+    ("render", {"view", "checks", "render"}),
     ("outbox", {"record", "outbox"}),
     ("sender", {"composer", "claims", "deliveries", "breaker", "sender", "proof", "bounces", "preflight", "report",
                 "report_page"}),
     ("web", {"web"}),
     ("scheduler", {"scheduler"}),
-    ("demo", {"demo", "demo_send", "demo_web", "demo_bounces"}),
+    ("demo", {"demo"}),  # the demo package, with the sample content it bundles
     ("cli", {"cli", "__main__", "clidoc"}),
 ]
 RANK = {module: rank for rank, (_, modules) in enumerate(STAGES) for module in modules}

@@ -18,7 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "digest"
-DATA_FOLDERS = ("templates", "migrations", "samples", "defaults")
+DATA_FOLDERS = ("templates", "migrations", "demo/samples", "defaults")
 
 
 def _normalise(name: str) -> str:

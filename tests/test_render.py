@@ -20,7 +20,7 @@ from digest import links
 from digest.errors import RenderError
 from digest.inline import CSS_INLINE, PREMAILER
 from digest.render import HTML_BUDGET, MESSAGE_BUDGET, message_template, sample_message
-from digest.sample import sample_issue_data
+from digest.demo.sample import sample_issue_data
 from digest.tokens import Purpose, Signer
 from digest.view import ReviewData
 

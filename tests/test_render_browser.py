@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from render_helpers import make_settings, render_data
 
-from digest.sample import sample_issue_data
+from digest.demo.sample import sample_issue_data
 
 pytestmark = pytest.mark.browser
 

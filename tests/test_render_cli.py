@@ -16,7 +16,7 @@ from sqlmodel import select
 from digest.db import session_scope
 from digest.models import Review
 from digest.render import OUTPUT_FILES
-from digest.sample import add_sample_issue
+from digest.demo.sample import add_sample_issue
 from interrupt import sigint_default
 
 
@@ -127,28 +127,19 @@ def test_preview_serves_on_loopback_until_ctrl_c(home, issue) -> None:
 
 
 def test_demo_renders_the_issue_the_editorial_demo_assembled(cli, home, settings) -> None:
-    from dataclasses import dataclass, field
-    from typing import Any
-
     from editorial_support import add_tools
 
-    from digest.editorial.demo import stage_first_issue
-    from digest.render import demo_stage
-
-    @dataclass
-    class Run:
-        settings: Any
-        said: list[str] = field(default_factory=list)
-
-        def say(self, line: str) -> None:
-            self.said.append(line)
+    from digest.demo import DemoContext
+    from digest.demo.editorial import first_issue
+    from digest.demo.render import render_first
 
     add_tools(home)
-    run = Run(settings)
-    stage_first_issue(run)
-    run.said.clear()
-    demo_stage(run)
-    assert run.said[0].startswith("digest issue render 1: 1 comparison, email ")
-    assert not any("warning" in line for line in run.said), run.said
+    said: list[str] = []
+    run = DemoContext(home=home, say=said.append, settings=settings)
+    first_issue(run)
+    said.clear()
+    render_first(run)
+    assert said[0].startswith("digest issue render 1: 1 comparison, email ")
+    assert not any("warning" in line for line in said), said
     email_text = (home / "outbox" / "1" / "email.txt").read_text()
     assert "Two robot reviewers, one pull request" in email_text and "Patchwise" in email_text

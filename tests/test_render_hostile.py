@@ -13,7 +13,7 @@ from render_helpers import make_settings, parse, render_data, visible_text
 
 from digest.inline import CSS_INLINE, PREMAILER
 from digest.render import sample_message
-from digest.sample import sample_issue_data
+from digest.demo.sample import sample_issue_data
 
 HOSTILE = [
     'Big buttons, size="large',

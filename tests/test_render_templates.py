@@ -10,7 +10,7 @@ from render_helpers import make_settings, parse, render_data, visible_text
 
 from digest.errors import RenderError
 from digest.inline import CSS_INLINE, PREMAILER, inline_css
-from digest.sample import sample_issue_data
+from digest.demo.sample import sample_issue_data
 
 
 @pytest.fixture

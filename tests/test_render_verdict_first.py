@@ -14,7 +14,7 @@ from digest.demo import STAGES, run_demo
 
 pytestmark = pytest.mark.browser
 
-FIRST_STAGES = ("stage_serve_feeds", "stage_init", "stage_poll", "stage_first_issue", "stage_render")
+FIRST_STAGES = ("serve_feeds", "init", "poll", "first_issue", "render")
 PLACES = """() => {
   const top = (el) => el ? el.getBoundingClientRect().top + window.scrollY : null;
   const btns = [...document.querySelectorAll('a.btn')];
@@ -26,7 +26,7 @@ PLACES = """() => {
 
 @pytest.fixture(scope="module")
 def demo_email(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    stages = [stage for stage in STAGES if stage.__name__ in FIRST_STAGES]
+    stages = [stage for stage in STAGES if stage.name in FIRST_STAGES]
     run = run_demo(keep=tmp_path_factory.mktemp("verdict") / "newsletter", say=lambda line: None, stages=stages)
     return run.home / "outbox" / "1" / "email.html"
 

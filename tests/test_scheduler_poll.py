@@ -9,7 +9,7 @@ import pytest
 
 from digest.config import load_settings
 from digest.db import open_database
-from digest.demo import sample_feeds_dir, serve_directory
+from digest.demo.feeds import sample_feeds_dir, serve_directory
 from digest.leases import acquire
 from digest.scheduler.jobs import Runtime, poll_job
 from digest.scheduler.timing import Schedule

@@ -16,7 +16,7 @@ from digest.db import session_scope
 from digest.errors import ConfigError, NotFoundError, RenderError, UsageError
 from digest.preview import PreviewServer, has_display, open_in_browser
 from digest.render import OUTPUT_FILES, render_to_outbox
-from digest.sample import add_sample_issue, sample_issue_data
+from digest.demo.sample import add_sample_issue, sample_issue_data
 from digest.view import (EMAIL, WEB, IssueData, PreviousIssueData, build_view, load_issue_data, quotes_to_web,
                          view_from_data)
 
@@ -156,14 +156,13 @@ def test_browser_from_environment_opens_the_page(tmp_path: Path) -> None:
 
 
 def test_demo_stage_renders_issue_one_and_says_where(engine, settings) -> None:
-    from types import SimpleNamespace
-
-    from digest.render import demo_stage
+    from digest.demo import DemoContext
+    from digest.demo.render import render_first
 
     with session_scope(engine, write=True) as session:
         add_sample_issue(session=session)
     said: list[str] = []
-    demo_stage(SimpleNamespace(settings=settings, say=said.append))
+    render_first(DemoContext(home=settings.home, say=said.append, settings=settings))
     folder = settings.outbox_dir / "1"
     assert said[0].startswith("digest issue render 1: 3 comparisons") and str(folder) in said[0]
     for name in OUTPUT_FILES:

@@ -1,11 +1,11 @@
 """The demo's bounce stage: one reader's mail bounces, another complains, `digest bounces` reads both.
 
-`stage_bounces(run)` plays the return mailbox: for two of the messages the send stage
-delivered (`run.inbox`), it writes what would come back into the demo's Maildir, as a relay
+`bounce_and_complain(ctx)` plays the return mailbox: for two of the messages the send stage
+delivered (`ctx.inbox`), it writes what would come back into the demo's Maildir, as a relay
 delivers it: a Postfix-style delivery status notification (5.1.1, user unknown) addressed to
 the message's VERP return path, and a Yahoo-style ARF complaint carrying the original message.
 Then it reads the mailbox through the library, exactly as `digest bounces` does, and leaves
-what happened on `run.bounces` for the summary.
+what happened on `ctx.bounces` for the summary.
 """
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ import os
 import time
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+from digest.demo.context import DemoContext
+
+if TYPE_CHECKING:
+    from digest.smtpsink import Received
 
 BOUNCING, COMPLAINING = "linus@example.net", "margaret@example.com"
 MAILDIR = "bounces"
@@ -32,7 +37,7 @@ def make_maildir(home: Path) -> Path:
     return path
 
 
-def delivery_status(received: Any) -> bytes:
+def delivery_status(received: Received) -> bytes:
     """A DSN (RFC 3464) for `received`, as Postfix writes it, to its VERP return path."""
     recipient = received.recipients[0]
     headers = {"From": "MAILER-DAEMON@mx.example.net (Mail Delivery System)", "To": received.mail_from,
@@ -43,7 +48,7 @@ def delivery_status(received: Any) -> bytes:
                    fields, received.data)
 
 
-def complaint(received: Any) -> bytes:
+def complaint(received: Received) -> bytes:
     """An ARF complaint (RFC 5965) for `received`, as Yahoo's feedback loop sends it."""
     headers = {"From": "feedback@arf.mail.yahoo.com", "To": "fbl@digest.invalid", "Subject": "FW: complaint"}
     fields = (f"Feedback-Type: abuse\nUser-Agent: Yahoo!-Mail-Feedback/2.0\nVersion: 0.1\n"
@@ -71,43 +76,45 @@ def drop(maildir: Path, raw: bytes, name: str) -> None:
     os.replace(maildir / "tmp" / unique, maildir / "new" / unique)
 
 
-def stage_bounces(run: Any) -> None:
+def bounce_and_complain(ctx: DemoContext) -> None:
+    """One reader's mail bounces and another complains, via the bounce Maildir; `digest bounces` reads both."""
     from digest.bounces import read_bounces
     from digest.db import open_database, session_scope
     from digest.subscribers import list_subscribers, status_reasons, subscriber_record
 
-    settings = run.settings
-    maildir = make_maildir(run.home)
-    by_reader = {received.recipients[0]: received for received in run.inbox}
+    settings = ctx.need_settings()
+    maildir = make_maildir(ctx.home)
+    by_reader = {received.recipients[0]: received for received in ctx.inbox}
     drop(maildir, delivery_status(by_reader[BOUNCING]), "dsn")
     drop(maildir, complaint(by_reader[COMPLAINING]), "arf")
-    run.say(f"the relay delivers a bounce for {BOUNCING} and a spam complaint from {COMPLAINING} "
+    ctx.say(f"the relay delivers a bounce for {BOUNCING} and a spam complaint from {COMPLAINING} "
             f"into the bounce Maildir {maildir}/")
     engine = open_database(settings)
-    run.on_exit(engine.dispose)
+    ctx.on_exit(engine.dispose)
     report = read_bounces(settings=settings, engine=engine)
-    run.say(f"digest bounces: {report.summary()}")
+    ctx.say(f"digest bounces: {report.summary()}")
     with session_scope(engine) as session:
         left = [s for s in list_subscribers(session=session) if s.email in (BOUNCING, COMPLAINING)]
         reasons = status_reasons(session, left)
         records = [subscriber_record(s, reasons.get(s.id)) for s in left]
     for record in records:
-        run.say(f"  {record['email']}: {record['status']} ({record['reason']}), from issue {record['issue']}")
-    run.bounces = records
+        ctx.say(f"  {record['email']}: {record['status']} ({record['reason']}), from issue {record['issue']}")
+    ctx.bounces = records
 
 
-def report_first_issue(run: Any, number: int) -> str:
+def report_first_issue(ctx: DemoContext, number: int) -> str:
     """`digest issue report N --html` for the summary: write outbox/N/report.html, say its figures."""
     from digest.db import open_database, session_scope
     from digest.editorial import get_issue
     from digest.report import issue_report
     from digest.report_page import report_html
 
-    engine = open_database(run.settings)
-    run.on_exit(engine.dispose)
+    settings = ctx.need_settings()
+    engine = open_database(settings)
+    ctx.on_exit(engine.dispose)
     with session_scope(engine) as session:
         report = issue_report(session=session, issue=get_issue(session, number))
-    path = run.settings.outbox_dir / str(number) / "report.html"
+    path = settings.outbox_dir / str(number) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report_html(report), encoding="utf-8")
     figures = report.issue

@@ -1,15 +1,15 @@
 """The demo's web stages: the web app on loopback, readers' votes through it, and `--serve`.
 
-Each follows the demo's stage contract (a `run` with `settings`, `say`, `on_exit`, `inbox`:
-the messages the send stage received, each with `.data` bytes and `.recipients`):
+Each stage takes the demo's `DemoContext`; `ctx.inbox` holds the messages the send stage
+received, each with `.data` bytes and `.recipients`:
 
 - `reserve_address()` binds the web app's socket before anything is rendered, so the links in
   the emails point at a port that is already ours (no race for a free port);
-- `stage_web` serves the app (uvicorn, in a thread of this process) on that socket;
-- `stage_votes` clicks vote links from the received messages as a person's browser would:
+- `serve_web_app` serves the app (uvicorn, in a thread of this process) on that socket;
+- `cast_votes` clicks vote links from the received messages as a person's browser would:
   GET the link, then the POST its page makes; a mail scanner on another loopback address
   follows every link of one message, canary first, and its vote is set aside;
-- `stage_serve` (`digest demo --serve`) keeps the app running for a person until Ctrl-C.
+- `keep_serving` (`digest demo --serve`) keeps the app running for a person until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import threading
 import time
 from collections.abc import Iterable
 from typing import Any
+
+from digest.demo.context import DemoContext
 
 # Who votes for which side of issue 1's comparison; the last sample reader is left to the scanner.
 DEMO_VOTES = (("ada@example.com", "a"), ("grace@example.org", "b"), ("linus@example.net", "a"))
@@ -86,31 +88,35 @@ def reserve_address(host: str = "127.0.0.1") -> socket.socket:
     return sock
 
 
-def stage_web(run: Any) -> None:
+def serve_web_app(ctx: DemoContext) -> None:
     """Serve the web app on the reserved socket until the demo ends (bounded wait for start-up)."""
     import uvicorn
 
     from digest.errors import StateError
     from digest.web import create_app
 
-    config = uvicorn.Config(create_app(run.settings), log_level="warning", access_log=False, lifespan="on",
+    settings = ctx.need_settings()
+    if ctx.web_socket is None:
+        raise StateError("the demo's init stage reserved no socket for the web app")
+    sock = ctx.web_socket
+    config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False, lifespan="on",
                             server_header=False)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [run.web_socket]}, name="demo-web", daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="demo-web", daemon=True)
     thread.start()
 
     def stop() -> None:
         server.should_exit = True
         thread.join(timeout=10)
-        run.web_socket.close()
+        sock.close()
 
-    run.on_exit(stop)
+    ctx.on_exit(stop)
     deadline = time.monotonic() + 15
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise StateError("the demo's web app did not start")
         time.sleep(0.02)
-    run.say(f"digest serve: the web app at {run.settings.base_url}/ (uvicorn, in this process, until the demo ends)")
+    ctx.say(f"digest serve: the web app at {settings.base_url}/ (uvicorn, in this process, until the demo ends)")
 
 
 def _click(client, link: str) -> tuple[Any, Any]:  # noqa: ANN001
@@ -125,7 +131,7 @@ def _click(client, link: str) -> tuple[Any, Any]:  # noqa: ANN001
     return page, done
 
 
-def stage_votes(run: Any) -> None:
+def cast_votes(ctx: DemoContext) -> None:
     """Readers vote from their emails over HTTP; a scanner's vote is set aside; count the votes."""
     import httpx
     from sqlalchemy import func, select
@@ -134,39 +140,40 @@ def stage_votes(run: Any) -> None:
     from digest.models import DiscardedAction
     from digest.data.votes import community_counts, comparison_summary
 
-    base = run.settings.base_url
-    inbox = {received.recipients[0]: received.data for received in run.inbox}
-    run.say(f"votes through the web app at {base}/, as a reader's browser casts them "
+    settings = ctx.need_settings()
+    base = settings.base_url
+    inbox = {received.recipients[0]: received.data for received in ctx.inbox}
+    ctx.say(f"votes through the web app at {base}/, as a reader's browser casts them "
             "(GET the link, then the POST its page makes):")
     comparison = int(_VOTE.fullmatch(vote_link(inbox[DEMO_VOTES[0][0]], "a")).group(1))
-    engine = open_database(run.settings)
-    run.on_exit(engine.dispose)
+    engine = open_database(settings)
+    ctx.on_exit(engine.dispose)
     with engine.connect() as connection:
         pair = comparison_summary(connection, comparison)
     for address, choice in DEMO_VOTES:
         link = vote_link(inbox[address], choice)
         with httpx.Client(timeout=10) as browser:
             page, done = _click(browser, link)
-        run.say(f"  {address:<20} Vote {pair.tool(choice)}: GET {link.removeprefix(base)[:22]}… {page.status_code} "
+        ctx.say(f"  {address:<20} Vote {pair.tool(choice)}: GET {link.removeprefix(base)[:22]}… {page.status_code} "
                 f"\"{title_of(page.text)}\", POST {done.status_code} \"{title_of(done.text)}\"")
-    scanned = _scanner(run, inbox)
+    scanned = _scanner(ctx, inbox)
     with engine.connect() as connection:
         votes_a, votes_b = community_counts(connection, [comparison])[comparison]
         discarded = connection.execute(select(func.count()).select_from(DiscardedAction)
                                        .where(DiscardedAction.kind == "vote")).scalar()
-    run.votes = {"comparison": comparison, "a": votes_a, "b": votes_b, "set_aside": discarded,
+    ctx.votes = {"comparison": comparison, "a": votes_a, "b": votes_b, "set_aside": discarded,
                  "tools": (pair.tool_a, pair.tool_b)}
-    run.say(f"votes recorded for comparison {comparison} ({pair.title}): {pair.tool_a} {votes_a}, "
+    ctx.say(f"votes recorded for comparison {comparison} ({pair.title}): {pair.tool_a} {votes_a}, "
             f"{pair.tool_b} {votes_b}" + (f"; {discarded} scanner vote set aside (see: digest set-aside list)" if scanned else ""))
 
 
-def _scanner(run: Any, inbox: dict[str, bytes]) -> bool:
+def _scanner(ctx: DemoContext, inbox: dict[str, bytes]) -> bool:
     """A link-checking mail scanner at SCANNER_ADDRESS follows every link of the last reader's
     email in order (the invisible canary first) and posts the vote form as a script would."""
     import httpx
 
     address = next(a for a in sorted(inbox) if a not in dict(DEMO_VOTES))
-    links = [link for link in links_of(inbox[address]) if link.startswith(run.settings.base_url)]
+    links = [link for link in links_of(inbox[address]) if link.startswith(ctx.need_settings().base_url)]
     try:
         transport = httpx.HTTPTransport(local_address=SCANNER_ADDRESS)
         with httpx.Client(transport=transport, timeout=10) as scanner:
@@ -174,31 +181,31 @@ def _scanner(run: Any, inbox: dict[str, bytes]) -> bool:
                 scanner.get(link)
             _click(scanner, vote_link(inbox[address], "b"))
     except (httpx.TransportError, OSError):
-        run.say(f"  (no mail scanner: this system does not route {SCANNER_ADDRESS} to itself)")
+        ctx.say(f"  (no mail scanner: this system does not route {SCANNER_ADDRESS} to itself)")
         return False
-    run.say(f"  a mail scanner at {SCANNER_ADDRESS} fetched the {len(links)} links to the web app in {address}'s "
+    ctx.say(f"  a mail scanner at {SCANNER_ADDRESS} fetched the {len(links)} links to the web app in {address}'s "
             "email, the invisible canary first, then posted a vote form: answered like a person, not counted")
     return True
 
 
 # --- digest demo --serve -------------------------------------------------------------------
 
-def stage_serve(run: Any) -> None:
+def keep_serving(ctx: DemoContext) -> None:
     """Keep the web app running for a person to click until Ctrl-C, then return (the demo's
     cleanups stop the app)."""
-    base = run.settings.base_url
-    unvoted = sorted(r.recipients[0] for r in run.inbox)[-1:] if run.inbox else []
-    by_address = {r.recipients[0]: r.data for r in run.inbox}
+    base = ctx.need_settings().base_url
+    unvoted = sorted(r.recipients[0] for r in ctx.inbox)[-1:] if ctx.inbox else []
+    by_address = {r.recipients[0]: r.data for r in ctx.inbox}
     vote, unsubscribe = links_in([by_address[a] for a in unvoted])
-    run.say(f"the web app is still running at {base}/ for you to click; Ctrl-C stops it")
-    run.say(f"  issue 1 on the web (with the readers' votes): {base}/issues/1")
+    ctx.say(f"the web app is still running at {base}/ for you to click; Ctrl-C stops it")
+    ctx.say(f"  issue 1 on the web (with the readers' votes): {base}/issues/1")
     if vote:
-        run.say(f"  {unvoted[0]}'s vote link (the page confirms, only its POST counts): {vote}")
+        ctx.say(f"  {unvoted[0]}'s vote link (the page confirms, only its POST counts): {vote}")
     if unsubscribe:
-        run.say(f"  {unvoted[0]}'s one-click unsubscribe link (GET shows a button): {unsubscribe}")
+        ctx.say(f"  {unvoted[0]}'s one-click unsubscribe link (GET shows a button): {unsubscribe}")
     stop = threading.Event()
     try:
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
-        run.say("stopped the web app")
+        ctx.say("stopped the web app")

@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from editorial_support import add_tools, as_json, sql
 
-
-@dataclass
-class Run:
-    settings: Any
-    said: list[str] = field(default_factory=list)
-
-    def say(self, line: str) -> None:
-        self.said.append(line)
+from digest.demo import STAGES, DemoContext, run_demo
 
 
 def test_the_demo_stages_assemble_ready_issues_from_the_sample_scorecards(cli, home, settings) -> None:
-    from digest.editorial.demo import stage_first_issue, stage_second_issue
+    from digest.demo.editorial import first_issue, second_issue
 
     add_tools(home)
-    run = Run(settings)
-    stage_first_issue(run)
+    said: list[str] = []
+    run = DemoContext(home=home, say=said.append, settings=settings)
+    first_issue(run)
     assert run.comparisons == [1] and run.issues == [1]
-    assert run.said[0].startswith("digest suggest: ") and "top: patchwise vs lintern" in run.said[0]
-    assert "digest pair patchwise lintern: comparison 1" in run.said[1]
-    assert run.said[2] == "digest review 1 --file scorecard-1.toml: 8 reviews and the pricing read"
+    assert said[0].startswith("digest suggest: ") and "top: patchwise vs lintern" in said[0]
+    assert "digest pair patchwise lintern: comparison 1" in said[1]
+    assert said[2] == "digest review 1 --file scorecard-1.toml: 8 reviews and the pricing read"
     issue = as_json(cli("issue", "show", "1", "--json"))
     assert issue["ready"] is True and issue["subject"] == "Two robot reviewers, one pull request"
     assert issue["preheader"] and issue["intro"] and issue["notes"] == []
@@ -37,7 +29,7 @@ def test_the_demo_stages_assemble_ready_issues_from_the_sample_scorecards(cli, h
 
     # issue 1 goes out; issue 2 is made from tools polled before it
     sql(home, "UPDATE issue SET status = 'sent', sent_at = ?", datetime.now(UTC))
-    stage_second_issue(run)
+    second_issue(run)
     assert run.comparisons == [1, 2] and run.issues == [1, 2]
     second = as_json(cli("issue", "show", "2", "--json"))
     assert second["ready"] is True
@@ -47,11 +39,9 @@ def test_the_demo_stages_assemble_ready_issues_from_the_sample_scorecards(cli, h
 
 
 def test_digest_demo_assembles_issue_1_from_the_polled_sample_feeds(tmp_path, make_cli) -> None:
-    from digest.demo import STAGES, run_demo, stage_first_issue
-
     lines: list[str] = []
     folder = tmp_path / "demo"
-    run = run_demo(keep=folder, say=lines.append, stages=STAGES[:STAGES.index(stage_first_issue) + 1])
+    run = run_demo(keep=folder, say=lines.append, stages=STAGES[:[s.name for s in STAGES].index("first_issue") + 1])
     assert run.comparisons == [1] and run.issues == [1]
     suggested = next(line for line in lines if line.startswith("digest suggest: "))
     assert "top: lintern vs patchwise" in suggested or "top: patchwise vs lintern" in suggested

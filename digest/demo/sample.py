@@ -1,9 +1,10 @@
-"""A sample issue with original content, for previews, tests and the render benchmark.
+"""A sample issue with original content, for tests and the render, send and million benchmarks.
 
 Three comparisons of six invented tools, reviewed by the default panel with quotes of about
 120 words each: the size of a real issue, so budgets and timings measured on it mean
 something. `sample_issue_data` gives the plain data (no database); `add_sample_issue` writes
 the same issue into a database through the tables, for the CLI and end-to-end tests.
+It sits in the demo package, above render: nothing in the library imports it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,161 @@
+"""The editorial stages of `digest demo`: from the polled sample tools to an assembled issue.
+
+Each stage takes the demo's `DemoContext` and goes through the library as an editor would
+through the CLI: ask for suggestions, pair the top one, record a bundled sample scorecard
+(`digest/demo/samples/scorecard-N.toml`, our own invented quotes), and assemble a ready issue.
+`assemble_sample_issue` is the reusable step; a later stage builds issue 2 from
+`scorecard-2.toml` the same way.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from digest.demo.context import DemoContext
+from digest.errors import StateError
+from digest.wording import count
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from digest.config import Settings
+    from digest.editorial import Suggestion
+
+ISSUE_1 = {
+    "scorecard": "scorecard-1.toml",
+    "subject": "Two robot reviewers, one pull request",
+    "preheader": "Patchwise writes the missing tests; Lintern explains every finding. The panel picks one.",
+    "intro": ("Code review bots arrived in force this week. We put the two most talked-about in front of "
+              "the panel: one that answers a review with tests, one that answers it with explanations. "
+              "Four reviewers, two verdicts each, and a pricing read before you install either."),
+}
+ISSUE_2 = {
+    "scorecard": "scorecard-2.toml",
+    "subject": "After the meeting: notes that act, logs that remember",
+    "preheader": "Minutely drafts your follow-ups; Recapper keeps a log of every decision.",
+    "intro": ("Two tools promise that nothing said on a call gets lost. One turns action items into "
+              "follow-up emails the moment the call ends; the other turns months of recordings into a "
+              "searchable record of decisions. The panel tried both."),
+}
+
+
+@dataclass(frozen=True)
+class SampleIssue:
+    comparison_id: int
+    issue_number: int
+    tool_a: str
+    tool_b: str
+
+
+def sample_scorecard(name: str) -> str:
+    """The text of a bundled sample scorecard."""
+    return resources.files("digest.demo").joinpath("samples", name).read_text(encoding="utf-8")
+
+
+def scorecard_tools(text: str) -> tuple[str, str]:
+    """The slugs of tools A and B of a sample scorecard (its [a] and [b] tables)."""
+    data = tomllib.loads(text)
+    return str(data["a"]["tool"]), str(data["b"]["tool"])
+
+
+def assemble_sample_issue(ctx: DemoContext, *, scorecard: str, subject: str, preheader: str,
+                          intro: str, include_older: bool = False) -> SampleIssue:
+    """Pair the suggested pair the sample scorecard reviews, record it, assemble a ready issue.
+
+    `include_older` looks among tools found before the last sent issue too (issue 2 of the demo
+    is made from tools polled before issue 1 went out).
+
+    Raises StateError when the suggestions do not offer that pair (the sample feeds changed)
+    or when the issue is not ready afterwards. Prints each step with `ctx.say`.
+    """
+    from digest.db import open_database, session_scope
+    from digest.editorial import create_issue, readiness
+
+    settings = ctx.need_settings()
+    text = sample_scorecard(scorecard)
+    engine = open_database(settings)
+    try:
+        with session_scope(engine, write=True) as session:
+            _pick_suggestion(ctx, session, wanted=scorecard_tools(text), scorecard=scorecard,
+                             include_older=include_older)
+            comparison_id, tool_a, tool_b = _pair_and_review(ctx, session, settings, text=text, scorecard=scorecard)
+            issue = create_issue(session=session, subject=subject, comparisons=[comparison_id],
+                                 preheader=preheader, intro=intro)
+            state = readiness(session=session, issue=issue, panel=settings.panel)
+            if not state.ready:
+                raise StateError(f"demo issue {issue.number} is not ready: {state.missing[0].message}")
+            result = SampleIssue(comparison_id, issue.number, tool_a, tool_b)
+        with session_scope(engine) as session:
+            _say_card(ctx, session, settings, result.comparison_id)
+        ctx.say(f"digest issue new --subject \"{subject}\" --comparison {result.comparison_id}: "
+                f"issue {result.issue_number}, ready")
+        return result
+    finally:
+        engine.dispose()
+
+
+def _pick_suggestion(ctx: DemoContext, session: Session, *, wanted: tuple[str, str], scorecard: str,
+                     include_older: bool) -> Suggestion:
+    """`digest suggest`: the suggestion for the pair the scorecard reviews (StateError if none)."""
+    from digest.editorial import suggest_pairs
+
+    report = suggest_pairs(session=session, include_older=include_older)
+    if not report.suggestions:
+        raise StateError("the demo found no pair to suggest among the polled tools")
+    ranked = [(s.tool_a.slug, s.tool_b.slug) for s in report.suggestions]
+    top = report.suggestions[0]
+    ctx.say(f"digest suggest: {count(len(ranked), 'pair')} among {count(report.candidates, 'unpaired tool')}; top: "
+            f"{top.tool_a.slug} vs {top.tool_b.slug} ({top.reason})")
+    chosen = next((s for s in report.suggestions if {s.tool_a.slug, s.tool_b.slug} == set(wanted)), None)
+    if chosen is None:
+        raise StateError(f"the sample scorecard {scorecard} reviews {' and '.join(wanted)}, "
+                         f"but the suggestions are {ranked[:5]}")
+    if chosen is not top:
+        ctx.say(f"  (the sample scorecard is for {chosen.tool_a.slug} vs {chosen.tool_b.slug}, "
+                f"suggestion {report.suggestions.index(chosen) + 1})")
+    return chosen
+
+
+def _pair_and_review(ctx: DemoContext, session: Session, settings: Settings, *, text: str,
+                     scorecard: str) -> tuple[int, str, str]:
+    """`digest pair` and `digest review --file`: the comparison's id and its tools' slugs."""
+    from digest.editorial import create_comparison, record_scorecard
+
+    tool_a, tool_b = scorecard_tools(text)
+    made = create_comparison(session=session, tool_a=tool_a, tool_b=tool_b)
+    comparison = made.comparison
+    ctx.say(f"digest pair {made.tool_a.slug} {made.tool_b.slug}: comparison {comparison.id}, "
+            f"\"{comparison.title}\"")
+    changes = record_scorecard(session=session, comparison=comparison, text=text, filename=scorecard,
+                               panel=settings.panel)
+    recorded = sum(1 for change in changes if change.startswith("recorded "))
+    ctx.say(f"digest review {comparison.id} --file {scorecard}: {count(recorded, 'review')} and the pricing read")
+    return comparison.id, made.tool_a.slug, made.tool_b.slug
+
+
+def _say_card(ctx: DemoContext, session: Session, settings: Settings, comparison_id: int) -> None:
+    """The panel's figures for the comparison, as its card shows them."""
+    from digest.editorial import comparison_card, get_comparison
+
+    card = comparison_card(session=session, comparison=get_comparison(session, comparison_id), panel=settings.panel)
+    ctx.say(f"  panel ship: {card.a.tool.name} {card.figures.a.ship_label}, "
+            f"{card.b.tool.name} {card.figures.b.ship_label}; verdict: {card.verdict_label}; "
+            f"split: {card.split_label}")
+
+
+def first_issue(ctx: DemoContext) -> None:
+    """Suggest, pair the top pair, record the sample scorecard-1, assemble issue 1."""
+    _remember(ctx, assemble_sample_issue(ctx, **ISSUE_1))
+
+
+def second_issue(ctx: DemoContext) -> None:
+    """For after issue 1 is sent: the same for scorecard-2 and issue 2, from the tools left."""
+    _remember(ctx, assemble_sample_issue(ctx, **ISSUE_2, include_older=True))
+
+
+def _remember(ctx: DemoContext, made: SampleIssue) -> None:
+    ctx.comparisons.append(made.comparison_id)
+    ctx.issues.append(made.issue_number)
