@@ -15,18 +15,33 @@ owns the transaction (`digest.db.session_scope(engine, write=True)`), so a refus
 writes nothing.
 """
 
-from digest.editorial.cards import ComparisonCard, comparison_card, tool_record
-from digest.editorial.catalogue import MergeReport, edit_tool, merge_tools, set_override
-from digest.editorial.issues import (IssueView, Readiness, add_comparison, create_issue,
-                                     delete_issue, issue_view, list_issues, move_comparison,
-                                     previous_sent_issue, readiness, remove_comparison, require_ready,
-                                     set_issue)
-from digest.editorial.lookup import get_comparison, get_issue, get_tool
-from digest.editorial.pairs import create_comparison, delete_comparison, update_comparison
-from digest.editorial.reviews import MAX_QUOTE, record_review
-from digest.editorial.scorecard import (ScorecardError, apply_scorecard, comparison_as_toml, parse_scorecard,
-                                        read_scorecard_file, record_scorecard)
-from digest.editorial.suggest import Suggestion, suggest_pairs
+# The names below are imported on first use: `digest issue list` needs only `issues`, and
+# importing every submodule (scorecard, suggest, catalogue, ...) cost every editor command.
+_HOMES = {  # each public name's submodule (PEP 562's module __getattr__ below)
+    **dict.fromkeys(("ComparisonCard", "comparison_card", "tool_record"), "cards"),
+    **dict.fromkeys(("MergeReport", "edit_tool", "merge_tools", "set_override"), "catalogue"),
+    **dict.fromkeys(("IssueView", "Readiness", "add_comparison", "create_issue", "delete_issue", "issue_view",
+                     "list_issues", "move_comparison", "previous_sent_issue", "readiness", "remove_comparison",
+                     "require_ready", "set_issue"), "issues"),
+    **dict.fromkeys(("get_comparison", "get_issue", "get_tool"), "lookup"),
+    **dict.fromkeys(("create_comparison", "delete_comparison", "update_comparison"), "pairs"),
+    **dict.fromkeys(("MAX_QUOTE", "record_review"), "reviews"),
+    **dict.fromkeys(("ScorecardError", "apply_scorecard", "comparison_as_toml", "parse_scorecard", "read_scorecard_file",
+                     "record_scorecard"), "scorecard"),
+    **dict.fromkeys(("Suggestion", "suggest_pairs"), "suggest"),
+}
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'digest.editorial' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"digest.editorial.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "MAX_QUOTE", "ComparisonCard", "IssueView", "MergeReport", "Readiness", "ScorecardError",
