@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from digest import issue_state
 from digest.claims import ClaimLease, Heartbeat, describe_holder, holder_alive, new_holder, seconds_between
 from digest.data import issues as data
 from digest.db import write_engine
@@ -343,8 +344,11 @@ class DeliveryStore:
         An issue queued again for new readers keeps the date it first went out: that is the
         date the archive and the feed show.
         """
+        now = utcnow()
         with self._transaction() as conn:
-            done = data.complete_sending_issues(conn, self._scope())
+            done = [number for number in data.finished_sending(conn, self._scope())
+                    if issue_state.move(conn, number, source=issue_state.SENDING, target=issue_state.SENT,
+                                        when=(data.nothing_queued(),), sent_at=data.first_sent_at(now), updated_at=now)]
         self.completed.extend(done)
         return done
 

@@ -26,11 +26,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from digest import issue_state
 from digest.editorial import get_issue, require_ready
 from digest.editorial.issues import entries
 from digest.errors import DeliveryError, StateError
 from digest.links import LEGACY, UNSUBSCRIBE, Placeholders, known_names
-from digest.models import Delivery, DeliveryStatus, IssueStatus, Subscriber, SubscriberStatus, utcnow
+from digest.models import Delivery, DeliveryStatus, Issue, Subscriber, SubscriberStatus, utcnow
 from digest.record import IssueRecord, record_of, write_record
 
 if TYPE_CHECKING:
@@ -255,6 +256,20 @@ def insert_deliveries(session: Session, issue_id: int) -> int:
     return result.rowcount or 0
 
 
+def _start_sending(session: Session, issue: Issue) -> None:
+    """The issue moves to `sending` (keeping the time it was first queued); StateError if
+    another process moved it meanwhile to where it cannot go from."""
+    from sqlalchemy import func
+
+    source = issue.status
+    moved = issue_state.move(session.connection(), issue.number, source=source, target=issue_state.SENDING,
+                             queued_at=func.coalesce(Issue.queued_at, utcnow()))
+    session.refresh(issue)
+    if not moved and issue.status != issue_state.SENDING:
+        raise StateError(f"issue {issue.number} went from {source} to {issue.status} while it was queued",
+                         hint=f"look at it again and run `digest issue queue {issue.number}` again")
+
+
 def queue_issue(*, engine: Engine, settings: Settings, number: int | str, render: bool = True) -> QueueReport:
     """`digest issue queue`: check readiness, render and freeze the parts, create the deliveries.
 
@@ -298,12 +313,8 @@ def queue_issue(*, engine: Engine, settings: Settings, number: int | str, render
         added = insert_deliveries(session, issue.id)
         counts = dict(session.exec(select(Delivery.status, func.count()).where(Delivery.issue_id == issue.id)
                                    .group_by(Delivery.status)).all())
-        now = utcnow()
-        if issue.status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED) or (issue.status == IssueStatus.SENT and added):
-            issue.status = IssueStatus.SENDING.value
-            issue.queued_at = issue.queued_at or now
-            issue.updated_at = now
-            session.add(issue)
+        if issue.status in (issue_state.DRAFT, issue_state.SCHEDULED) or (issue.status == issue_state.SENT and added):
+            _start_sending(session, issue)
         status = issue.status
     total = sum(counts.values())
     manifest["counts"] = {**manifest.get("counts", {}), "deliveries": total,

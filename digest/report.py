@@ -24,9 +24,10 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from digest.data.votes import VOTING_STATUSES, community_counts, set_aside_votes
+from digest.data.votes import community_counts, set_aside_votes
+from digest.issue_state import GONE_OUT
 from digest.models import (BounceEvent, BounceKind, Comparison, Delivery, DeliveryStatus, Issue, IssueComparison,
-                           IssueStatus, Subscriber, SubscriberStatus, Suppression, Tool)
+                           Subscriber, SubscriberStatus, Suppression, Tool)
 
 WEEK = timedelta(days=7)
 PREVIOUS = 3  # issues shown beside the one asked for
@@ -88,7 +89,7 @@ class IssueFigures:
 
     @property
     def sent(self) -> bool:
-        return self.status in VOTING_STATUSES
+        return self.status in GONE_OUT
 
     @property
     def losses(self) -> int:
@@ -125,7 +126,7 @@ class IssueReport:
 
 def issue_report(*, session: Session, issue: Issue, previous: int = PREVIOUS) -> IssueReport:
     """The figures of `issue` and of up to `previous` issues sent before it."""
-    earlier = session.exec(select(Issue).where(Issue.number < issue.number, Issue.status.in_(VOTING_STATUSES))
+    earlier = session.exec(select(Issue).where(Issue.number < issue.number, Issue.status.in_(GONE_OUT))
                            .order_by(Issue.number.desc()).limit(previous)).all()
     return IssueReport(issue=_figures(session, issue), previous=[_figures(session, i) for i in earlier])
 
@@ -133,7 +134,7 @@ def issue_report(*, session: Session, issue: Issue, previous: int = PREVIOUS) ->
 def _figures(session: Session, issue: Issue) -> IssueFigures:
     base = IssueFigures(number=issue.number, subject=issue.subject, status=issue.status, queued_at=issue.queued_at,
                         votes=_votes(session, issue))
-    if issue.status == IssueStatus.DRAFT.value or issue.status == IssueStatus.SCHEDULED.value:
+    if issue.status not in GONE_OUT:
         return base
     deliveries = dict(session.exec(select(Delivery.status, func.count()).where(Delivery.issue_id == issue.id)
                                    .group_by(Delivery.status)).all())

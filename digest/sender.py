@@ -39,7 +39,8 @@ from digest.breaker import Breaker, Held, Trip
 from digest.composer import Composer, envelope_sender, make_dkim, make_signer, smtp_transport_factory
 from digest.deliveries import DeliveryStore, Job, engine_for_workers, queued_jobs
 from digest.errors import ConfigError, DeliveryError, NotFoundError, RelayError, StateError
-from digest.models import IssueStatus, SubscriberStatus
+from digest.issue_state import GONE_OUT
+from digest.models import SubscriberStatus
 from digest.outbox import load_frozen
 from digest.transport import EmlWriter, PermanentFailure, TransientFailure, Transport, Unreachable
 
@@ -347,7 +348,7 @@ def _issues(store: DeliveryStore, engine: Engine, issue_number: int | None) -> t
         status = issue_status(conn, issue_number)
     if status is None:
         raise NotFoundError(f"no issue {issue_number}")
-    if status in (IssueStatus.DRAFT, IssueStatus.SCHEDULED):
+    if status not in GONE_OUT:
         raise StateError(f"issue {issue_number} is not queued (it is {status})",
                          hint=f"queue it with `digest issue queue {issue_number}`")
     return [], f"nothing to send: issue {issue_number} is already sent"

@@ -231,20 +231,27 @@ def mark_sent(connection: Connection, *, delivery_id: int, message_id: str, now:
             raw.autocommit = False
 
 
-def complete_sending_issues(connection: Connection, scope: SendingIssues) -> list[int]:
-    """Mark `sent` every issue in `scope` with nothing left queued; their numbers.
+def nothing_queued() -> Any:
+    """The condition "the issue has no queued delivery", for a status move's `when`."""
+    return ~select(delivery.c.id).where(delivery.c.issue_id == issue.c.id, delivery.c.status == QUEUED).exists()
 
-    Compare-and-set, so with several senders each issue is completed by exactly one. An
-    issue sent again to new readers keeps the date it first went out.
-    """
-    now = utcnow()
-    pending = select(delivery.c.id).where(delivery.c.issue_id == issue.c.id, delivery.c.status == QUEUED).exists()
-    done = []
-    for number in [row.number for row in connection.execute(select(issue.c.number).where(scope.condition(),
-                                                                                          ~pending))]:
-        if connection.execute(update(issue).where(issue.c.number == number,
-                                                  issue.c.status == IssueStatus.SENDING.value, ~pending)
-                              .values(status=IssueStatus.SENT.value, sent_at=func.coalesce(issue.c.sent_at, now),
-                                      updated_at=now)).rowcount:
-            done.append(number)
-    return done
+
+def finished_sending(connection: Connection, scope: SendingIssues) -> list[int]:
+    """The numbers of the issues in `scope` with nothing left queued: the ones to mark sent."""
+    return [row.number for row in connection.execute(select(issue.c.number).where(scope.condition(), nothing_queued()))]
+
+
+def first_sent_at(now: datetime) -> Any:
+    """`sent_at` as it was, else `now`: an issue sent again to new readers keeps the date it first went out."""
+    return func.coalesce(issue.c.sent_at, now)
+
+
+# --- issue status (digest.issue_state decides which moves exist) ---------------------------------
+
+def set_status(connection: Connection, number: int, *, source: str, target: str, when: tuple = (),
+               values: dict[str, Any]) -> bool:
+    """UPDATE issue N to `target` only while it is `source` (and meets `when`): True when it did.
+    The WHERE on the status, not a prior read, is what makes one of two writers lose."""
+    statement = (update(issue).where(issue.c.number == number, issue.c.status == source, *when)
+                 .values(status=target, **values))
+    return connection.execute(statement).rowcount == 1

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 
 from digest.data.codec import sqlite_text
-from digest.models import IssueStatus, utcnow
+from digest.issue_state import GONE_OUT
+from digest.models import utcnow
 from digest.data.engine import Conflict
 
 if TYPE_CHECKING:
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("digest.web")
 CHOICES = ("a", "b")
-# An issue's vote links count only once the issue has gone out; proofs of a draft do not vote.
-VOTING_STATUSES = (IssueStatus.SENDING.value, IssueStatus.SENT.value)
 _CLIENT_LENGTH = 100  # ScannerMark.client and DiscardedAction.client
 
 
@@ -160,8 +159,10 @@ def is_vote_target(connection: AnyConnection, *, issue_number: int, comparison_i
     params: dict[str, Any] = {"number": issue_number, "comparison_id": comparison_id}
     sql = _TARGET
     if sent_only:
-        sql += " AND issue.status IN (:sending, :sent)"
-        params.update(sending=VOTING_STATUSES[0], sent=VOTING_STATUSES[1])
+        # an issue's vote links count only once it has gone out; proofs of a draft do not vote
+        gone_out = {f"gone_out_{n}": status for n, status in enumerate(sorted(GONE_OUT))}
+        sql += f" AND issue.status IN ({', '.join(':' + name for name in gone_out)})"
+        params.update(gone_out)
     return _run(connection, sql + " LIMIT 1", params).fetchone() is not None
 
 

@@ -26,7 +26,8 @@ from digest.editorial.lookup import get_comparison, issue_of, require_editable_i
 from digest.editorial.reviews import reviews_of
 from digest.editorial.text import block, one_line
 from digest.errors import StateError, ValidationError
-from digest.models import Comparison, Counter, Issue, IssueComparison, Tool, utcnow
+from digest.issue_state import GONE_OUT
+from digest.models import Comparison, Counter, Issue, IssueComparison, IssueStatus, Tool, utcnow
 
 ISSUE_COUNTER = "issue"
 MAX_SUBJECT = 300
@@ -197,7 +198,7 @@ def set_issue(*, session: Session, issue: Issue, subject: str | None = None,
 def delete_issue(*, session: Session, issue: Issue) -> None:
     """Delete an issue that was never sent; its comparisons stay, its number is not reused."""
     require_editable_issue(issue)
-    if issue.status != "draft":
+    if issue.status != IssueStatus.DRAFT.value:
         raise StateError(f"issue {issue.number} is {issue.status}", hint="only a draft can be deleted")
     for row in entries(session, issue):
         session.delete(row)
@@ -285,9 +286,7 @@ class IssueView:
 def previous_sent_issue(session: Session, issue: Issue) -> Issue | None:
     """The latest issue numbered before `issue` that has gone out (sending or sent), if any:
     the one whose community votes the next issue reports."""
-    from digest.data.votes import VOTING_STATUSES
-
-    return session.exec(select(Issue).where(Issue.number < issue.number, Issue.status.in_(VOTING_STATUSES))
+    return session.exec(select(Issue).where(Issue.number < issue.number, Issue.status.in_(GONE_OUT))
                         .order_by(Issue.number.desc()).limit(1)).first()
 
 

@@ -10,9 +10,8 @@ from sqlmodel import Session, select
 
 from digest.errors import NotFoundError, StateError, ValidationError
 from digest.ids import is_id, parse_id
-from digest.models import Comparison, Issue, IssueComparison, IssueStatus, Tool
-
-LOCKED_STATUSES = (IssueStatus.SENDING.value, IssueStatus.SENT.value)
+from digest.issue_state import GONE_OUT
+from digest.models import Comparison, Issue, IssueComparison, Tool
 
 
 def get_tool(session: Session, ref: str | int, *, shown_only: bool = False) -> Tool:
@@ -69,7 +68,7 @@ def issue_of(session: Session, comparison_id: int) -> Issue | None:
 
 def require_editable_issue(issue: Issue) -> None:
     """StateError when the issue is sending or sent: what readers received is the record."""
-    if issue.status in LOCKED_STATUSES:
+    if issue.status in GONE_OUT:
         raise StateError(f"issue {issue.number} is {issue.status}; a sending or sent issue cannot be changed",
                          hint="start a new issue with `digest issue new`")
 
@@ -77,7 +76,7 @@ def require_editable_issue(issue: Issue) -> None:
 def require_editable_comparison(session: Session, comparison: Comparison) -> None:
     """StateError when the comparison is in an issue that is sending or sent."""
     issue = issue_of(session, comparison.id)
-    if issue is not None and issue.status in LOCKED_STATUSES:
+    if issue is not None and issue.status in GONE_OUT:
         raise StateError(f"comparison {comparison.id} is in issue {issue.number}, which is {issue.status}; "
                          "its scorecard is part of what readers received and cannot be changed",
                          hint="pair the tools again with `digest pair` for a new comparison")

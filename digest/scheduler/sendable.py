@@ -7,8 +7,8 @@ How an issue is scheduled (what `digest issue schedule` writes):
 * status `scheduled` with `scheduled_at`: a **one-off send** at that time (checked every minute),
   whatever the weekly cron says.
 
-Every status change here is a compare-and-set (`UPDATE ... WHERE status = <expected>`), so of
-two scheduler processes only one moves an issue on; the loser sees rowcount 0 and leaves it.
+Every status change here is `digest.issue_state.move`, a compare-and-set, so of two scheduler
+processes only one moves an issue on; the loser gets False and leaves it.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from digest.errors import ValidationError
-from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus, utcnow
+from digest import issue_state
+from digest.errors import StateError, ValidationError
+from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -73,37 +74,18 @@ def queued_count(engine: Engine, number: int) -> int:
                                   .where(Issue.number == number, Delivery.status == DeliveryStatus.QUEUED.value)).scalar()
 
 
-def _swap(engine: Engine, number: int, *, expected: str, values: dict) -> bool:
-    from sqlalchemy import update
-
-    from digest.db import write_engine
-
-    with write_engine(engine).begin() as connection:
-        result = connection.execute(update(Issue).where(Issue.number == number, Issue.status == expected)
-                                    .values(updated_at=utcnow(), **values))
-        return result.rowcount == 1
-
-
 def start_sending(engine: Engine, number: int, *, now: datetime) -> bool:
     """scheduled -> sending; True for the one process that made the change."""
-    return _swap(engine, number, expected=IssueStatus.SCHEDULED.value,
-                 values={"status": IssueStatus.SENDING.value, "queued_at": now})
+    return issue_state.move(engine, number, source=issue_state.SCHEDULED, target=issue_state.SENDING, queued_at=now)
 
 
 def undo_sending(engine: Engine, number: int) -> bool:
     """sending -> scheduled, only while the issue has no deliveries (queueing failed before any)."""
-    from sqlalchemy import exists, select, update
+    from sqlalchemy import exists, select
 
-    from digest.db import write_engine
-
-    with write_engine(engine).begin() as connection:
-        issue_id = select(Issue.id).where(Issue.number == number).scalar_subquery()
-        has_deliveries = exists(select(Delivery.id).where(Delivery.issue_id == issue_id))
-        result = connection.execute(update(Issue).where(Issue.number == number,
-                                                        Issue.status == IssueStatus.SENDING.value,
-                                                        ~has_deliveries)
-                                    .values(status=IssueStatus.SCHEDULED.value, queued_at=None, updated_at=utcnow()))
-        return result.rowcount == 1
+    has_deliveries = exists(select(Delivery.id).where(Delivery.issue_id == Issue.id))
+    return issue_state.move(engine, number, source=issue_state.SENDING, target=issue_state.SCHEDULED,
+                            when=(~has_deliveries,), queued_at=None)
 
 
 def back_to_draft(engine: Engine, number: int, *, scheduled_at: datetime) -> bool:
@@ -111,16 +93,8 @@ def back_to_draft(engine: Engine, number: int, *, scheduled_at: datetime) -> boo
 
     Matching `scheduled_at` too means an editor's reschedule in the meantime is never undone.
     """
-    from sqlalchemy import update
-
-    from digest.db import write_engine
-
-    with write_engine(engine).begin() as connection:
-        result = connection.execute(update(Issue).where(Issue.number == number,
-                                                        Issue.status == IssueStatus.SCHEDULED.value,
-                                                        Issue.scheduled_at == scheduled_at)
-                                    .values(status=IssueStatus.DRAFT.value, scheduled_at=None, updated_at=utcnow()))
-        return result.rowcount == 1
+    return issue_state.move(engine, number, source=issue_state.SCHEDULED, target=issue_state.DRAFT,
+                            when=(Issue.scheduled_at == scheduled_at,), scheduled_at=None)
 
 
 # --- what `digest issue schedule` does ---------------------------------------------------------
@@ -150,32 +124,27 @@ def parse_send_time(text: str, *, zone, now: datetime) -> datetime:  # noqa: ANN
 def schedule_issue(*, session: Session, issue: Issue, at: datetime | None) -> Issue:
     """Schedule a draft or scheduled issue: at `at` (a one-off) or, when None, the next weekly send.
 
-    StateError for an issue already sending or sent. Readiness is not required here; the
-    scheduler checks it at send time and tells the editor when the issue is not ready.
+    StateError for an issue already sending or sent, or moved by another process meanwhile.
+    Readiness is not required here; the scheduler checks it at send time and tells the editor
+    when the issue is not ready.
     """
-    from digest.errors import StateError
-
-    if issue.status not in (IssueStatus.DRAFT.value, IssueStatus.SCHEDULED.value):
+    if not issue_state.allowed(issue.status, issue_state.SCHEDULED):
         raise StateError(f"issue {issue.number} is {issue.status}; only a draft or scheduled issue can be scheduled")
-    issue.status = IssueStatus.SCHEDULED.value
-    issue.scheduled_at = at
-    issue.updated_at = utcnow()
-    session.add(issue)
-    session.flush()
-    return issue
+    return _move(session, issue, target=issue_state.SCHEDULED, scheduled_at=at)
 
 
 def unschedule_issue(*, session: Session, issue: Issue) -> Issue:
     """A scheduled issue back to draft (no send time); StateError for any other status."""
-    from digest.errors import StateError
-
-    if issue.status != IssueStatus.SCHEDULED.value:
+    if issue.status != issue_state.SCHEDULED:
         raise StateError(f"issue {issue.number} is {issue.status}, not scheduled")
-    issue.status = IssueStatus.DRAFT.value
-    issue.scheduled_at = None
-    issue.updated_at = utcnow()
-    session.add(issue)
+    return _move(session, issue, target=issue_state.DRAFT, scheduled_at=None)
+
+
+def _move(session: Session, issue: Issue, *, target: str, **values) -> Issue:  # noqa: ANN003
     session.flush()
+    if not issue_state.move(session.connection(), issue.number, source=issue.status, target=target, **values):
+        raise StateError(f"issue {issue.number} changed while this ran", hint="look at it again and retry")
+    session.refresh(issue)
     return issue
 
 
