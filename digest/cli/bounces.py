@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 import typer
 
 from digest.cli.context import app_context
-from digest.cli.output import print_json
+from digest.cli.output import print_json, say
+from digest.cli.params import json_option
 
 
 def bounces(
     ctx: typer.Context,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    json_output: json_option("Print the report as JSON.") = False,
 ) -> None:
     """Read new messages in the bounce mailbox ([bounces] maildir or imap_host) once.
 
@@ -32,9 +32,8 @@ def bounces(
     if json_output:
         print_json(report.to_json())
         return
-    if not state.quiet:
-        for email in report.suppressed:
-            typer.echo(f"suppressed {email}", err=True)
+    for email in report.suppressed:
+        say(ctx, f"suppressed {email}", note=True)
     typer.echo(report.summary())
 
 

@@ -6,12 +6,13 @@ import typer
 
 from digest.cli.context import app_context
 from digest.cli.output import print_json
+from digest.cli.params import json_option
 
 
 def check(
     ctx: typer.Context,
     offline: bool = typer.Option(False, "--offline", help="Skip the network checks (the SMTP session and DNS)."),
-    json_output: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
+    json_output: json_option("Print the findings as JSON.") = False,
 ) -> None:
     """Check the folder is ready for real readers: one line per finding, ok, warning or problem.
 

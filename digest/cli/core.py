@@ -6,11 +6,12 @@ import typer
 
 from digest.cli.context import app_context
 from digest.cli.output import print_json
+from digest.cli.params import json_option
 
 
 def init(
     ctx: typer.Context,
-    json_output: bool = typer.Option(False, "--json", help="Print what was done as JSON."),
+    json_output: json_option("Print what was done as JSON.") = False,
 ) -> None:
     """Create or upgrade the newsletter folder: settings, feeds, key file and database.
 

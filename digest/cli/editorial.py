@@ -11,22 +11,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from digest.cli.params import LIMIT
 from digest.cli.context import app_context
-from digest.cli.output import print_json, warn
+from digest.cli.output import print_json, say, show, warn
+from digest.cli.params import LIMIT, ComparisonArg, JsonOption
 from digest.wording import count
 
 comparison_app = typer.Typer(help="Show, edit and delete comparisons (pairs of tools and their scorecards).",
                              no_args_is_help=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print complete machine-readable JSON.")]
-
-
-def _info(ctx: typer.Context, message: str) -> None:
-    """A human confirmation on stderr, so stdout stays what scripts capture."""
-    if not app_context(ctx).quiet:
-        typer.echo(message, err=True)
-
 
 def pair(
     ctx: typer.Context,
@@ -57,12 +48,12 @@ def pair(
         print_json(record)
         return
     typer.echo(record["id"])
-    _info(ctx, f"comparison {record['id']}: {record['title']} (A {record['a']}, B {record['b']})")
+    say(ctx, f"comparison {record['id']}: {record['title']} (A {record['a']}, B {record['b']})", note=True)
 
 
 def review(
     ctx: typer.Context,
-    comparison: Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)],
+    comparison: ComparisonArg,
     tool: Annotated[Optional[str], typer.Option("--tool", help="The reviewed tool: id or slug (A or B of the comparison).")] = None,
     reviewer: Annotated[Optional[str], typer.Option("--reviewer", help="The panel member's key (see digest.toml [[panel]]).")] = None,
     verdict: Annotated[Optional[str], typer.Option("--verdict", help="ship or skip.")] = None,
@@ -94,7 +85,7 @@ def review(
             found = get_comparison(session, comparison)
             changes = record_scorecard(session=session, comparison=found, text=text, filename=name,
                                        panel=state.settings.panel)
-        _info(ctx, f"comparison {found.id}: " + ("; ".join(changes) if changes else "no changes"))
+        say(ctx, f"comparison {found.id}: " + ("; ".join(changes) if changes else "no changes"), note=True)
         return
     missing = [name for name, value in single.items() if value is None]
     if missing:
@@ -108,8 +99,8 @@ def review(
         from digest.models import Tool
 
         slug = session.get(Tool, row.tool_id).slug
-    _info(ctx, f"comparison {found.id}: {'recorded' if created else 'replaced'} "
-               f"{row.reviewer}'s {row.verdict} on {slug}")
+    say(ctx, f"comparison {found.id}: {'recorded' if created else 'replaced'} "
+             f"{row.reviewer}'s {row.verdict} on {slug}", note=True)
 
 
 def suggest(
@@ -181,28 +172,18 @@ def panel(ctx: typer.Context, json_output: JsonOption = False) -> None:
 @comparison_app.command("show")
 def comparison_show(
     ctx: typer.Context,
-    comparison: Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)],
+    comparison: ComparisonArg,
     json_output: JsonOption = False,
 ) -> None:
     """Show a comparison as a card: both tools, the scorecard, pricing read, verdict and split.
 
     Example: digest comparison show 3 --json
     """
-    from digest.db import session_scope
     from digest.editorial import comparison_card, get_comparison
 
-    state = app_context(ctx)
-    with session_scope(state.engine) as session:
-        card = comparison_card(session=session, comparison=get_comparison(session, comparison),
-                               panel=state.settings.panel)
-        data = card.to_json()
-    if json_output:
-        print_json(data)
-        return
-    from digest.cli.output import console
-    from digest.cli.views import comparison_renderable
-
-    console().print(comparison_renderable(card))
+    show(ctx, json_output=json_output, view="comparison_renderable",
+         load=lambda session, state: comparison_card(session=session, comparison=get_comparison(session, comparison),
+                                                     panel=state.settings.panel))
 
 
 @comparison_app.command("list")
@@ -246,7 +227,7 @@ def comparison_list(
 @comparison_app.command("edit")
 def comparison_edit(
     ctx: typer.Context,
-    comparison: Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)],
+    comparison: ComparisonArg,
 ) -> None:
     """Open $EDITOR on the comparison as TOML: title, pricing read, entry prices, scorecard.
 
@@ -260,17 +241,17 @@ def comparison_edit(
     state = app_context(ctx)
     result = edit_comparison(engine=state.engine, comparison=comparison, panel=state.settings.panel)
     if result.aborted == "empty":
-        _info(ctx, f"comparison {result.comparison_id}: the file was emptied; nothing changed")
+        say(ctx, f"comparison {result.comparison_id}: the file was emptied; nothing changed", note=True)
     elif result.aborted or not result.changes:
-        _info(ctx, f"comparison {result.comparison_id}: no changes")
+        say(ctx, f"comparison {result.comparison_id}: no changes", note=True)
     else:
-        _info(ctx, f"comparison {result.comparison_id}: " + "; ".join(result.changes))
+        say(ctx, f"comparison {result.comparison_id}: " + "; ".join(result.changes), note=True)
 
 
 @comparison_app.command("set")
 def comparison_set(
     ctx: typer.Context,
-    comparison: Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)],
+    comparison: ComparisonArg,
     title: Annotated[Optional[str], typer.Option("--title", help="A new title.")] = None,
     pricing_read: Annotated[Optional[str], typer.Option("--pricing-read", help="The editor's short read on the two tools' pricing; - reads it from stdin.")] = None,
 ) -> None:
@@ -290,14 +271,14 @@ def comparison_set(
     with session_scope(state.engine, write=True) as session:
         found = get_comparison(session, comparison)
         changed = update_comparison(session=session, comparison=found, title=title, pricing_read=pricing_read)
-    _info(ctx, f"comparison {found.id}: " + (", ".join(f"changed {c.replace('_', ' ')}" for c in changed)
-                                            if changed else "no changes"))
+    say(ctx, f"comparison {found.id}: " + (", ".join(f"changed {c.replace('_', ' ')}" for c in changed)
+                                          if changed else "no changes"), note=True)
 
 
 @comparison_app.command("delete")
 def comparison_delete(
     ctx: typer.Context,
-    comparison: Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)],
+    comparison: ComparisonArg,
 ) -> None:
     """Delete a comparison with its reviews and votes (refused once its issue is sending or sent).
 
@@ -311,7 +292,7 @@ def comparison_delete(
         found = get_comparison(session, comparison)
         title = found.title
         delete_comparison(session=session, comparison=found)
-    _info(ctx, f"deleted comparison {comparison}: {title}")
+    say(ctx, f"deleted comparison {comparison}: {title}", note=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,22 +13,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from digest.cli.params import POSITION
 from digest.cli.context import app_context
-from digest.cli.output import print_json
+from digest.cli.output import print_json, say, show
+from digest.cli.params import POSITION, ComparisonArg, IssueArg, JsonOption
 from digest.wording import count
 
 issue_app = typer.Typer(help="Assemble, check and send numbered issues.", no_args_is_help=True)
-
-IssueArg = Annotated[str, typer.Argument(help="The issue's number.", show_default=False)]
-ComparisonArg = Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print complete machine-readable JSON.")]
-
-
-def _info(ctx: typer.Context, message: str) -> None:
-    if not app_context(ctx).quiet:
-        typer.echo(message, err=True)
-
 
 def _text(value: Optional[str]) -> Optional[str]:
     return sys.stdin.read() if value == "-" else value
@@ -61,7 +51,7 @@ def issue_new(
         return
     typer.echo(issue.number)
     state_word = "ready" if view.readiness.ready else f"not ready ({len(view.readiness.missing)} missing)"
-    _info(ctx, f"issue {issue.number}: draft, {count(len(view.cards), 'comparison')}, {state_word}")
+    say(ctx, f"issue {issue.number}: draft, {count(len(view.cards), 'comparison')}, {state_word}", note=True)
 
 
 @issue_app.command("add")
@@ -82,7 +72,7 @@ def issue_add(
     with session_scope(state.engine, write=True) as session:
         found = get_issue(session, issue)
         added = add_comparison(session=session, issue=found, comparison=comparison, position=position)
-    _info(ctx, f"issue {found.number}: added comparison {added.id} ({added.title})")
+    say(ctx, f"issue {found.number}: added comparison {added.id} ({added.title})", note=True)
 
 
 @issue_app.command("remove")
@@ -98,7 +88,7 @@ def issue_remove(ctx: typer.Context, issue: IssueArg, comparison: ComparisonArg)
     with session_scope(state.engine, write=True) as session:
         found = get_issue(session, issue)
         remove_comparison(session=session, issue=found, comparison=comparison)
-    _info(ctx, f"issue {found.number}: removed comparison {comparison}")
+    say(ctx, f"issue {found.number}: removed comparison {comparison}", note=True)
 
 
 @issue_app.command("move")
@@ -119,7 +109,7 @@ def issue_move(
     with session_scope(state.engine, write=True) as session:
         found = get_issue(session, issue)
         move_comparison(session=session, issue=found, comparison=comparison, position=to)
-    _info(ctx, f"issue {found.number}: comparison {comparison} is now at position {to}")
+    say(ctx, f"issue {found.number}: comparison {comparison} is now at position {to}", note=True)
 
 
 @issue_app.command("set")
@@ -142,7 +132,8 @@ def issue_set(
         found = get_issue(session, issue)
         changed = set_issue(session=session, issue=found, subject=subject, preheader=preheader,
                             intro=_text(intro))
-    _info(ctx, f"issue {found.number}: " + (", ".join(f"changed {c}" for c in changed) if changed else "no changes"))
+    say(ctx, f"issue {found.number}: " + (", ".join(f"changed {c}" for c in changed) if changed else "no changes"),
+        note=True)
 
 
 @issue_app.command("show")
@@ -154,20 +145,11 @@ def issue_show(ctx: typer.Context, issue: IssueArg, json_output: JsonOption = Fa
 
     Example: digest issue show 2 --json
     """
-    from digest.db import session_scope
     from digest.editorial import get_issue, issue_view
 
-    state = app_context(ctx)
-    with session_scope(state.engine) as session:
-        view = issue_view(session=session, issue=get_issue(session, issue), panel=state.settings.panel)
-        data = view.to_json()
-    if json_output:
-        print_json(data)
-        return
-    from digest.cli.output import console
-    from digest.cli.views import issue_renderable
-
-    console().print(issue_renderable(view))
+    show(ctx, json_output=json_output, view="issue_renderable",
+         load=lambda session, state: issue_view(session=session, issue=get_issue(session, issue),
+                                                panel=state.settings.panel))
 
 
 @issue_app.command("list")
@@ -216,7 +198,7 @@ def issue_delete(ctx: typer.Context, issue: IssueArg) -> None:
     with session_scope(state.engine, write=True) as session:
         found = get_issue(session, issue)
         delete_issue(session=session, issue=found)
-    _info(ctx, f"deleted issue {found.number} (the number will not be reused)")
+    say(ctx, f"deleted issue {found.number} (the number will not be reused)", note=True)
 
 
 def register(app: typer.Typer) -> None:

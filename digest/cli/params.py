@@ -1,4 +1,5 @@
-"""Click parameter types shared by the commands: ids, numbers and counts read one way.
+"""Parameters shared by the commands, declared once: --json, the issue and comparison
+arguments, and the click types that read ids, numbers and counts one way.
 
 Click's own INT reads whatever `int()` reads ("+3", " 3", "3_0", "٣") and any size, so an id
 typed oddly named something and a huge one reached the database as an OverflowError. These
@@ -8,7 +9,9 @@ usage error (exit 2).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+import typer
 
 from digest.errors import ValidationError
 from digest.ids import parse_id
@@ -42,3 +45,14 @@ ISSUE = Number("issue")
 POSITION = Number("position", minimum=0)  # 0 reaches the library, which names the valid range
 LIMIT = Number("limit")
 LIMIT_OR_ZERO = Number("limit", minimum=0)
+
+
+def json_option(help: str = "Print complete machine-readable JSON.") -> Any:  # noqa: A002
+    """The --json switch (machine-readable output on stdout, complete and never coloured);
+    `help` says what it prints for the command at hand."""
+    return Annotated[bool, typer.Option("--json", help=help)]
+
+
+JsonOption = json_option()
+IssueArg = Annotated[str, typer.Argument(help="The issue's number.", show_default=False)]
+ComparisonArg = Annotated[str, typer.Argument(help="The comparison's id.", show_default=False)]

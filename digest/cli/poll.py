@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from digest.cli.context import app_context
-from digest.cli.output import print_json
+from digest.cli.output import print_json, say
+from digest.cli.params import json_option
 
 
 def poll(
@@ -17,7 +18,7 @@ def poll(
                                             help="Poll only this feed of feeds.toml (repeatable).")] = [],  # noqa: B006
     force: Annotated[bool, typer.Option("--force", help="Also poll feeds that are disabled (410 Gone) or backing off after failures.")] = False,
     due: Annotated[bool, typer.Option("--due", help="Only feeds whose poll interval has elapsed (for cron and the scheduler).")] = False,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    json_output: json_option("Print the full report as JSON.") = False,
 ) -> None:
     """Fetch the feeds of feeds.toml and store the tools they announce.
 
@@ -45,13 +46,12 @@ def poll(
     for outcome in report.feeds:
         if outcome.result == FAILED:
             typer.echo(f"failed  {outcome.name}: {outcome.error}", err=True)
-        elif outcome.result == SKIPPED and not state.quiet:
-            typer.echo(f"skipped {outcome.name}: {outcome.error}", err=True)
-        if not state.quiet:
-            for warning in outcome.warnings:
-                typer.echo(f"warning: {outcome.name}: {warning}", err=True)
-        if outcome.moved_to and not state.quiet:
-            typer.echo(f"moved   {outcome.name}: now {outcome.moved_to} (permanent redirect)", err=True)
+        elif outcome.result == SKIPPED:
+            say(ctx, f"skipped {outcome.name}: {outcome.error}", note=True)
+        for warning in outcome.warnings:
+            say(ctx, f"warning: {outcome.name}: {warning}", note=True)
+        if outcome.moved_to:
+            say(ctx, f"moved   {outcome.name}: now {outcome.moved_to} (permanent redirect)", note=True)
     typer.echo(report.summary())
 
 

@@ -12,16 +12,15 @@ from typing import Annotated, Optional
 import typer
 
 from digest.cli.context import app_context
-from digest.cli.output import print_json, warn
-
-IssueArg = Annotated[str, typer.Argument(help="The issue's number.", show_default=False)]
+from digest.cli.output import print_json, say, warn
+from digest.cli.params import IssueArg, json_option
 
 
 def issue_render(
     ctx: typer.Context,
     issue: IssueArg,
     out: Annotated[Optional[Path], typer.Option("--out", help="Write the files here instead of outbox/<issue>/.", show_default=False)] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
+    json_output: json_option("Print what was written as JSON.") = False,
 ) -> None:
     """Render an issue: sample.eml with its parts email.html and email.txt, their templates
     (email.template.html, email.template.txt), web.html and email.mjml.
@@ -42,9 +41,8 @@ def issue_render(
         print_json(report.to_json())
         return
     folder = next(iter(report.files.values())).parent
-    if not state.quiet:
-        typer.echo(f"issue {report.rendered.number} rendered to {folder}/ "
-                   f"(email {report.rendered.html_size / 1000:.0f} KB of the {HTML_BUDGET / 1000:.0f} KB budget)")
+    say(ctx, f"issue {report.rendered.number} rendered to {folder}/ "
+             f"(email {report.rendered.html_size / 1000:.0f} KB of the {HTML_BUDGET / 1000:.0f} KB budget)")
     for path in report.files.values():
         typer.echo(str(path))
 

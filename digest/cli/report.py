@@ -9,6 +9,7 @@ import typer
 
 from digest.cli.context import app_context
 from digest.cli.output import print_json
+from digest.cli.params import IssueArg, json_option
 
 ROWS = [("queued", "queued"), ("delivered", "delivered"), ("waiting", "waiting"), ("failed", "failed"),
         ("skipped", "skipped (left before sending)"), ("hard_bounces", "hard bounces"),
@@ -18,8 +19,8 @@ ROWS = [("queued", "queued"), ("delivered", "delivered"), ("waiting", "waiting")
 
 def issue_report(
     ctx: typer.Context,
-    issue: Annotated[str, typer.Argument(help="The issue's number.", show_default=False)],
-    json_output: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    issue: IssueArg,
+    json_output: json_option("Print the figures as JSON.") = False,
     html: Annotated[bool, typer.Option("--html", help="Write a one-page HTML report with charts.")] = False,
     output: Annotated[Optional[Path], typer.Option("--output", help="Where --html writes (default outbox/N/report.html).", show_default=False)] = None,
     previous: Annotated[int, typer.Option("--previous", min=0, max=52, help="How many earlier sent issues to show beside it.")] = 3,

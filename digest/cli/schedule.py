@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from digest.cli.context import app_context
-from digest.cli.output import print_json, warn
+from digest.cli.output import print_json, say, warn
+from digest.cli.params import IssueArg, JsonOption, json_option
 
 schedule_app = typer.Typer(help="See what the scheduler will run, and when.", no_args_is_help=True)
 
@@ -50,7 +51,7 @@ def scheduler(
 @schedule_app.command("list")
 def schedule_list(
     ctx: typer.Context,
-    json_output: Annotated[bool, typer.Option("--json", help="Print complete machine-readable JSON.")] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """What runs next and when: the cron jobs, one-off issue sends and each job's last run.
 
@@ -102,10 +103,10 @@ def listing_lines(listing, schedule) -> list[str]:  # noqa: ANN001
 
 def issue_schedule(
     ctx: typer.Context,
-    issue: Annotated[str, typer.Argument(help="The issue's number.", show_default=False)],
+    issue: IssueArg,
     at: Annotated[Optional[str], typer.Option("--at", metavar="ISO-DATETIME", help="Send once at this time (no offset: the schedule's time zone). Without it: with the next weekly send.")] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Unschedule: back to draft.")] = False,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    json_output: json_option("Print the result as JSON.") = False,
 ) -> None:
     """Schedule an issue: with the next weekly send, or once at --at; --clear takes it back.
 
@@ -142,11 +143,11 @@ def issue_schedule(
                     "send_at": send_at, "ready": not gaps, "missing": gaps})
         return
     if clear:
-        _say(ctx, f"issue {found.number} is back in draft (not scheduled)")
+        say(ctx, f"issue {found.number} is back in draft (not scheduled)")
         return
     local = send_at.astimezone(schedule.zone).strftime("%a %Y-%m-%d %H:%M %Z")
-    _say(ctx, f"issue {found.number} will be sent once at {local}" if when
-         else f"issue {found.number} will go out with the next weekly send: {local}")
+    say(ctx, f"issue {found.number} will be sent once at {local}" if when
+        else f"issue {found.number} will go out with the next weekly send: {local}")
     if gaps:
         warn(f"issue {found.number} is not ready yet: {gaps[0]}"
              + (f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else "")
@@ -160,11 +161,6 @@ def _weekly_numbers(session) -> list[int]:  # noqa: ANN001
     from digest.scheduler.sendable import weekly_issues
 
     return [issue.number for issue in weekly_issues(session)]
-
-
-def _say(ctx: typer.Context, text: str) -> None:
-    if not app_context(ctx).quiet:
-        typer.echo(text)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,16 +7,11 @@ from typing import Any, Optional
 
 import typer
 
-from digest.cli.params import ISSUE
 from digest.cli.context import app_context
-from digest.cli.output import print_json
+from digest.cli.output import print_json, say
+from digest.cli.params import ISSUE, IssueArg, json_option
 from digest.limits import MAX_SEND_RATE, MAX_SEND_WORKERS
 from digest.wording import count
-
-
-def _say(ctx: typer.Context, text: str) -> None:
-    if not app_context(ctx).quiet:
-        typer.echo(text)
 
 
 class _Bar:
@@ -58,7 +53,7 @@ def send(
     dry_run: bool = typer.Option(False, "--dry-run", help="Write each message to outbox/<issue>/messages/ instead; deliveries stay queued."),
     no_wait: bool = typer.Option(False, "--no-wait", help="End when nothing is due now instead of waiting for retries."),
     skip_check: bool = typer.Option(False, "--skip-check", help="Send even while `digest check --offline` finds problems (each is logged)."),
-    json_output: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    json_output: json_option("Print the summary as JSON.") = False,
 ) -> None:
     """Deliver the queued issues over SMTP (DIGEST_SMTP_URL), each reader once.
 
@@ -73,65 +68,77 @@ def send(
 
     Example: digest send --workers 4 --rate 50
     """
-    import signal
-    import threading
-
     from digest.errors import RelayError
-    from digest.sender import send_queued
 
     state = app_context(ctx)
     if not dry_run:
         _preflight(state, "digest send", skip_check)
     bar = _Bar() if sys.stderr.isatty() and not state.quiet and not json_output else None
-    stop = threading.Event()
-    # SIGTERM (systemd, docker stop) ends the run gracefully: messages in flight finish and are
-    # recorded, the rest stay queued. kill -9 is safe too, see README "Delivery guarantees".
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) \
-        if threading.current_thread() is threading.main_thread() else None
     try:
-        report = send_queued(settings=state.settings, engine=state.engine, issue_number=issue, workers=workers,
-                             rate=rate, dry_run=dry_run, wait=not no_wait, progress=bar, stop=stop)
+        report = _send_until_stopped(state, bar=bar, issue_number=issue, workers=workers, rate=rate,
+                                     dry_run=dry_run, wait=not no_wait)
     except RelayError as exc:  # what was delivered and what waits, then the relay's answer (exit 1)
         if exc.report is not None and json_output:
             print_json(exc.report.to_json())
         elif exc.report is not None:
             _standing(ctx, exc.report, "waiting for the relay")
         raise
+    if json_output:
+        print_json(report.to_json())
+        return
+    _say_sent(ctx, report)
+
+
+def _send_until_stopped(state, *, bar: _Bar | None, **options: Any):  # noqa: ANN001, ANN202
+    """`send_queued` with SIGTERM (systemd, docker stop) ending the run gracefully: messages in
+    flight finish and are recorded, the rest stay queued. kill -9 is safe too, see README
+    "Delivery guarantees". The progress bar stops and the old handler is back, whatever happens."""
+    import signal
+    import threading
+
+    from digest.sender import send_queued
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) \
+        if threading.current_thread() is threading.main_thread() else None
+    try:
+        return send_queued(settings=state.settings, engine=state.engine, progress=bar, stop=stop, **options)
     finally:
         if bar is not None:
             bar.stop()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    if json_output:
-        print_json(report.to_json())
-        return
+
+
+def _say_sent(ctx: typer.Context, report: Any) -> None:
+    """The run's report for people: what was sent (or written, on a dry run) and what waits."""
     if not report.issues:
-        _say(ctx, report.note)
+        say(ctx, report.note)
         return
     if report.dry_run:
         where = ", ".join(report.folders)
-        _say(ctx, f"dry run: wrote {count(report.written, 'message')} to {where} in {report.elapsed:.1f} s; "
-                  f"nothing was sent and every delivery stays queued"
-                  + (f" ({count(report.skipped, 'subscriber')} no longer active would be skipped)" if report.skipped else ""))
+        say(ctx, f"dry run: wrote {count(report.written, 'message')} to {where} in {report.elapsed:.1f} s; "
+                 f"nothing was sent and every delivery stays queued"
+                 + (f" ({count(report.skipped, 'subscriber')} no longer active would be skipped)" if report.skipped else ""))
         return
     bounced = f" ({count(report.bounced, 'subscriber')} now bounced)" if report.bounced else ""
-    _say(ctx, f"sent {report.sent}, failed {report.failed}{bounced}, retried {report.retried}, "
-              f"skipped {report.skipped} in {report.elapsed:.1f} s ({report.rate:,.0f} messages/s)")
+    say(ctx, f"sent {report.sent}, failed {report.failed}{bounced}, retried {report.retried}, "
+             f"skipped {report.skipped} in {report.elapsed:.1f} s ({report.rate:,.0f} messages/s)")
     for number in report.completed:
-        _say(ctx, f"issue {number} is sent")
+        say(ctx, f"issue {number} is sent")
     if report.stopped:
-        _say(ctx, "stopped on request; the rest stays queued for the next `digest send`")
+        say(ctx, "stopped on request; the rest stays queued for the next `digest send`")
     _standing(ctx, report, "still queued")
     if report.waiting:
         when = f" (next at {report.next_retry_at:%Y-%m-%d %H:%M:%S} UTC)" if report.next_retry_at else ""
-        _say(ctx, f"{report.waiting} deliver{'y waits' if report.waiting == 1 else 'ies wait'} for a retry{when}: "
-                  "run `digest send` again")
+        say(ctx, f"{report.waiting} deliver{'y waits' if report.waiting == 1 else 'ies wait'} for a retry{when}: "
+                 "run `digest send` again")
 
 
 def _standing(ctx: typer.Context, report: Any, why: str) -> None:
     """One line per issue the run left unfinished: an issue is sent only when every delivery is final."""
     for entry in report.standing:
-        _say(ctx, f"issue {entry['issue']}: {entry['delivered']} delivered, {entry['waiting']} {why}")
+        say(ctx, f"issue {entry['issue']}: {entry['delivered']} delivered, {entry['waiting']} {why}")
 
 
 def _preflight(state, action: str, skip: bool) -> None:  # noqa: ANN001
@@ -147,10 +154,10 @@ def _preflight(state, action: str, skip: bool) -> None:  # noqa: ANN001
 
 def queue(
     ctx: typer.Context,
-    issue: str = typer.Argument(..., metavar="ISSUE", help="The issue's number."),
+    issue: IssueArg,
     no_render: bool = typer.Option(False, "--no-render", help="Freeze the parts in outbox/<issue>/ as they are (say, after a hand edit) instead of rendering afresh."),
     skip_check: bool = typer.Option(False, "--skip-check", help="Queue even while `digest check --offline` finds problems (each is logged)."),
-    json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    json_output: json_option("Print the result as JSON.") = False,
 ) -> None:
     """Render a ready issue, freeze its parts and queue one delivery per active subscriber.
 
@@ -172,17 +179,17 @@ def queue(
     if json_output:
         print_json(report.to_json())
         return
-    _say(ctx, f"issue {report.number}: {count(report.added, 'new delivery')} queued "
-              f"({report.queued} waiting, {report.total} in all); status {report.status}; "
-              f"parts frozen in {report.folder}")
+    say(ctx, f"issue {report.number}: {count(report.added, 'new delivery')} queued "
+             f"({report.queued} waiting, {report.total} in all); status {report.status}; "
+             f"parts frozen in {report.folder}")
 
 
 def proof(
     ctx: typer.Context,
-    issue: str = typer.Argument(..., metavar="ISSUE", help="The issue's number."),
+    issue: IssueArg,
     to: list[str] = typer.Option([], "--to", metavar="ADDRESS", help="Where to send it (repeat for more; default: `editor`)."),
     no_render: bool = typer.Option(False, "--no-render", help="Use the parts in outbox/<issue>/ as they are instead of rendering afresh."),
-    json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    json_output: json_option("Print the result as JSON.") = False,
 ) -> None:
     """Send a proof of an issue exactly as readers will get it, subject marked "[Proof]".
 
@@ -203,7 +210,7 @@ def proof(
     if json_output:
         print_json(report.to_json())
         return
-    _say(ctx, f"proof of issue {report.number} sent to {', '.join(report.sent)}: {report.subject}")
+    say(ctx, f"proof of issue {report.number} sent to {', '.join(report.sent)}: {report.subject}")
 
 
 def register(app: typer.Typer) -> None:

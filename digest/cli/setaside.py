@@ -6,9 +6,9 @@ from typing import Optional
 
 import typer
 
-from digest.cli.params import ID, LIMIT
 from digest.cli.context import app_context
 from digest.cli.output import print_json
+from digest.cli.params import ID, LIMIT, json_option
 
 set_aside_app = typer.Typer(name="set-aside", no_args_is_help=True, rich_markup_mode=None,
                             help="Votes, confirmations and unsubscribes not counted because a mail scanner made them.")
@@ -19,7 +19,7 @@ def list_(
     ctx: typer.Context,
     kind: Optional[str] = typer.Option(None, "--kind", metavar="KIND", help="Only vote, confirm or unsubscribe."),
     limit: Optional[int] = typer.Option(None, "--limit", click_type=LIMIT, help="At most this many, newest first."),
-    json_output: bool = typer.Option(False, "--json", help="Print them as JSON."),
+    json_output: json_option("Print them as JSON.") = False,
 ) -> None:
     """List set-aside actions, newest first: id, when, client address, subscriber and what it would do.
 
@@ -49,7 +49,7 @@ def list_(
 def apply(
     ctx: typer.Context,
     ids: list[int] = typer.Argument(..., metavar="ID...", click_type=ID, help="Ids from digest set-aside list."),
-    json_output: bool = typer.Option(False, "--json", help="Print the outcomes as JSON."),
+    json_output: json_option("Print the outcomes as JSON.") = False,
 ) -> None:
     """Carry out set-aside actions now, as the web app would have, and take them off the list.
 

@@ -8,17 +8,12 @@ from typing import Optional
 
 import typer
 
-from digest.cli.params import LIMIT_OR_ZERO
 from digest.cli.context import app_context
-from digest.cli.output import print_json
+from digest.cli.output import print_json, say
+from digest.cli.params import LIMIT_OR_ZERO, json_option
 
 subscribers_app = typer.Typer(name="subscribers", no_args_is_help=True, rich_markup_mode=None,
                               help="The audience: add, import, list, remove and export subscribers.")
-
-
-def _say(ctx: typer.Context, text: str) -> None:
-    if not app_context(ctx).quiet:
-        typer.echo(text)
 
 
 @subscribers_app.command("add")
@@ -30,7 +25,7 @@ def add(
         False, "--override-suppression",
         help="Subscribe a suppressed address again (it left, bounced or complained) and lift its suppression: "
              "only when the person asked you to."),
-    json_output: bool = typer.Option(False, "--json", help="Print what was done as JSON."),
+    json_output: json_option("Print what was done as JSON.") = False,
 ) -> None:
     """Subscribe addresses. They are active at once: by adding them you vouch for their consent.
 
@@ -55,7 +50,7 @@ def add(
                                  ("subscribed again, suppression lifted", report.resubscribed, status),
                                  ("already present", report.already_present, "")):
         for email in items:
-            _say(ctx, f"{label}: {email}{suffix}")
+            say(ctx, f"{label}: {email}{suffix}")
 
 
 @subscribers_app.command("import")
@@ -64,7 +59,7 @@ def import_(
     file: Path = typer.Argument(..., metavar="FILE.csv", help="CSV with an email column (a header row is optional)."),
     pending: bool = typer.Option(False, "--pending", help="Add new addresses as pending instead of active."),
     skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the valid rows even if some are invalid."),
-    json_output: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    json_output: json_option("Print the report as JSON.") = False,
 ) -> None:
     """Import addresses from a CSV file, all or nothing, without re-subscribing anyone who left.
 
@@ -89,15 +84,15 @@ def import_(
     if json_output:
         print_json(report.to_json())
         return
-    _say(ctx, report.summary())
+    say(ctx, report.summary())
     for email in report.left:
-        _say(ctx, f"suppressed (the file says they left): {email}")
+        say(ctx, f"suppressed (the file says they left): {email}")
     for email in report.suppressed:
-        _say(ctx, f"skipped, suppressed here (left, bounced or complained; not re-subscribed): {email}")
+        say(ctx, f"skipped, suppressed here (left, bounced or complained; not re-subscribed): {email}")
     for line, _text, reason in report.invalid:
-        _say(ctx, f"skipped line {line}: {reason}")
+        say(ctx, f"skipped line {line}: {reason}")
     if report.ignored_columns:
-        _say(ctx, f"ignored columns: {', '.join(report.ignored_columns)}")
+        say(ctx, f"ignored columns: {', '.join(report.ignored_columns)}")
 
 
 @subscribers_app.command("list")
@@ -105,7 +100,7 @@ def list_(
     ctx: typer.Context,
     status: Optional[str] = typer.Option(None, "--status", help="pending, active, unsubscribed, bounced or complained."),
     limit: Optional[int] = typer.Option(None, "--limit", click_type=LIMIT_OR_ZERO, help="At most this many."),
-    json_output: bool = typer.Option(False, "--json", help="Print every record as JSON."),
+    json_output: json_option("Print every record as JSON.") = False,
 ) -> None:
     """List subscribers by id, with a count per status; a bounced or complained one shows why
     and the issue it came from.
@@ -135,18 +130,16 @@ def list_(
             short = (record["reason"] or "").partition(":")[0]  # kind and status; --json has the whole reason
             cells += [short, str(record["issue"]) if record["issue"] is not None else ""]
         table.add_row(*cells)
-    out = console()
     if records:
-        out.print(table)
-    if not state.quiet:
-        out.print(", ".join(f"{count} {name}" for name, count in counts.items()))
+        console().print(table)
+    say(ctx, ", ".join(f"{count} {name}" for name, count in counts.items()))
 
 
 @subscribers_app.command("remove")
 def remove(
     ctx: typer.Context,
     email: str = typer.Argument(..., metavar="EMAIL"),
-    json_output: bool = typer.Option(False, "--json", help="Print the subscriber as JSON."),
+    json_output: json_option("Print the subscriber as JSON.") = False,
 ) -> None:
     """Stop mailing an address and suppress it, so no later import brings it back.
 
@@ -164,7 +157,7 @@ def remove(
     if json_output:
         print_json(subscriber_record(subscriber))
         return
-    _say(ctx, f"removed {subscriber.email} (suppressed: imports will skip it)")
+    say(ctx, f"removed {subscriber.email} (suppressed: imports will skip it)")
 
 
 @subscribers_app.command("export")

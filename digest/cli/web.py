@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from digest.cli.context import app_context
+from digest.cli.output import say
 
 
 def serve(
@@ -29,7 +30,7 @@ def serve(
     if not state.quiet:
         logging.getLogger("digest.web").setLevel(logging.INFO)  # request logs: route, status, time
     run(state.settings, host=host, port=port, log_level="warning" if state.quiet else "info",
-        on_listening=None if state.quiet else lambda url: typer.echo(f"serving on {url} (Ctrl-C to stop)", err=True))
+        on_listening=lambda url: say(ctx, f"serving on {url} (Ctrl-C to stop)", note=True))
 
 
 def register(app: typer.Typer) -> None:
