@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from digest.cli.context import app_context
-from digest.cli.output import print_json
+from digest.cli.output import print_json, say
 from digest.cli.params import json_option
 
 
@@ -30,18 +30,17 @@ def init(
     if json_output:
         print_json({**report, "to_fill_in": [f.to_json() for f in _to_fill_in(preflight)]})
         return
-    if state.quiet:
-        return
     for path in report["created"]:
-        typer.echo(f"created {path}")
+        say(ctx, f"created {path}")
     before, after = report["schema_before"], report["schema_after"]
     if before is None:
-        typer.echo(f"database created at schema {after}: {report['database']}")
+        say(ctx, f"database created at schema {after}: {report['database']}")
     elif before != after:
-        typer.echo(f"database upgraded from schema {before} to {after}: {report['database']}")
+        say(ctx, f"database upgraded from schema {before} to {after}: {report['database']}")
     else:
-        typer.echo(f"database already at schema {after}: {report['database']}")
-    _next_steps(preflight, state.home)
+        say(ctx, f"database already at schema {after}: {report['database']}")
+    for line in _next_steps(preflight, state.home):
+        say(ctx, line)
 
 
 NEXT_COMMANDS = (
@@ -57,26 +56,23 @@ def _to_fill_in(report):  # noqa: ANN001, ANN202
     return [f for f in report.findings if f.level != "ok" and f.setting]
 
 
-def _next_steps(report, home) -> None:  # noqa: ANN001
+def _next_steps(report, home) -> list[str]:  # noqa: ANN001
     """What `digest check --offline` still finds, as settings to fill in, then what to run next."""
+    lines = []
     findings = _to_fill_in(report)
     if findings:
-        typer.echo("")
-        typer.echo("still to fill in before real readers get mail (digest.toml, or DIGEST_* in the environment; "
-                   "secrets only in the environment):")
+        lines += ["", "still to fill in before real readers get mail (digest.toml, or DIGEST_* in the environment; "
+                      "secrets only in the environment):"]
         width = max(len(f.setting) for f in findings)
-        for finding in findings:
-            typer.echo(f"  {finding.setting:<{width}}  {finding.level}: {finding.message}")
-    typer.echo("")
-    typer.echo("next:")
+        lines += [f"  {finding.setting:<{width}}  {finding.level}: {finding.message}" for finding in findings]
+    lines += ["", "next:"]
     from pathlib import Path
 
     here = Path(home).resolve() == Path.cwd().resolve()
     names = {"home": "" if here else f"{home}/", "digest": "digest" if here else f"digest --home {home}"}
     commands = [(command.format(**names), why) for command, why in NEXT_COMMANDS]
     width = max(len(command) for command, _ in commands)
-    for command, why in commands:
-        typer.echo(f"  {command:<{width}}  {why}")
+    return lines + [f"  {command:<{width}}  {why}" for command, why in commands]
 
 
 def register(app: typer.Typer) -> None:

@@ -6,9 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from digest.cli.params import LIMIT
+from digest.cli.params import LIMIT, json_option
 from digest.cli.context import app_context
-from digest.cli.output import print_json
+from digest.cli.output import print_json, say
 from digest.wording import count
 
 tools_app = typer.Typer(help="Browse and correct the catalogue of tools found in the feeds.",
@@ -24,7 +24,7 @@ def list_tools(
     category: Annotated[Optional[str], typer.Option("--category", metavar="C", help="Only tools in this category (any case).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", metavar="N", click_type=LIMIT, help="At most N tools (default: all).")] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Hidden entries too (not launches, or hidden by the editor), with the reason.")] = False,
-    json_output: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
+    json_output: json_option("Print every field as JSON.") = False,
 ) -> None:
     """List the AI tool launches found in the feeds, newest first.
 
@@ -46,8 +46,8 @@ def list_tools(
     if not tools:
         if category and known and category.lower() not in (k.lower() for k in known):
             typer.echo(f"no tools in category {category!r} (categories: {', '.join(known)})", err=True)
-        elif not state.quiet:
-            typer.echo("no tools" + (" match" if new or category else " yet: run `digest poll`"), err=True)
+        else:
+            say(ctx, "no tools" + (" match" if new or category else " yet: run `digest poll`"), note=True)
         return
     _print_table(tools, reasons=show_all)
 
@@ -56,7 +56,7 @@ def list_tools(
 def show_tool(
     ctx: typer.Context,
     tool: Annotated[str, typer.Argument(metavar="TOOL", help="The tool's id or slug.")],
-    json_output: Annotated[bool, typer.Option("--json", help="Print every field as JSON.")] = False,
+    json_output: json_option("Print every field as JSON.") = False,
 ) -> None:
     """Show one tool: every field, where it was found and how it is recognised.
 
@@ -161,9 +161,8 @@ def tools_edit(
         found = get_tool(session, tool)
         changed = edit_tool(session=session, tool=found, values=values, slug=slug, release=release or [])
         owned = list(found.edited)
-    if not state.quiet:
-        typer.echo(f"{found.slug}: " + (f"changed {', '.join(changed)}" if changed else "no value changed")
-                   + f"; the editor owns {', '.join(owned) if owned else 'no field'}", err=True)
+    say(ctx, f"{found.slug}: " + (f"changed {', '.join(changed)}" if changed else "no value changed")
+        + f"; the editor owns {', '.join(owned) if owned else 'no field'}", note=True)
 
 
 @tools_app.command("merge")
@@ -185,11 +184,10 @@ def tools_merge(
     state = app_context(ctx)
     with session_scope(state.engine, write=True) as session:
         report = merge_tools(session=session, keep=keep, duplicate=duplicate)
-    if not state.quiet:
-        moved = ", ".join(str(c) for c in report.comparisons) or "none"
-        filled = f"; filled {', '.join(report.filled)}" if report.filled else ""
-        typer.echo(f"merged {report.duplicate_slug} into {report.kept.slug}: {count(report.keys, 'identity key')}, "
-                   f"comparisons {moved}, {count(report.reviews, 'review')} moved{filled}", err=True)
+    moved = ", ".join(str(c) for c in report.comparisons) or "none"
+    filled = f"; filled {', '.join(report.filled)}" if report.filled else ""
+    say(ctx, f"merged {report.duplicate_slug} into {report.kept.slug}: {count(report.keys, 'identity key')}, "
+             f"comparisons {moved}, {count(report.reviews, 'review')} moved{filled}", note=True)
 
 
 @tools_app.command("keep")
@@ -248,8 +246,7 @@ def tools_enrich(
             slugs = [get_tool(session, ref).slug for ref in tools]
     with connect(state.settings) as db:
         report = enrich_tools(state.settings, db, slugs=slugs, limit=limit)
-    if not state.quiet:
-        typer.echo(report.summary() + (f": {', '.join(report.updated)}" if report.updated else ""), err=True)
+    say(ctx, report.summary() + (f": {', '.join(report.updated)}" if report.updated else ""), note=True)
 
 
 def _override(ctx: typer.Context, refs: list[str], override: str | None) -> None:
@@ -266,8 +263,8 @@ def _override(ctx: typer.Context, refs: list[str], override: str | None) -> None
             how = {"keep": "kept by the editor", "hide": "hidden by the editor"}.get(
                 override or "", f"as judged: {found.reason or 'launch'}")
             lines.append(f"{found.slug}: {state_text}, {how}" + ("" if changed else " (unchanged)"))
-    if not state.quiet:
-        typer.echo("\n".join(lines), err=True)
+    for line in lines:
+        say(ctx, line, note=True)
 
 
 def register(app: typer.Typer) -> None:
