@@ -172,5 +172,5 @@ def web_page(record: IssueRecord, *, settings: Settings, votes: Mapping[int, tup
     from digest.render import Renderer
 
     recorded = dataclasses.replace(settings, panel=record.panel)
-    view = view_from_data(record.issue_data(votes=votes, date=date), settings=recorded, audience=WEB)
+    view = view_from_data(record.issue_data(votes=votes, date=date), settings=recorded, medium=WEB)
     return Renderer(settings).web(view)

@@ -366,8 +366,8 @@ def render_issue(*, session, settings: Settings, issue_number: int | str,
 
     data: IssueData = load_issue_data(session=session, settings=settings, issue_number=issue_number)
     renderer = Renderer(settings, inliner=inliner)
-    rendered = renderer.render(view_from_data(data, settings=settings, audience=EMAIL),
-                               view_from_data(data, settings=settings, audience=WEB))
+    rendered = renderer.render(view_from_data(data, settings=settings, medium=EMAIL),
+                               view_from_data(data, settings=settings, medium=WEB))
     return dataclasses.replace(rendered, data=data)
 
 

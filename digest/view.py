@@ -7,7 +7,7 @@ link is decided here, so the HTML, the plain text and the web page can never dis
 An issue after the first also reports last week's community verdict: how readers voted on
 the comparisons of the previous issue that went out (`LastWeek`), next to the panel's verdict.
 
-Links depend on the audience. In the email, per-subscriber links are placeholders from
+Links depend on the medium. In the email, per-subscriber links are placeholders from
 `digest.links` (vote, unsubscribe, web version, the reader's address), filled in at send time
 by plain substitution; in the web version (the archive page) there are no per-subscriber
 links at all: vote buttons become a pointer to the email, the footer drops the personal part.
@@ -229,7 +229,7 @@ def site_view(settings) -> Site:
 
 @dataclass(frozen=True)
 class IssueView:
-    audience: str  # email | web
+    medium: str  # email | web: where the issue is read
     lang: str
     newsletter: str
     tagline: str
@@ -383,13 +383,13 @@ def _last_week(data: PreviousIssueData | None, *, settings) -> LastWeek | None:
                     recaps=tuple(_recap(c, settings=settings, url=f"{url}#c{c.id}") for c in data.comparisons))
 
 
-def _comparison(data: ComparisonData, *, index: int, count: int, settings, audience: str,
+def _comparison(data: ComparisonData, *, index: int, count: int, settings, medium: str,
                 web_link: str, placeholders: links.Placeholders) -> ComparisonView:
     names = {r.key: r.name for r in settings.panel}
     remits = {r.key: r.remit for r in settings.panel}
     figures = _figures(data, settings)
     a, b = data.a.name, data.b.name
-    email = audience == EMAIL
+    email = medium == EMAIL
     card_a = _card(data.a, "a", figures.a, leads=figures.verdict == "a",
                    vote_url=placeholders.vote(data.id, "a") if email else None)
     card_b = _card(data.b, "b", figures.b, leads=figures.verdict == "b",
@@ -433,23 +433,23 @@ def missing_reviews(view: IssueView) -> list[str]:
     return found
 
 
-def view_from_data(data: IssueData, *, settings, audience: str = EMAIL,
+def view_from_data(data: IssueData, *, settings, medium: str = EMAIL,
                    placeholders: links.Placeholders | None = None) -> IssueView:
-    """The view of an issue for one audience (`EMAIL` or `WEB`), from its loaded data.
+    """The view of an issue for one medium (`EMAIL` or `WEB`), from its loaded data.
 
     The email's per-subscriber links are placeholders with a fresh nonce, unless `placeholders`
     is given (tests that compare two views); the web view has none.
     """
-    if audience not in (EMAIL, WEB):
-        raise ValueError(f"unknown audience {audience!r}")
+    if medium not in (EMAIL, WEB):
+        raise ValueError(f"unknown medium {medium!r}")
     placeholders = placeholders or links.Placeholders.fresh()
     base = settings.base_url
     issue_url = links.issue_url(base, data.number)
-    email = audience == EMAIL
+    email = medium == EMAIL
     web_link = placeholders(links.WEB) if email else issue_url
     count = len(data.comparisons)
     comparisons = tuple(
-        _comparison(c, index=i, count=count, settings=settings, audience=audience, web_link=web_link,
+        _comparison(c, index=i, count=count, settings=settings, medium=medium, web_link=web_link,
                     placeholders=placeholders)
         for i, c in enumerate(data.comparisons, start=1)
     )
@@ -464,7 +464,7 @@ def view_from_data(data: IssueData, *, settings, audience: str = EMAIL,
     if data.date is not None:
         kicker += f" \u00b7 {data.date.day} {data.date:%B %Y}"
     view = IssueView(
-        audience=audience, lang=settings.language, newsletter=settings.name, tagline=settings.tagline,
+        medium=medium, lang=settings.language, newsletter=settings.name, tagline=settings.tagline,
         number=data.number, kicker=kicker, subject=data.subject,
         preheader=data.preheader or (comparisons[0].title if comparisons else data.subject),
         intro=paragraphs(data.intro), comparisons=comparisons,
@@ -511,14 +511,14 @@ def load_issue_data(*, session, settings, issue_number: int | str) -> IssueData:
     readiness is `digest.editorial.readiness`, so the email says what `digest issue show`
     says. Raises NotFoundError when there is no such issue, ValidationError for a bad number.
     """
-    from digest.editorial import get_issue, issue_view, previous_sent_issue
+    from digest.editorial import get_issue, issue_detail, previous_sent_issue
 
     issue = get_issue(session, issue_number)
-    state = issue_view(session=session, issue=issue, panel=settings.panel)
+    state = issue_detail(session=session, issue=issue, panel=settings.panel)
     previous = previous_sent_issue(session, issue)
     last_week = None
     if previous is not None:
-        cards = issue_view(session=session, issue=previous, panel=settings.panel).cards
+        cards = issue_detail(session=session, issue=previous, panel=settings.panel).cards
         last_week = PreviousIssueData(number=previous.number, subject=previous.subject,
                                       comparisons=tuple(_comparison_data(card) for card in cards))
     return IssueData(number=issue.number, subject=issue.subject, preheader=issue.preheader,
@@ -542,8 +542,8 @@ def _tool_data(tool) -> ToolData:
                     category=tool.category, vendor=tool.vendor, price=tool.price, url=tool.url)
 
 
-def build_view(*, session, settings, issue_number: int | str, audience: str = EMAIL) -> IssueView:
-    """The view of issue `issue_number` for `audience`; NotFoundError when it does not exist."""
+def build_view(*, session, settings, issue_number: int | str, medium: str = EMAIL) -> IssueView:
+    """The view of issue `issue_number` for `medium` (`EMAIL` or `WEB`); NotFoundError when it does not exist."""
     return view_from_data(load_issue_data(session=session, settings=settings, issue_number=issue_number),
-                          settings=settings, audience=audience)
+                          settings=settings, medium=medium)
 

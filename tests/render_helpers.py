@@ -24,8 +24,8 @@ def make_settings(home: Path, **changes) -> Settings:
 
 def render_data(data: IssueData, settings: Settings, **renderer_options) -> RenderedIssue:
     renderer = Renderer(settings, **renderer_options)
-    return renderer.render(view_from_data(data, settings=settings, audience=EMAIL),
-                           view_from_data(data, settings=settings, audience=WEB))
+    return renderer.render(view_from_data(data, settings=settings, medium=EMAIL),
+                           view_from_data(data, settings=settings, medium=WEB))
 
 
 def parse(html: str):

@@ -1,4 +1,4 @@
-"""The view model: figures from the panel math, labels, bars, links per audience, DB loading."""
+"""The view model: figures from the panel math, labels, bars, links per medium (email or web), DB loading."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ def test_figures_labels_and_bars_come_from_the_panel_math(loose) -> None:
 
 def test_email_view_links_are_placeholders_and_web_view_has_none(loose) -> None:
     data = sample_issue_data()
-    email_view = view_from_data(data, settings=loose, audience=EMAIL)
-    web_view = view_from_data(data, settings=loose, audience=WEB)
+    email_view = view_from_data(data, settings=loose, medium=EMAIL)
+    web_view = view_from_data(data, settings=loose, medium=WEB)
     assert email_view.comparisons[0].a.vote_url == email_view.placeholders.vote(1, "a")
     assert email_view.links.unsubscribe == email_view.placeholders("unsubscribe")
     assert email_view.links.canary == links.canary_url(loose.base_url, 1)

@@ -38,13 +38,13 @@ def issue_new(
     Example: digest issue new --subject "Two robot reviewers" --comparison 3
     """
     from digest.db import session_scope
-    from digest.editorial import create_issue, issue_view
+    from digest.editorial import create_issue, issue_detail
 
     state = app_context(ctx)
     with session_scope(state.engine, write=True) as session:
         issue = create_issue(session=session, subject=subject, comparisons=comparison or [],
                              preheader=preheader, intro=_text(intro) or "")
-        view = issue_view(session=session, issue=issue, panel=state.settings.panel)
+        view = issue_detail(session=session, issue=issue, panel=state.settings.panel)
         data = view.to_json()
     if json_output:
         print_json(data)
@@ -145,11 +145,11 @@ def issue_show(ctx: typer.Context, issue: IssueArg, json_output: JsonOption = Fa
 
     Example: digest issue show 2 --json
     """
-    from digest.editorial import get_issue, issue_view
+    from digest.editorial import get_issue, issue_detail
 
     show(ctx, json_output=json_output, view="issue_renderable",
-         load=lambda session, state: issue_view(session=session, issue=get_issue(session, issue),
-                                                panel=state.settings.panel))
+         load=lambda session, state: issue_detail(session=session, issue=get_issue(session, issue),
+                                                  panel=state.settings.panel))
 
 
 @issue_app.command("list")

@@ -15,7 +15,7 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from digest.editorial.cards import ComparisonCard, ToolCard
-    from digest.editorial.issues import IssueSummary, IssueView
+    from digest.editorial.issues import IssueDetail, IssueSummary
     from digest.editorial.suggest import SuggestionReport
 
 VERDICT_STYLE = {"ship": "bold green", "skip": "bold red"}
@@ -78,7 +78,7 @@ def comparison_renderable(card: ComparisonCard) -> Group:
     return Group(header, tools, scorecard, facts)
 
 
-def issue_renderable(view: IssueView) -> Group:
+def issue_renderable(view: IssueDetail) -> Group:
     i = view.issue
     state = "ready" if view.readiness.ready else "not ready"
     header = Text(f"Issue {i.number} · {i.status} · {state}",

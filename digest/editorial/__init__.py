@@ -20,7 +20,7 @@ writes nothing.
 _HOMES = {  # each public name's submodule (PEP 562's module __getattr__ below)
     **dict.fromkeys(("ComparisonCard", "comparison_card", "tool_record"), "cards"),
     **dict.fromkeys(("MergeReport", "edit_tool", "merge_tools", "set_override"), "catalogue"),
-    **dict.fromkeys(("IssueView", "Readiness", "add_comparison", "create_issue", "delete_issue", "issue_view",
+    **dict.fromkeys(("IssueDetail", "Readiness", "add_comparison", "create_issue", "delete_issue", "issue_detail",
                      "list_issues", "move_comparison", "previous_sent_issue", "readiness", "remove_comparison",
                      "require_ready", "set_issue"), "issues"),
     **dict.fromkeys(("get_comparison", "get_issue", "get_tool"), "lookup"),
@@ -44,11 +44,11 @@ def __getattr__(name: str):  # noqa: ANN202
 
 
 __all__ = [
-    "MAX_QUOTE", "ComparisonCard", "IssueView", "MergeReport", "Readiness", "ScorecardError",
+    "MAX_QUOTE", "ComparisonCard", "IssueDetail", "MergeReport", "Readiness", "ScorecardError",
     "Suggestion", "add_comparison", "apply_scorecard", "comparison_as_toml", "comparison_card",
     "create_comparison",
     "create_issue", "delete_comparison", "delete_issue", "edit_tool", "get_comparison",
-    "get_issue", "get_tool", "issue_view", "list_issues", "merge_tools", "move_comparison",
+    "get_issue", "get_tool", "issue_detail", "list_issues", "merge_tools", "move_comparison",
     "parse_scorecard", "previous_sent_issue", "read_scorecard_file", "readiness", "record_review", "record_scorecard", "remove_comparison",
     "require_ready", "set_issue", "set_override", "suggest_pairs", "tool_record", "update_comparison",
 ]

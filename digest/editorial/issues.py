@@ -266,7 +266,10 @@ def require_ready(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) 
 
 
 @dataclass(frozen=True)
-class IssueView:
+class IssueDetail:
+    """What `digest issue show` shows the editor: the issue, its cards in order, its readiness.
+    (Not `digest.view.IssueView`, the render's view of an issue for one medium.)"""
+
     issue: Issue
     cards: tuple[ComparisonCard, ...]
     readiness: Readiness
@@ -290,11 +293,11 @@ def previous_sent_issue(session: Session, issue: Issue) -> Issue | None:
                         .order_by(Issue.number.desc()).limit(1)).first()
 
 
-def issue_view(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) -> IssueView:
+def issue_detail(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) -> IssueDetail:
     """The issue with its comparison cards in order and its readiness."""
     cards = tuple(comparison_card(session=session, comparison=session.get(Comparison, row.comparison_id),
                                   panel=panel) for row in entries(session, issue))
-    return IssueView(issue=issue, cards=cards, readiness=readiness(session=session, issue=issue, panel=panel))
+    return IssueDetail(issue=issue, cards=cards, readiness=readiness(session=session, issue=issue, panel=panel))
 
 
 @dataclass

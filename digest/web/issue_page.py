@@ -39,7 +39,7 @@ def issue_html(session: Session, settings: Settings, number: int, *, signed: boo
     if record is not None:
         votes = community_counts(session.connection(), record.comparison_ids())
         return web_page(record, settings=settings, votes=votes, date=issue.sent_at)
-    return Renderer(settings).web(build_view(session=session, settings=settings, issue_number=number, audience=WEB))
+    return Renderer(settings).web(build_view(session=session, settings=settings, issue_number=number, medium=WEB))
 
 
 def recorded_entries(settings: Settings, issues: Sequence[IssueSummary]) -> list[IssueSummary]:
