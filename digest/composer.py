@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from digest.errors import ConfigError
 from digest.links import Personaliser
 from digest.message import DkimSigner, MessageTemplate, issue_template, message_id_for, sender_domain, verp_address
-from digest.outbox import FrozenIssue
+from digest.parts import IssueParts
 from digest.tokens import Signer
 from digest.transport import SmtpTransport, Transport, parse_smtp_url
 
@@ -50,14 +50,14 @@ def make_dkim(settings: Settings) -> DkimSigner | None:
 class Composer:
     """One issue's messages: the template encoded once, then per subscriber links and headers."""
 
-    def __init__(self, *, settings: Settings, frozen: FrozenIssue, signer: Signer,
+    def __init__(self, *, settings: Settings, parts: IssueParts, signer: Signer,
                  dkim: DkimSigner | None = None, subject_prefix: str = "") -> None:
-        self.number = frozen.number
-        self.template: MessageTemplate = issue_template(settings, subject=subject_prefix + frozen.subject,
-                                                        html_body=frozen.html, text_body=frozen.text,
-                                                        placeholders=frozen.placeholders)
-        self.personaliser = Personaliser(base_url=settings.base_url, signer=signer, issue_number=frozen.number,
-                                         comparison_ids=frozen.comparison_ids)
+        self.number = parts.number
+        self.template: MessageTemplate = issue_template(settings, subject=subject_prefix + parts.subject,
+                                                        html_body=parts.html, text_body=parts.text,
+                                                        placeholders=parts.placeholders)
+        self.personaliser = Personaliser(base_url=settings.base_url, signer=signer, issue_number=parts.number,
+                                         comparison_ids=parts.comparison_ids)
         self.dkim = dkim
         self.signer = signer
         self.return_path = settings.bounces.return_path

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from digest.errors import ConfigError
+from digest import wording
+from digest.errors import ConfigError, RenderError
 from digest.tokens import Purpose, Signer
 
 # The web app's routes for links in emails (digest.web serves exactly these).
@@ -101,6 +102,24 @@ LEGACY = Placeholders("")
 def known_names(comparison_ids: Iterable[int]) -> set[str]:
     """Every placeholder an issue with these comparisons may use: what the sender can fill."""
     return {UNSUBSCRIBE, WEB, EMAIL} | {vote_name(c, x) for c in comparison_ids for x in "ab"}
+
+
+def check_parts(parts: Mapping[str, str], *, placeholders: Placeholders, comparison_ids: Iterable[int]) -> set[str]:
+    """The placeholder names `parts` (text by part name) use. RenderError when one names a link
+    the sender cannot fill for this issue, or a part offers no unsubscribe link."""
+    known = known_names(comparison_ids)
+    used: set[str] = set()
+    for part, text in parts.items():
+        names = placeholders.names_in(text)
+        unknown = names - known
+        if unknown:
+            raise RenderError(f"{part} has an unknown link {wording.plural('placeholder', len(unknown))} "
+                              f"{', '.join(sorted(unknown))}", hint=f"the sender fills only {', '.join(sorted(known))}")
+        if UNSUBSCRIBE not in names:
+            raise RenderError(f"{part} has no unsubscribe link",
+                              hint="every email must let the reader leave with one click")
+        used |= names
+    return used
 
 
 def issue_url(base_url: str, number: int) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,11 +26,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from digest import issue_state
+from digest.atomic import write_atomic
 from digest.editorial import get_issue, require_ready
 from digest.editorial.issues import entries
-from digest.errors import DeliveryError, StateError
-from digest.links import LEGACY, UNSUBSCRIBE, Placeholders, known_names
+from digest.errors import DeliveryError, RenderError, StateError
+from digest.links import LEGACY, Placeholders
 from digest.models import Delivery, DeliveryStatus, Issue, Subscriber, SubscriberStatus, utcnow
+from digest.parts import IssueParts
 from digest.record import IssueRecord, record_of, write_record
 
 if TYPE_CHECKING:
@@ -60,24 +61,16 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@dataclass(frozen=True)
-class FrozenIssue:
+@dataclass(frozen=True, kw_only=True)
+class FrozenIssue(IssueParts):
     """An issue's mailed parts as frozen at queue time, checked against the manifest."""
 
-    number: int
-    subject: str
-    comparison_ids: tuple[int, ...]
-    html: str
-    text: str
     folder: Path
     manifest: dict[str, Any]
-    placeholders: Placeholders = LEGACY  # the parts' link placeholders (their render's nonce)
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
@@ -113,38 +106,10 @@ def _frozen_placeholders(manifest: dict[str, Any], folder: Path) -> Placeholders
         raise DeliveryError(f"{folder / MANIFEST}: the placeholder nonce is damaged") from None
 
 
-def _check_placeholders(folder: Path, texts: dict[str, str], comparison_ids: Sequence[int],
-                        placeholders: Placeholders) -> list[str]:
-    known = known_names(comparison_ids)
-    names: set[str] = set()
-    for part, text in texts.items():
-        used = placeholders.names_in(text)
-        strange = sorted(used - known)
-        if strange:
-            raise StateError(f"{folder / SOURCES[part]} has a link placeholder for {strange[0]}, which issue "
-                             f"{folder.name} does not have", hint="render the issue again")
-        names |= used
-    return sorted(names)
-
-
-def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Sequence[int],
-           rendered_at: datetime | None = None, placeholders: Placeholders | None = None,
-           record: IssueRecord | None = None) -> dict[str, Any]:
-    """Freeze the rendered parts in outbox/<number>/ and return the manifest.
-
-    The mailed parts are copied (read-only) into outbox/<number>/frozen/, and their placeholder
-    nonce (`placeholders`, else the render's `render.json`) goes into the manifest; `record`,
-    what the web page and archive will show (`digest.record`), is written before the manifest,
-    so a frozen issue has its record. A folder that is
-    already frozen is only checked (hashes must match), never rewritten. Raises StateError
-    when the parts are missing (not rendered), hold a placeholder the issue cannot fill, or
-    (frozen already) changed since.
-    """
+def read_parts(settings: Settings, *, number: int, subject: str, comparison_ids: Sequence[int]) -> IssueParts:
+    """The mailed parts render wrote to outbox/<number>/ (hand-edited, say), with their render's
+    placeholder nonce; StateError when they are missing (never rendered)."""
     folder = issue_folder(settings, number)
-    manifest = read_manifest(folder)
-    if manifest is not None:
-        verify_parts(folder, manifest)
-        return manifest
     texts: dict[str, str] = {}
     for part in MAILED_PARTS:
         path = folder / SOURCES[part]
@@ -152,41 +117,58 @@ def freeze(*, settings: Settings, number: int, subject: str, comparison_ids: Seq
             raise StateError(f"issue {number} has not been rendered: {path} is missing",
                              hint=f"run `digest issue render {number}`")
         texts[part] = path.read_text(encoding="utf-8")
-    placeholders = placeholders or parts_placeholders(folder)
-    names = _check_placeholders(folder, texts, comparison_ids, placeholders)
-    if UNSUBSCRIBE not in names:
-        raise StateError(f"issue {number} has no unsubscribe link in its parts", hint="render the issue again")
-    if rendered_at is None:
+    return IssueParts(number=number, subject=subject, comparison_ids=tuple(comparison_ids), html=texts[HTML_PART],
+                      text=texts[TEXT_PART], placeholders=parts_placeholders(folder))
+
+
+def _placeholder_names(folder: Path, parts: IssueParts) -> list[str]:
+    try:
+        names = parts.check(html_name=str(folder / SOURCES[HTML_PART]), text_name=str(folder / SOURCES[TEXT_PART]))
+    except RenderError as exc:
+        raise StateError(f"issue {parts.number}: {exc.message}", hint="render the issue again") from None
+    return sorted(names)
+
+
+def freeze(*, settings: Settings, parts: IssueParts, rendered_at: datetime | None = None,
+           record: IssueRecord | None = None) -> dict[str, Any]:
+    """Freeze `parts` into outbox/<number>/frozen/ and return the manifest.
+
+    The mailed parts are written read-only into outbox/<number>/frozen/, and their placeholder
+    nonce goes into the manifest; `record`, what the web page and archive will show
+    (`digest.record`), is written before the manifest, so a frozen issue has its record. A
+    folder that is already frozen is only checked (hashes must match), never rewritten.
+    Raises StateError when a part holds a placeholder the issue cannot fill or lacks the
+    unsubscribe link, or (frozen already) changed since.
+    """
+    folder = issue_folder(settings, parts.number)
+    manifest = read_manifest(folder)
+    if manifest is not None:
+        verify_parts(folder, manifest)
+        return manifest
+    names = _placeholder_names(folder, parts)
+    if rendered_at is None:  # parts read back from outbox/<number>/: rendered when last written
         rendered_at = datetime.fromtimestamp((folder / SOURCES[HTML_PART]).stat().st_mtime, UTC)
     frozen = folder / FROZEN_DIR
-    frozen.mkdir(exist_ok=True)
-    for part, text in texts.items():
-        _write_frozen(frozen / part, text.encode("utf-8"))
+    frozen.mkdir(parents=True, exist_ok=True)
+    for part, text in ((HTML_PART, parts.html), (TEXT_PART, parts.text)):
+        write_atomic(frozen / part, text.encode("utf-8"), read_only=True)
     if record is not None:
         write_record(folder, record)
     manifest = {
         "format": MANIFEST_FORMAT,
-        "issue": number,
-        "subject": subject,
-        "comparison_ids": list(comparison_ids),
+        "issue": parts.number,
+        "subject": parts.subject,
+        "comparison_ids": list(parts.comparison_ids),
         "rendered_at": rendered_at.isoformat(),
         "frozen_at": utcnow().isoformat(),
         "parts": {part: {"path": f"{FROZEN_DIR}/{part}", "sha256": _sha256(frozen / part),
                          "bytes": (frozen / part).stat().st_size} for part in MAILED_PARTS},
         "placeholders": names,
-        "placeholder_nonce": placeholders.nonce,
-        "counts": {"comparisons": len(comparison_ids), "deliveries": 0, "queue_runs": 0},
+        "placeholder_nonce": parts.placeholders.nonce,
+        "counts": {"comparisons": len(parts.comparison_ids), "deliveries": 0, "queue_runs": 0},
     }
     _write_json(folder / MANIFEST, manifest)
     return manifest
-
-
-def _write_frozen(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.unlink(missing_ok=True)
-    temporary.write_bytes(data)
-    temporary.chmod(0o444)
-    os.replace(temporary, path)
 
 
 def verify_parts(folder: Path, manifest: dict[str, Any]) -> None:
@@ -270,6 +252,34 @@ def _start_sending(session: Session, issue: Issue) -> None:
                          hint=f"look at it again and run `digest issue queue {issue.number}` again")
 
 
+def _frozen_manifest(*, engine: Engine, settings: Settings, number: int, fresh: bool, subject: str,
+                     comparison_ids: Sequence[int]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The issue's manifest, freezing its parts first if they are not yet: rendered now when
+    `fresh`, else as they are in outbox/<number>/ (the record then from the database now)."""
+    from digest.db import session_scope
+
+    folder = issue_folder(settings, number)
+    manifest = read_manifest(folder)
+    if manifest is not None:
+        verify_parts(folder, manifest)
+        return manifest, ()
+    if fresh:
+        from digest.render import render_to_outbox
+
+        rendered_at = utcnow()
+        report = render_to_outbox(engine=engine, settings=settings, issue_number=number)
+        parts, data, warnings = report.rendered.parts, report.rendered.data, tuple(report.warnings)
+    else:
+        from digest.view import load_issue_data
+
+        rendered_at, warnings = None, ()
+        parts = read_parts(settings, number=number, subject=subject, comparison_ids=comparison_ids)
+        with session_scope(engine) as session:
+            data = load_issue_data(session=session, settings=settings, issue_number=number)
+    record = None if data is None else record_of(data, panel=settings.panel, frozen_at=utcnow())
+    return freeze(settings=settings, parts=parts, rendered_at=rendered_at, record=record), warnings
+
+
 def queue_issue(*, engine: Engine, settings: Settings, number: int | str, render: bool = True) -> QueueReport:
     """`digest issue queue`: check readiness, render and freeze the parts, create the deliveries.
 
@@ -290,24 +300,9 @@ def queue_issue(*, engine: Engine, settings: Settings, number: int | str, render
         require_ready(session=session, issue=issue, panel=settings.panel)
         comparison_ids = [row.comparison_id for row in entries(session, issue)]
         subject = issue.subject
-    rendered_at, warnings, placeholders, data = None, (), None, None
-    unfrozen = read_manifest(issue_folder(settings, number)) is None
-    fresh = render and unfrozen
-    if fresh:
-        from digest.render import render_to_outbox
-
-        rendered_at = utcnow()
-        report = render_to_outbox(engine=engine, settings=settings, issue_number=number)
-        subject, warnings = report.rendered.subject, tuple(report.warnings)
-        placeholders, data = report.rendered.placeholders, report.rendered.data
-    elif unfrozen:  # the parts in outbox/<number>/ as they are; the record from the database now
-        from digest.view import load_issue_data
-
-        with session_scope(engine) as session:
-            data = load_issue_data(session=session, settings=settings, issue_number=number)
-    record = None if data is None else record_of(data, panel=settings.panel, frozen_at=utcnow())
-    manifest = freeze(settings=settings, number=number, subject=subject, comparison_ids=comparison_ids,
-                      rendered_at=rendered_at, placeholders=placeholders, record=record)
+    fresh = render and read_manifest(issue_folder(settings, number)) is None
+    manifest, warnings = _frozen_manifest(engine=engine, settings=settings, number=number, fresh=fresh,
+                                          subject=subject, comparison_ids=comparison_ids)
     with session_scope(engine, write=True) as session:
         issue = get_issue(session, number)
         added = insert_deliveries(session, issue.id)

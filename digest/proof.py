@@ -8,13 +8,14 @@ touches no delivery and no subscriber.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from digest.composer import Composer, envelope_sender, make_dkim, make_signer, smtp_transport_factory
-from digest.errors import DeliveryError, StateError, ValidationError
+from digest.errors import DeliveryError, ValidationError
 from digest.links import PROOF_SUBSCRIBER_ID
-from digest.outbox import FrozenIssue, load_frozen
+from digest.outbox import issue_folder, load_frozen
+from digest.parts import IssueParts
 from digest.transport import PermanentFailure, TransientFailure, Transport
 
 if TYPE_CHECKING:
@@ -37,39 +38,27 @@ class ProofReport:
 
 
 def proof_parts(*, settings: Settings, engine: Engine, number: int | str,
-                render: bool = True) -> tuple[FrozenIssue, bool]:
+                render: bool = True) -> tuple[IssueParts, bool]:
     """The parts a proof shows, and whether they are frozen: the frozen ones once the issue is
     queued, else the issue rendered now (or, with `render=False`, the parts in outbox/<number>/)."""
     from digest.db import session_scope
     from digest.editorial import get_issue
     from digest.editorial.issues import entries
-    from digest.outbox import HTML_PART, MANIFEST, SOURCES, TEXT_PART, issue_folder, parts_placeholders
+    from digest.outbox import read_manifest, read_parts
 
     with session_scope(engine) as session:
         issue = get_issue(session, number)
         number = issue.number
         ids = tuple(row.comparison_id for row in entries(session, issue))
         subject = issue.subject
-    folder = issue_folder(settings, number)
-    if (folder / MANIFEST).exists():
+    if read_manifest(issue_folder(settings, number)) is not None:
         return load_frozen(settings, number), True
     if render:
         from digest.render import render_to_outbox
 
         rendered = render_to_outbox(engine=engine, settings=settings, issue_number=number).rendered
-        return FrozenIssue(number=number, subject=rendered.subject, comparison_ids=ids, html=rendered.html,
-                           text=rendered.text, folder=folder, manifest={},
-                           placeholders=rendered.placeholders), False
-    texts = {}
-    for part in (HTML_PART, TEXT_PART):
-        path = folder / SOURCES[part]
-        if not path.is_file():
-            raise StateError(f"issue {number} has not been rendered: {path} is missing",
-                             hint=f"run `digest issue render {number}`")
-        texts[part] = path.read_text(encoding="utf-8")
-    return FrozenIssue(number=number, subject=subject, comparison_ids=ids, html=texts[HTML_PART],
-                       text=texts[TEXT_PART], folder=folder, manifest={},
-                       placeholders=parts_placeholders(folder)), False
+        return replace(rendered.parts, comparison_ids=ids), False
+    return read_parts(settings, number=number, subject=subject, comparison_ids=ids), False
 
 
 def send_proof(*, settings: Settings, engine: Engine, number: int | str, to: list[str],
@@ -86,10 +75,10 @@ def send_proof(*, settings: Settings, engine: Engine, number: int | str, to: lis
     addresses = [check_address(text).email for text in to]
     if not addresses:
         raise ValidationError("no address to send the proof to", hint="give --to ADDRESS (or set `editor`)")
-    frozen, is_frozen = proof_parts(settings=settings, engine=engine, number=number, render=render)
-    composer = Composer(settings=settings, frozen=frozen, signer=make_signer(settings), dkim=make_dkim(settings),
+    parts, is_frozen = proof_parts(settings=settings, engine=engine, number=number, render=render)
+    composer = Composer(settings=settings, parts=parts, signer=make_signer(settings), dkim=make_dkim(settings),
                         subject_prefix="[Proof] ")
-    number = frozen.number
+    number = parts.number
     report = ProofReport(number=number, subject=composer.template.subject, frozen=is_frozen)
     transport = transport or smtp_transport_factory(settings)()
     sender = envelope_sender(settings)

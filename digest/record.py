@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from digest.atomic import write_atomic
 from digest.config import Reviewer
 from digest.errors import StateError
 from digest.view import WEB, ComparisonData, IssueData, PreviousIssueData, ReviewData, ToolData, view_from_data
@@ -132,17 +131,7 @@ def write_record(folder: Path, record: IssueRecord) -> Path:
     """Write `folder/issue.json` atomically and read-only; its path."""
     path = folder / RECORD
     data = (json.dumps(record.to_json(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    fd, temporary = tempfile.mkstemp(prefix=f".{RECORD}.", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o444)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data, read_only=True, durable=True)
     return path
 
 

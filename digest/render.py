@@ -26,17 +26,17 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest import links, wording
+from digest.atomic import write_atomic
 from digest.checks import check_email_html
 from digest.errors import RenderError
 from digest.inline import CSS_INLINE, inline_css
+from digest.parts import IssueParts
 from digest.view import EMAIL, WEB, IssueData, IssueView, Site, quotes_to_web, site_view
 
 if TYPE_CHECKING:
@@ -89,6 +89,12 @@ class RenderedIssue:
     @property
     def ready(self) -> bool:
         return self.view.ready
+
+    @property
+    def parts(self) -> IssueParts:
+        """The mailed parts, as `digest.outbox.freeze` keeps them and the sender fills them."""
+        return IssueParts(number=self.number, subject=self.subject, html=self.html, text=self.text,
+                          comparison_ids=tuple(c.id for c in self.view.comparisons), placeholders=self.placeholders)
 
 
 # --- templates ----------------------------------------------------------------------------------
@@ -247,20 +253,6 @@ def delivered_size(html: str, placeholders: links.Placeholders) -> int:
     return len(html.encode("utf-8")) + max(grow, 0)
 
 
-def check_placeholders(view: IssueView, *parts: str) -> None:
-    """Each part uses only placeholders the sender can fill, and offers the unsubscribe link."""
-    known = links.known_names(c.id for c in view.comparisons)
-    for part in parts:
-        names = view.placeholders.names_in(part)
-        unknown = names - known
-        if unknown:
-            raise RenderError(f"unknown link {wording.plural('placeholder', len(unknown))} {', '.join(sorted(unknown))}",
-                              hint=f"the sender fills only {', '.join(sorted(known))}")
-        if links.UNSUBSCRIBE not in names:
-            raise RenderError("a part of the email has no unsubscribe link",
-                              hint="every email must let the reader leave with one click")
-
-
 @dataclass(frozen=True)
 class _Attempt:
     view: IssueView
@@ -353,7 +345,8 @@ class Renderer:
                             f"over the clipping budget ({self.html_budget / 1000:.0f} KB of HTML, "
                             f"{self.message_budget / 1000:.0f} KB in all): the quotes of {wording.plural('comparison', high - low)} {moved} "
                             f"moved to the web page (now {attempt.size / 1000:.0f} KB of HTML)")
-        check_placeholders(attempt.view, attempt.html, attempt.text)
+        links.check_parts({"the HTML part": attempt.html, "the text part": attempt.text},
+                          placeholders=attempt.view.placeholders, comparison_ids=[c.id for c in attempt.view.comparisons])
         return attempt, tuple(warnings)
 
 
@@ -429,17 +422,6 @@ def preview_parts(*, settings: Settings, rendered: RenderedIssue, base_url: str)
     return message_parts(sample_message(settings=local, rendered=rendered))
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_rendered(rendered: RenderedIssue, *, settings: Settings, out_dir: Path | None = None) -> dict[str, Path]:
     """Write the rendered files (OUTPUT_FILES); their paths by name.
 
@@ -474,7 +456,7 @@ def write_rendered(rendered: RenderedIssue, *, settings: Settings, out_dir: Path
     for name in OUTPUT_FILES:
         path = folder / name
         try:
-            _write_atomic(path, contents[name])
+            write_atomic(path, contents[name])
         except OSError as exc:
             raise RenderError(f"cannot write {path}: {exc.strerror}") from None
         paths[name] = path

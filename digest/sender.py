@@ -410,7 +410,7 @@ def _send(*, settings: Settings, engine: Engine, issue_number: int | None, worke
     try:
         issues, report.note = _issues(store, engine, issue_number)
         report.issues = [number for _id, number in issues]
-        composers = {issue_id: Composer(settings=settings, frozen=load_frozen(settings, number), signer=signer,
+        composers = {issue_id: Composer(settings=settings, parts=load_frozen(settings, number), signer=signer,
                                         dkim=dkim) for issue_id, number in issues}
         batch = max(1, settings.send.batch)
         if rate > 0:  # a claim should not outlive its lease

@@ -152,3 +152,14 @@ def test_queue_of_a_sent_issue_only_adds_new_readers(engine, settings) -> None:
     assert (report.added, report.status) == (1, "sending")
     with session_scope(engine) as session:
         assert len(session.exec(select(IssueComparison)).all()) == 1
+
+
+def test_a_hand_edited_text_part_without_the_unsubscribe_link_is_refused(cli, engine, settings) -> None:
+    """Every mailed part lets the reader leave: the HTML part's link does not cover the text part."""
+    folder = write_parts(settings, 1, make_ready_issue(engine, settings))
+    text = folder / "email.template.txt"
+    text.write_text("\n".join(line for line in text.read_text().splitlines() if "unsubscribe" not in line) + "\n",
+                    encoding="utf-8")
+    result = cli("issue", "queue", "1", "--no-render")
+    assert result.exit_code == 1 and "email.template.txt has no unsubscribe link" in result.stderr
+    assert not (folder / "manifest.json").exists() and deliveries(engine) == []
