@@ -84,6 +84,23 @@ def mark(text: str, error: ScorecardError, *, path: Path) -> tuple[str, Scorecar
     return "".join(f"{MARK}{line}\n" for line in header) + "\n" + text, shifted
 
 
+def _editable_text(engine, comparison: str | int, panel: Sequence[Reviewer]) -> tuple[int, str]:  # noqa: ANN001
+    """The comparison's id and its TOML as the editor starts from; StateError when it is locked."""
+    from digest.db import session_scope
+
+    with session_scope(engine) as session:
+        found = get_comparison(session, comparison)
+        require_editable_comparison(session, found)
+        return found.id, comparison_as_toml(session=session, comparison=found, panel=panel)
+
+
+def _read_edit(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DigestError(f"cannot read the edited file: {exc}; nothing was changed") from None
+
+
 def edit_comparison(*, engine, comparison: str | int, panel: Sequence[Reviewer],  # noqa: ANN001
                     editor: Callable[[Path], None] = run_editor) -> EditResult:
     """Let the editor change the comparison's title, pricing read, entry prices and scorecard.
@@ -94,12 +111,7 @@ def edit_comparison(*, engine, comparison: str | int, panel: Sequence[Reviewer],
     """
     from digest.db import session_scope
 
-    with session_scope(engine) as session:
-        found = get_comparison(session, comparison)
-        require_editable_comparison(session, found)
-        comparison_id = found.id
-        original = comparison_as_toml(session=session, comparison=found, panel=panel)
-
+    comparison_id, original = _editable_text(engine, comparison, panel)
     folder = Path(tempfile.mkdtemp(prefix="digest-edit-"))
     path = folder / f"comparison-{comparison_id}.toml"
     path.write_text(original, encoding="utf-8")
@@ -108,10 +120,7 @@ def edit_comparison(*, engine, comparison: str | int, panel: Sequence[Reviewer],
         written, last_error = original, None
         for rounds in range(1, MAX_ROUNDS + 1):
             editor(path)
-            try:
-                saved = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise DigestError(f"cannot read the edited file: {exc}; nothing was changed") from None
+            saved = _read_edit(path)
             if not saved.strip():
                 return EditResult(comparison_id, aborted="empty", rounds=rounds)
             if saved == written:
