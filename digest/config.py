@@ -180,6 +180,17 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class LogoSettings:
+    """The masthead's optional image. The name is always shown as text beside it, and width and
+    height are required, so an email with images blocked still reads and its layout never jumps."""
+
+    url: str = _setting("", "str")  # https only; empty: the masthead is the name as text
+    width: int = _setting(0, "int", max=600)  # pixels as shown (the email is 600 px wide)
+    height: int = _setting(0, "int", max=120)  # capped so the verdict stays above the fold
+    alt: str = _setting("", "str")  # empty: the newsletter's name
+
+
+@dataclass(frozen=True)
 class BounceSettings:
     """Where bounces and complaints come back, and what they do to a reader (docs/operating.md)."""
 
@@ -228,6 +239,7 @@ _SECTIONS = {
     "send": SendSettings,
     "schedule": ScheduleSettings,
     "web": WebSettings,
+    "logo": LogoSettings,
     "bounces": BounceSettings,
     "check": CheckSettings,
 }
@@ -259,6 +271,7 @@ class Settings:
     send: SendSettings = field(default_factory=SendSettings, metadata={"kind": "section"})
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings, metadata={"kind": "section"})
     web: WebSettings = field(default_factory=WebSettings, metadata={"kind": "section"})
+    logo: LogoSettings = field(default_factory=LogoSettings, metadata={"kind": "section"})
     bounces: BounceSettings = field(default_factory=BounceSettings, metadata={"kind": "section"})
     check: CheckSettings = field(default_factory=CheckSettings, metadata={"kind": "section"})
     panel: tuple[Reviewer, ...] = field(default=DEFAULT_PANEL, metadata={"kind": "panel"})
@@ -528,10 +541,24 @@ def _check_cross_field(settings: Settings) -> None:
                           path=SETTINGS_FILE, key="database.url",
                           hint="postgresql:// URLs use psycopg 3, the driver digest installs")
     _check_bounces(settings.bounces)
+    _check_logo(settings.logo)
     scheme = urlsplit(settings.smtp.url).scheme
     if scheme not in ("smtp", "smtp+starttls", "smtps"):
         raise ConfigError(f"scheme {scheme!r} is not one of smtp, smtp+starttls, smtps",
                           path=SETTINGS_FILE, key="smtp.url")
+
+
+def _check_logo(logo: LogoSettings) -> None:
+    if not logo.url:
+        return
+    parts = urlsplit(logo.url)
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() or c in "\"'<>" for c in logo.url):
+        raise ConfigError(f"{logo.url!r} is not an https URL", path=SETTINGS_FILE, key="logo.url",
+                          hint="readers' mail apps fetch the logo over https, or leave it empty for the name alone")
+    for key in ("width", "height"):
+        if getattr(logo, key) < 16:
+            raise ConfigError("must be set, 16 pixels or more, when logo.url is", path=SETTINGS_FILE, key=f"logo.{key}",
+                              hint="the image's size as shown, so blocked images keep the layout")
 
 
 def _check_bounces(bounces: BounceSettings) -> None:

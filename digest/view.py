@@ -208,6 +208,23 @@ class Footer:
 
 
 @dataclass(frozen=True)
+class Logo:
+    """The masthead's image: shown beside the name, never instead of it."""
+
+    url: str
+    width: int
+    height: int
+    alt: str
+
+
+def logo_view(settings) -> Logo | None:
+    logo = settings.logo
+    if not logo.url:
+        return None
+    return Logo(url=logo.url, width=logo.width, height=logo.height, alt=logo.alt or settings.name)
+
+
+@dataclass(frozen=True)
 class Site:
     """What every web page's layout shows (web/base.html.j2), issue page or not."""
 
@@ -218,13 +235,14 @@ class Site:
     archive: str
     subscribe: str
     postal_address: str
+    logo: Logo | None = None
 
 
 def site_view(settings) -> Site:
     base = settings.base_url
     return Site(name=settings.name, tagline=settings.tagline, lang=settings.language, home=base + "/",
                 archive=base + links.ARCHIVE_PATH, subscribe=base + links.SUBSCRIBE_PATH,
-                postal_address=settings.postal_address)
+                postal_address=settings.postal_address, logo=logo_view(settings))
 
 
 @dataclass(frozen=True)
@@ -245,6 +263,7 @@ class IssueView:
     warnings: tuple[str, ...]  # what is missing before the issue can be sent
     placeholders: links.Placeholders  # this render's link placeholders (a fresh nonce per view)
     last_week: LastWeek | None = None  # the previous issue's community verdict
+    logo: Logo | None = None  # the masthead's image; the name is shown either way
 
     @property
     def trimmed(self) -> bool:
@@ -478,7 +497,7 @@ def view_from_data(data: IssueData, *, settings, medium: str = EMAIL,
         ),
         footer=Footer(postal_address=settings.postal_address, why=why, cadence=cadence, sender_name=settings.name),
         ready=False, warnings=(), placeholders=placeholders,
-        last_week=_last_week(data.last_week, settings=settings),
+        last_week=_last_week(data.last_week, settings=settings), logo=logo_view(settings),
     )
     if data.missing is not None:
         problems = list(data.missing)

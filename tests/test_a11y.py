@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 from render_helpers import make_settings, render_data
-from webapp import site, smtp_inbox, wait_until  # noqa: F401
+from webapp import _site, smtp_inbox, wait_until  # noqa: F401
 
+from digest.config import LogoSettings
 from digest.demo.sample import sample_issue_data
 
 pytestmark = pytest.mark.browser
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--disable-dev-shm-usage"]
+LOGO = LogoSettings(url="https://news.example.org/logo.png", width=120, height=30)
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
               "resultTypes": ["violations"]}
 
@@ -64,7 +66,8 @@ def reader_pages(site, inbox, folder: Path) -> Iterator[tuple[str, Callable]]:  
     """(name, step) pairs: each step brings a page to the page a reader would see next."""
     reader, c1 = site.data["readers"][0], site.data["c1"]
     email = folder / "email.html"
-    email.write_text(render_data(sample_issue_data(), make_settings(folder)).html, encoding="utf-8")
+    settings = make_settings(folder, logo=site.settings.logo)
+    email.write_text(render_data(sample_issue_data(), settings).html, encoding="utf-8")
     yield "issue email", lambda page: page.goto(email.as_uri())
     yield "web version", lambda page: page.goto(site.url + "/issues/1")
     yield "archive", lambda page: page.goto(site.url + "/issues/")
@@ -110,9 +113,18 @@ def reader_pages(site, inbox, folder: Path) -> Iterator[tuple[str, Callable]]:  
     yield "unsubscribe: done", unsubscribe
 
 
+@pytest.fixture(params=["no logo", "logo"])
+def site(request, home: Path, smtp_inbox):  # noqa: ANN001, ANN201, F811
+    """The app with seeded data, its masthead the name alone or the name after a logo."""
+    logo = f'[logo]\nurl = "{LOGO.url}"\nwidth = {LOGO.width}\nheight = {LOGO.height}' if request.param == "logo" else ""
+    yield from _site(home, smtp_inbox, web=logo)
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_reader_page_passes_axe_wcag_21_aa(site, smtp_inbox, browser, tmp_path, scheme) -> None:  # noqa: F811
     context = browser.new_context(color_scheme=scheme, bypass_csp=True, viewport={"width": 640, "height": 900})
+    # the logo as a reader with images blocked gets it (nothing leaves the machine)
+    context.route("https://**/*", lambda route: route.abort())
     page = context.new_page()
     found, seen = [], []
     try:

@@ -55,6 +55,13 @@ def test_file_then_environment_override(tmp_path: Path) -> None:
     ('[poll]\ntimeout = "soon"\n', "digest.toml: poll.timeout: 'soon' is not a duration"),
     ('secret_key = "abc"\n', "digest.toml: secret_key: secrets are not read from files"),
     ("[poll\n", "digest.toml: invalid TOML"),
+    ('[logo]\nurl = "http://news.example.org/logo.png"\nwidth = 90\nheight = 30\n',
+     "digest.toml: logo.url: 'http://news.example.org/logo.png' is not an https URL"),
+    ('[logo]\nurl = "logo.png"\nwidth = 90\nheight = 30\n', "digest.toml: logo.url: 'logo.png' is not an https URL"),
+    ('[logo]\nurl = "https://news.example.org/logo.png"\n', "digest.toml: logo.width: must be set, 16 pixels or more"),
+    ('[logo]\nurl = "https://news.example.org/logo.png"\nwidth = 90\nheight = 1\n',
+     "digest.toml: logo.height: must be set, 16 pixels or more"),
+    ("[logo]\nheight = 400\n", "digest.toml: logo.height: must be at most 120, got 400"),
     ("[send]\nlease = 0.5\n", "digest.toml: send.lease: must be at least 1s"),
     ('[database]\nurl = "mysql://db/news"\n', "digest.toml: database.url: 'mysql' is not supported"),
     ('[database]\nurl = "postgresql+psycopg2://db/news"\n', "digest.toml: database.url: 'postgresql+psycopg2' is not"),
@@ -106,6 +113,15 @@ def test_bad_port_in_settings_is_one_line_exit_2_from_the_cli(cli, home: Path) -
     result = cli("serve")
     assert result.exit_code == 2
     assert result.stderr == "error: digest.toml: web.port: must be between 1 and 65535, got 99999\n"
+
+
+def test_a_bad_logo_url_is_one_line_exit_2_from_the_cli(cli, home: Path) -> None:
+    with (home / "digest.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[logo]\nurl = "javascript:alert(1)"\nwidth = 90\nheight = 30\n')
+    result = cli("serve")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: digest.toml: logo.url: 'javascript:alert(1)' is not an https URL")
+    assert result.stderr.count("\n") == 1
 
 
 def test_missing_folder(tmp_path: Path) -> None:
