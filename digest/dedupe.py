@@ -19,22 +19,18 @@ launch makes it one; the editor's `override` (keep or hide) is never written her
 
 from __future__ import annotations
 
-import functools
-import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from digest.data import tools as data
+from digest.data.engine import Conflict, Database
+from digest.data.tools import DECISION_FIELDS, TOOL_FIELDS
 from digest.errors import DatabaseError
 from digest.feeds import Entry
 from digest.normalise import bounded_key, name_key, slugify, url_key
-from digest.data.codec import as_datetime, as_json
-from digest.data.engine import Conflict, Database
 
-TOOL_FIELDS = ("name", "url", "tagline", "description", "category", "vendor", "price", "published_at")
-DECISION_FIELDS = ("launch", "reason")
-_CHUNK = 400
 _ATTEMPTS = 5
 
 
@@ -62,36 +58,7 @@ def entry_keys(entry: Entry, feed_name: str) -> list[tuple[str, str]]:
 
 def lookup_keys(db: Database, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """Which of `keys` are known, and the tool each belongs to."""
-    by_kind: dict[str, list[str]] = {}
-    for kind, value in set(keys):
-        by_kind.setdefault(kind, []).append(value)
-    known: dict[tuple[str, str], int] = {}
-    for kind, values in by_kind.items():
-        for start in range(0, len(values), _CHUNK):
-            chunk = values[start:start + _CHUNK]
-            names = {f"v{i}": v for i, v in enumerate(chunk)}
-            placeholders = ", ".join(f":{n}" for n in names)
-            rows = db.query(f"SELECT value, tool_id FROM toolkey WHERE kind = :kind AND value IN ({placeholders})",
-                            {"kind": kind, **names})
-            known.update({(kind, row["value"]): int(row["tool_id"]) for row in rows})
-    return known
-
-
-def _load_tools(db: Database, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    ids = sorted(set(ids))
-    tools: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        names = {f"i{i}": v for i, v in enumerate(chunk)}
-        rows = db.query(f"SELECT id, {', '.join(TOOL_FIELDS + DECISION_FIELDS)}, feed_id, edited, first_seen_at FROM tool "
-                        f"WHERE id IN ({', '.join(':' + n for n in names)})", names)
-        for row in rows:
-            row["published_at"] = as_datetime(row["published_at"])
-            row["first_seen_at"] = as_datetime(row["first_seen_at"])
-            row["edited"] = as_json(row["edited"]) or []
-            row["launch"] = bool(row["launch"])
-            tools[int(row["id"])] = row
-    return tools
+    return data.known_keys(db, keys)
 
 
 def planned_changes(tool: dict[str, Any], entry: Entry, *, from_source_feed: bool) -> dict[str, Any]:
@@ -129,8 +96,7 @@ def allocate_slug(db: Database, name: str, *, also_taken: set[str] | None = None
     """A slug from `name` that no tool has yet: `patchwise`, else `patchwise-2`, `-3`, ..."""
     base = slugify(name)
     candidate, number = base, 1
-    while (also_taken and candidate in also_taken) or \
-            db.scalar("SELECT 1 AS taken FROM tool WHERE slug = :slug", {"slug": candidate}):
+    while (also_taken and candidate in also_taken) or data.slug_taken(db, candidate):
         number += 1
         candidate = f"{base}-{number}"
     return candidate
@@ -139,12 +105,7 @@ def allocate_slug(db: Database, name: str, *, also_taken: set[str] | None = None
 def _allocate_slugs(db: Database, names: Sequence[str]) -> list[str]:
     """Distinct free slugs for several new tools, with one query in the common case."""
     bases = [slugify(name) for name in names]
-    taken: set[str] = set()
-    unique = sorted(set(bases))
-    for start in range(0, len(unique), _CHUNK):
-        chunk = {f"s{i}": v for i, v in enumerate(unique[start:start + _CHUNK])}
-        rows = db.query(f"SELECT slug FROM tool WHERE slug IN ({', '.join(':' + k for k in chunk)})", chunk)
-        taken.update(row["slug"] for row in rows)
+    taken = data.taken_slugs(db, bases)
     slugs: list[str] = []
     used: set[str] = set()
     for name, base in zip(names, bases):
@@ -152,23 +113,6 @@ def _allocate_slugs(db: Database, names: Sequence[str]) -> list[str]:
         used.add(slug)
         slugs.append(slug)
     return slugs
-
-
-_TOOL_COLUMNS = ("slug", "name", "url", "tagline", "description", "category", "vendor", "price",
-                 "published_at", "first_seen_at", "feed_id", "edited", "launch", "reason")
-_INSERT_ROWS = 150
-_row_values = operator.itemgetter(*_TOOL_COLUMNS)
-
-
-@functools.cache
-def _param_names(number: int) -> tuple[str, ...]:
-    return tuple(f"{column}_{number}" for column in _TOOL_COLUMNS)
-
-
-@functools.cache
-def _insert_sql(rows: int) -> str:
-    values = ", ".join("(" + ", ".join(":" + name for name in _param_names(n)) + ")" for n in range(rows))
-    return f"INSERT INTO tool ({', '.join(_TOOL_COLUMNS)}) VALUES {values} RETURNING id, slug"
 
 
 def _new_row(entry: Entry, *, feed_id: int | None, seen_at: datetime) -> dict[str, Any]:
@@ -183,18 +127,10 @@ def _insert_tools(db: Database, rows: Sequence[dict[str, Any]],
     with db.savepoint("new_tools"):
         for row, slug in zip(rows, _allocate_slugs(db, [row["name"] for row in rows])):
             row["slug"] = slug
-        ids_by_slug: dict[str, int] = {}
-        for start in range(0, len(rows), _INSERT_ROWS):
-            chunk = rows[start:start + _INSERT_ROWS]
-            params: dict[str, Any] = {}
-            for number, row in enumerate(chunk):
-                params.update(zip(_param_names(number), _row_values(row)))
-            returned = db.query(_insert_sql(len(chunk)), params)
-            ids_by_slug.update({r["slug"]: int(r["id"]) for r in returned})
+        ids_by_slug = data.insert_tools(db, rows)
         ids = [ids_by_slug[row["slug"]] for row in rows]
-        db.executemany("INSERT INTO toolkey (kind, value, tool_id) VALUES (:kind, :value, :tool_id)",
-                       [{"kind": kind, "value": value, "tool_id": tool_id}
-                        for tool_id, tool_keys in zip(ids, keys) for kind, value in tool_keys], plain=True)
+        data.add_keys(db, [{"kind": kind, "value": value, "tool_id": tool_id}
+                           for tool_id, tool_keys in zip(ids, keys) for kind, value in tool_keys])
     return ids
 
 
@@ -234,55 +170,68 @@ def store_entries(db: Database, *, feed_id: int | None, feed_name: str, entries:
     result = StoreResult()
     all_keys = [entry_keys(entry, feed_name) for entry in entries]
     known = lookup_keys(db, (key for keys in all_keys for key in keys))
-    tools = _load_tools(db, known.values())
-    updated_ids: set[int] = set()
-    pending: list[dict[str, Any]] = []  # new tools, inserted together at the end
-    pending_keys: list[list[tuple[str, str]]] = []
-    pending_by_key: dict[tuple[str, str], int] = {}
+    tools = data.tools_to_match(db, known.values())
+    pending = _NewTools()
     extra_keys: list[dict[str, Any]] = []  # new keys of known tools
+    updated_ids: set[int] = set()
     for entry, keys in zip(entries, all_keys):
         tool_id = next((known[key] for key in keys if key in known), None)
         if tool_id is None:
-            index = next((pending_by_key[key] for key in keys if key in pending_by_key), None)
-            if index is None:  # a new tool
-                index = len(pending)
-                pending.append(_new_row(entry, feed_id=feed_id, seen_at=seen_at))
-                pending_keys.append([])
-            else:  # the same launch twice in one feed: the later entry refines it
-                pending[index].update(planned_changes(pending[index], entry, from_source_feed=True))
-            for key in keys:
-                if key not in pending_by_key:
-                    pending_by_key[key] = index
-                    pending_keys[index].append(key)
+            pending.add(entry, keys, feed_id=feed_id, seen_at=seen_at)
             continue
-        tool = tools[tool_id]
         for key in keys:
             if key not in known:
                 known[key] = tool_id
                 extra_keys.append({"kind": key[0], "value": key[1], "tool_id": tool_id})
-        from_source = trusted and (tool.get("feed_id") == feed_id or takes_over(tool, entry))
-        changes = planned_changes(tool, entry, from_source_feed=from_source)
-        if from_source and tool.get("feed_id") != feed_id:
-            changes["feed_id"] = feed_id
-        if changes:
-            assignments = ", ".join(f"{name} = :{name}" for name in changes)
-            db.execute(f"UPDATE tool SET {assignments} WHERE id = :id", {**changes, "id": tool_id})
-            tool.update(changes)
-            # a tool first seen in this same poll (another feed's launch) is new, not updated
-            if tool_id not in updated_ids and tool.get("first_seen_at") != seen_at:
-                updated_ids.add(tool_id)
-                result.updated.append(tool_id)
-        elif tool_id not in updated_ids:
+        changed = _refresh(db, tools[tool_id], entry, feed_id=feed_id, trusted=trusted)
+        # a tool first seen in this same poll (another feed's launch) is new, not updated
+        if changed and tool_id not in updated_ids and tools[tool_id].get("first_seen_at") != seen_at:
+            updated_ids.add(tool_id)
+            result.updated.append(tool_id)
+        elif not changed and tool_id not in updated_ids:
             result.unchanged += 1
     if extra_keys:
-        # a key another tool took meanwhile is left to that tool
-        db.executemany("INSERT INTO toolkey (kind, value, tool_id) VALUES (:kind, :value, :tool_id) "
-                       "ON CONFLICT (kind, value) DO NOTHING", extra_keys, plain=True)
-    if pending:
+        data.add_keys(db, extra_keys, skip_taken=True)  # a key another tool took meanwhile stays its
+    if pending.rows:
         try:
-            result.new = _insert_tools(db, pending, pending_keys)
+            result.new = _insert_tools(db, pending.rows, pending.keys)
         except Conflict:
             # Another writer stored some of these keys first: use its tools, never twins.
-            result.new = _insert_one_by_one(db, pending, pending_keys)
-        result.new_slugs = [row["slug"] for row in pending if "slug" in row]
+            result.new = _insert_one_by_one(db, pending.rows, pending.keys)
+        result.new_slugs = [row["slug"] for row in pending.rows if "slug" in row]
     return result
+
+
+@dataclass
+class _NewTools:
+    """The new tools of one batch, inserted together at the end; the same launch twice in one
+    feed is one new tool, the later entry refining it."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[list[tuple[str, str]]] = field(default_factory=list)
+    by_key: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, entry: Entry, keys: Sequence[tuple[str, str]], *, feed_id: int | None, seen_at: datetime) -> None:
+        index = next((self.by_key[key] for key in keys if key in self.by_key), None)
+        if index is None:
+            index = len(self.rows)
+            self.rows.append(_new_row(entry, feed_id=feed_id, seen_at=seen_at))
+            self.keys.append([])
+        else:
+            self.rows[index].update(planned_changes(self.rows[index], entry, from_source_feed=True))
+        for key in keys:
+            if key not in self.by_key:
+                self.by_key[key] = index
+                self.keys[index].append(key)
+
+
+def _refresh(db: Database, tool: dict[str, Any], entry: Entry, *, feed_id: int | None, trusted: bool) -> bool:
+    """Write what `entry` changes on the known `tool` (and note it there); whether anything changed."""
+    from_source = trusted and (tool.get("feed_id") == feed_id or takes_over(tool, entry))
+    changes = planned_changes(tool, entry, from_source_feed=from_source)
+    if from_source and tool.get("feed_id") != feed_id:
+        changes["feed_id"] = feed_id
+    if changes:
+        data.update_tool(db, tool["id"], changes)
+        tool.update(changes)
+    return bool(changes)

@@ -28,6 +28,8 @@ from urllib.parse import urljoin, urlsplit
 
 from digest.launches import price_of
 from digest.normalise import TAGLINE_MAX, canonical_url, clean_text
+from digest.data import tools as data
+from digest.data.codec import as_json
 from digest.data.engine import Database
 
 if TYPE_CHECKING:
@@ -162,14 +164,7 @@ def enrich_tools(settings: Settings, db: Database, *, slugs: list[str] | None = 
 
     options = settings.poll
     report = EnrichReport()
-    if slugs:
-        names = {f"s{i}": slug for i, slug in enumerate(slugs)}
-        rows = db.query("SELECT id, slug, url, tagline, price, edited FROM tool "
-                        f"WHERE slug IN ({', '.join(':' + n for n in names)})", names)
-    else:
-        rows = db.query("SELECT id, slug, url, tagline, price, edited FROM tool t WHERE t.enriched_at IS NULL "
-                        "AND t.url IS NOT NULL AND (t.override = 'keep' OR (t.override IS NULL AND t.launch = :yes)) "
-                        "ORDER BY t.first_seen_at DESC, t.id DESC LIMIT :limit", {"yes": True, "limit": limit})
+    rows = data.tools_by_slugs(db, slugs) if slugs else data.tools_to_enrich(db, limit=limit)
     report.considered = len(rows)
     by_name: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -212,8 +207,6 @@ def enrich_tools(settings: Settings, db: Database, *, slugs: list[str] | None = 
 def _store(db: Database, row: dict[str, Any], facts: PageFacts, *, now: datetime) -> bool:
     """Keep the page's facts on the tool; fill an empty tagline and an unknown price. Returns
     whether the tagline or the price changed."""
-    from digest.data.codec import as_json
-
     edited = set(as_json(row["edited"]) or [])
     changes: dict[str, Any] = {}
     if not row["tagline"] and "tagline" not in edited and facts.description:
@@ -222,7 +215,5 @@ def _store(db: Database, row: dict[str, Any], facts: PageFacts, *, now: datetime
     if row["price"] == "unknown" and "price" not in edited and price != "unknown":
         changes["price"] = price
     page = {"title": facts.title, "description": facts.description, "pricing_url": facts.pricing_url}
-    assignments = "".join(f", {name} = :{name}" for name in changes)
-    db.execute(f"UPDATE tool SET page = :page, enriched_at = :now{assignments} WHERE id = :id",
-               {"page": page, "now": now, **changes, "id": row["id"]})
+    data.store_page(db, row["id"], page=page, now=now, changes=changes)
     return bool(changes)

@@ -23,10 +23,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from digest.data import feeds as data
+from digest.data.engine import Database
+from digest.data.feeds import FeedState
 from digest.errors import NotFoundError
 from digest.parsepool import ParsePool, parse_workers
-from digest.data.codec import as_datetime
-from digest.data.engine import Database
 from digest.wording import count
 
 if TYPE_CHECKING:
@@ -111,45 +112,29 @@ class PollReport:
 
 # --- feeds.toml <-> Feed rows -----------------------------------------------------------------
 
-def sync_feeds(db: Database, configs: Sequence[FeedConfig], *, now: datetime) -> dict[str, dict[str, Any]]:
+def sync_feeds(db: Database, configs: Sequence[FeedConfig], *, now: datetime) -> dict[str, FeedState]:
     """Feed rows for every configured feed, created or reset as feeds.toml says; by name."""
     with db.transaction(write=True):
-        rows = {row["name"]: row for row in db.query("SELECT * FROM feed")}
+        states = data.feed_states(db)
         for config in configs:
-            row = rows.get(config.name)
-            if row is None:
-                db.execute(
-                    "INSERT INTO feed (name, configured_url, url, category, error_count, disabled, created_at) "
-                    "VALUES (:name, :url, :url, :category, 0, :disabled, :now) "
-                    "ON CONFLICT (name) DO NOTHING",  # another poll added it meanwhile
-                    {"name": config.name, "url": config.url, "category": config.category,
-                     "disabled": False, "now": now})
-            elif row["configured_url"] != config.url:
-                # The owner pointed the feed elsewhere: start afresh at the new address.
-                db.execute(
-                    "UPDATE feed SET configured_url = :url, url = :url, category = :category, etag = NULL, "
-                    "last_modified = NULL, error_count = 0, last_error = NULL, next_poll_at = NULL, "
-                    "disabled = :disabled, disabled_reason = NULL WHERE id = :id",
-                    {"url": config.url, "category": config.category, "disabled": False, "id": row["id"]})
-            elif row["category"] != config.category:
-                db.execute("UPDATE feed SET category = :category WHERE id = :id",
-                           {"category": config.category, "id": row["id"]})
-        rows = {row["name"]: row for row in db.query("SELECT * FROM feed")}
-    for row in rows.values():
-        for key in ("next_poll_at", "last_polled_at", "last_success_at", "created_at"):
-            row[key] = as_datetime(row[key])
-        row["disabled"] = bool(row["disabled"])
-    return rows
+            state = states.get(config.name)
+            if state is None:
+                data.add_feed(db, name=config.name, url=config.url, category=config.category, now=now)
+            elif state.configured_url != config.url:
+                data.repoint_feed(db, state.id, url=config.url, category=config.category)
+            elif state.category != config.category:
+                data.set_feed_category(db, state.id, config.category)
+        return data.feed_states(db)
 
 
-def _skip_reason(row: dict[str, Any], *, now: datetime, force: bool, due_only: bool) -> str | None:
+def _skip_reason(feed: FeedState, *, now: datetime, force: bool, due_only: bool) -> str | None:
     if force:
         return None
-    if row["disabled"]:
-        return f"disabled: {row['disabled_reason'] or 'by an earlier poll'} (use --force to try again)"
-    next_poll = row["next_poll_at"]
-    if row["error_count"] and next_poll and next_poll > now:
-        return f"backing off after {row['error_count']} failures until {next_poll:%Y-%m-%d %H:%M} UTC"
+    if feed.disabled:
+        return f"disabled: {feed.disabled_reason or 'by an earlier poll'} (use --force to try again)"
+    next_poll = feed.next_poll_at
+    if feed.error_count and next_poll and next_poll > now:
+        return f"backing off after {feed.error_count} failures until {next_poll:%Y-%m-%d %H:%M} UTC"
     if due_only and next_poll and next_poll > now:
         return f"not due until {next_poll:%Y-%m-%d %H:%M} UTC"
     return None
@@ -166,42 +151,31 @@ def backoff_seconds(error_count: int, *, max_backoff: float, retry_after: float 
     return delay
 
 
-def record_failure(db: Database, row: dict[str, Any], outcome: FeedOutcome, fetched: FetchResult | None, *,
+def record_failure(db: Database, feed: FeedState, outcome: FeedOutcome, fetched: FetchResult | None, *,
                    now: datetime, max_backoff: float) -> None:
-    errors = int(row["error_count"] or 0) + 1
+    feed.error_count += 1
     retry_after = fetched.retry_after if fetched else None
-    outcome.next_poll_at = now + timedelta(seconds=backoff_seconds(errors, max_backoff=max_backoff,
-                                                                    retry_after=retry_after))
+    outcome.next_poll_at = feed.next_poll_at = now + timedelta(
+        seconds=backoff_seconds(feed.error_count, max_backoff=max_backoff, retry_after=retry_after))
     gone = fetched is not None and fetched.status == 410
     outcome.disabled = gone
-    db.execute(
-        "UPDATE feed SET last_status = :status, last_polled_at = :now, error_count = :errors, "
-        "last_error = :error, next_poll_at = :next, disabled = :disabled, disabled_reason = :reason "
-        "WHERE id = :id",
-        {"status": outcome.status, "now": now, "errors": errors, "error": outcome.error,
-         "next": outcome.next_poll_at, "disabled": gone or bool(row["disabled"]),
-         "reason": f"HTTP 410 Gone at {now:%Y-%m-%d %H:%M} UTC" if gone else row.get("disabled_reason"),
-         "id": row["id"]})
-    row["error_count"] = errors
+    feed.last_error = outcome.error
+    if gone:
+        feed.disabled, feed.disabled_reason = True, f"HTTP 410 Gone at {now:%Y-%m-%d %H:%M} UTC"
+    data.record_feed_failure(db, feed, status=outcome.status, now=now)
 
 
-def record_success(db: Database, row: dict[str, Any], outcome: FeedOutcome, fetched: FetchResult, *,
+def record_success(db: Database, feed: FeedState, outcome: FeedOutcome, fetched: FetchResult, *,
                    now: datetime, interval: float) -> None:
-    outcome.next_poll_at = now + timedelta(seconds=interval)
-    url = fetched.final_url if fetched.permanent_redirect and fetched.final_url else row["url"]
-    if url != row["url"]:
-        outcome.moved_to = url
-    params = {"status": fetched.status, "now": now, "next": outcome.next_poll_at, "url": url,
-              "disabled": False, "id": row["id"]}
-    validators = ""
+    outcome.next_poll_at = feed.next_poll_at = now + timedelta(seconds=interval)
+    url = fetched.final_url if fetched.permanent_redirect and fetched.final_url else feed.url
+    if url != feed.url:
+        outcome.moved_to = feed.url = url
+    validators = None
     if not fetched.not_modified:
-        validators = ", etag = :etag, last_modified = :last_modified"
-        params.update(etag=fetched.etag, last_modified=(fetched.last_modified or "")[:100] or None)
-    db.execute(
-        "UPDATE feed SET last_status = :status, last_polled_at = :now, last_success_at = :now, "
-        "next_poll_at = :next, error_count = 0, last_error = NULL, url = :url, disabled = :disabled, "
-        f"disabled_reason = NULL{validators} WHERE id = :id", params)
-    row["url"] = url
+        validators = (fetched.etag, (fetched.last_modified or "")[:100] or None)
+        feed.etag, feed.last_modified = validators
+    data.record_feed_success(db, feed, status=fetched.status, now=now, validators=validators)
 
 
 # --- the poll -------------------------------------------------------------------------------
@@ -232,23 +206,23 @@ def poll(settings: Settings, *, feed_names: Sequence[str] = (), force: bool = Fa
     try:
         now = utcnow()
         report = PollReport(started_at=now)
-        rows = sync_feeds(db, configs, now=now)
+        feeds = sync_feeds(db, configs, now=now)
         to_fetch: list[FeedConfig] = []
         for config in chosen:
-            row = rows[config.name]
-            reason = _skip_reason(row, now=now, force=force, due_only=due_only)
+            feed = feeds[config.name]
+            reason = _skip_reason(feed, now=now, force=force, due_only=due_only)
             if reason:
-                report.feeds.append(FeedOutcome(name=config.name, url=row["url"], error=reason,
-                                                disabled=row["disabled"], next_poll_at=row["next_poll_at"]))
+                report.feeds.append(FeedOutcome(name=config.name, url=feed.url, error=reason,
+                                                disabled=feed.disabled, next_poll_at=feed.next_poll_at))
             else:
                 to_fetch.append(config)
         if to_fetch:
             # feeds without validators (new ones, or servers that send none) will need parsing
-            fresh = sum(1 for c in to_fetch if not (rows[c.name]["etag"] or rows[c.name]["last_modified"]))
+            fresh = sum(1 for c in to_fetch if not (feeds[c.name].etag or feeds[c.name].last_modified))
             pool = ParsePool(parse_workers(settings.poll.workers, len(to_fetch)), timeout=settings.poll.parse_timeout,
                              memory_mb=settings.poll.parse_memory, preload=fresh >= len(to_fetch) / 2)
             try:
-                asyncio.run(_run(settings, db, to_fetch, rows, report, pool, progress=progress,
+                asyncio.run(_run(settings, db, to_fetch, feeds, report, pool, progress=progress,
                                  transport=transport))
             finally:
                 pool.close()
@@ -271,7 +245,7 @@ _BATCH = 64  # most feeds written in one transaction
 _GATHER = 0.05  # seconds the writer waits for more finished feeds before it commits
 
 
-async def _run(settings: Settings, db: Database, configs: list[FeedConfig], rows: dict[str, dict[str, Any]],
+async def _run(settings: Settings, db: Database, configs: list[FeedConfig], feeds: dict[str, FeedState],
                report: PollReport, pool: ParsePool, *, progress: ProgressCallback | None,
                transport: Any) -> None:
     """Fetch and parse concurrently; one writer stores finished feeds, several per transaction
@@ -281,43 +255,33 @@ async def _run(settings: Settings, db: Database, configs: list[FeedConfig], rows
 
     options = settings.poll
     by_name = {config.name: config for config in configs}
-    total = len(configs)
     finished: asyncio.Queue = asyncio.Queue()
 
     async def on_result(fetched: FetchResult) -> None:
         config = by_name[fetched.name]
         parsed = None
         if fetched.ok and not fetched.not_modified:
-            parsed = await pool.parse(fetched.body, fetched.final_url or rows[config.name]["url"],
+            parsed = await pool.parse(fetched.body, fetched.final_url or feeds[config.name].url,
                                       fetched.content_type, config.category, config.vendor, config.kind)
         finished.put_nowait((config, fetched, parsed))
 
     async def writer() -> None:
-        loop = asyncio.get_running_loop()
         while True:
-            batch = [await finished.get()]
-            # gather what finishes in the next moment too: one commit for several feeds
-            deadline = loop.time() + _GATHER
-            while len(batch) < _BATCH and batch[-1] is not None and (left := deadline - loop.time()) > 0:
-                try:
-                    batch.append(await asyncio.wait_for(finished.get(), left))
-                except TimeoutError:
-                    break
+            batch = await _next_batch(finished)
             # a fixed order of feed rows within every transaction keeps concurrent polls from
             # locking them in opposite orders
             items = sorted((item for item in batch if item is not None), key=lambda i: i[0].name)
             if items:
-                outcomes = _store_batch(settings, db, items, rows, seen_at=report.started_at)
-                for outcome in outcomes:
+                for outcome in _store_batch(settings, db, items, feeds, seen_at=report.started_at):
                     report.feeds.append(outcome)
                     if progress is not None:
-                        progress(outcome, report.polled, total)
+                        progress(outcome, report.polled, len(configs))
             if None in batch:
                 return
 
     async def fetch() -> None:
-        requests = [FetchRequest(name=c.name, url=rows[c.name]["url"], etag=rows[c.name]["etag"],
-                                 last_modified=rows[c.name]["last_modified"]) for c in configs]
+        requests = [FetchRequest(name=c.name, url=feeds[c.name].url, etag=feeds[c.name].etag,
+                                 last_modified=feeds[c.name].last_modified) for c in configs]
         try:
             await fetch_all(requests, concurrency=options.concurrency, per_host=options.per_host,
                             timeout=options.timeout, max_bytes=options.max_bytes,
@@ -338,49 +302,62 @@ async def _run(settings: Settings, db: Database, configs: list[FeedConfig], rows
         raise
 
 
-def _store_batch(settings: Settings, db: Database, items: list, rows: dict[str, dict[str, Any]], *,
+async def _next_batch(finished: asyncio.Queue) -> list:
+    """The next finished feed, and what finishes in the moment after it: one commit for several
+    feeds. A None (fetching is over) ends the batch."""
+    loop = asyncio.get_running_loop()
+    batch = [await finished.get()]
+    deadline = loop.time() + _GATHER
+    while len(batch) < _BATCH and batch[-1] is not None and (left := deadline - loop.time()) > 0:
+        try:
+            batch.append(await asyncio.wait_for(finished.get(), left))
+        except TimeoutError:
+            break
+    return batch
+
+
+def _store_batch(settings: Settings, db: Database, items: list, feeds: dict[str, FeedState], *,
                  seen_at: datetime) -> list[FeedOutcome]:
     """Store finished feeds in one transaction; run again if the server picked it as a
     deadlock victim (PostgreSQL, with another poll writing the same feeds and tools)."""
     from digest.data.engine import Retry
 
-    saved = {config.name: dict(rows[config.name]) for config, _, _ in items}
+    before = {config.name: feeds[config.name] for config, _, _ in items}
     attempt = 1
     while True:
+        # every attempt starts from the state before the batch: a rolled-back one noted nothing
+        feeds.update({name: state.copy() for name, state in before.items()})
         try:
             with db.transaction(write=True):
-                return [_store(settings, db, config, rows[config.name], fetched, parsed, seen_at=seen_at)
+                return [_store(settings, db, config, feeds[config.name], fetched, parsed, seen_at=seen_at)
                         for config, fetched, parsed in items]
         except Retry:
             if attempt == 3:
                 raise
             attempt += 1
-            for name, row in saved.items():  # undo what the rolled-back attempt noted
-                rows[name].clear()
-                rows[name].update(row)
 
 
-def _store(settings: Settings, db: Database, config: FeedConfig, row: dict[str, Any],
+def _store(settings: Settings, db: Database, config: FeedConfig, feed: FeedState,
            fetched: FetchResult, parsed: ParsedFeed | None, *, seen_at: datetime) -> FeedOutcome:
     """Record one feed's fetch and store its tools; inside the writer's transaction."""
     from digest.dedupe import store_entries
 
-    outcome = FeedOutcome(name=config.name, url=row["url"], status=fetched.status,
+    outcome = FeedOutcome(name=config.name, url=feed.url, status=fetched.status,
                           seconds=round(fetched.elapsed, 3))
     now = utcnow()
     if not fetched.ok or (parsed is not None and parsed.error):
         outcome.result = FAILED
         outcome.error = fetched.error or (parsed.error if parsed else None) or f"HTTP {fetched.status}"
-        record_failure(db, row, outcome, fetched, now=now, max_backoff=settings.poll.max_backoff)
+        record_failure(db, feed, outcome, fetched, now=now, max_backoff=settings.poll.max_backoff)
         return outcome
     if parsed is not None:
         outcome.warnings = list(parsed.warnings)
         outcome.entries = len(parsed.entries)
-        stored = store_entries(db, feed_id=row["id"], feed_name=config.name, entries=parsed.entries,
+        stored = store_entries(db, feed_id=feed.id, feed_name=config.name, entries=parsed.entries,
                                seen_at=seen_at, trusted=not parsed.ill_formed)
         outcome.updated_tools = len(stored.updated)
         if stored.new:
             outcome.new_tools = stored.new_slugs
     outcome.result = CHANGED if outcome.new_tools or outcome.updated_tools else UNCHANGED
-    record_success(db, row, outcome, fetched, now=now, interval=config.interval or settings.poll.interval)
+    record_success(db, feed, outcome, fetched, now=now, interval=config.interval or settings.poll.interval)
     return outcome

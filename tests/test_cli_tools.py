@@ -74,7 +74,7 @@ def test_show_by_slug_or_id(catalogue) -> None:
 def test_unknown_tool_is_exit_2_in_one_line(catalogue, args: tuple[str, ...]) -> None:
     result = catalogue(*args)
     assert result.exit_code == 2
-    assert result.stderr == f"error: no tool with id or slug '{args[-1]}' (hint: see `digest tools list`)\n"
+    assert result.stderr == f"error: no tool '{args[-1]}' (hint: `digest tools list` shows ids and slugs)\n"
 
 
 def test_bad_limit_is_a_usage_error(catalogue) -> None:

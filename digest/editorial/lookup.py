@@ -1,33 +1,31 @@
 """Finding what the editor names on the command line: tools, comparisons, issues.
 
-A TOOL is an id or a slug, a COMPARISON its id, an ISSUE its number. Each lookup raises
-NotFoundError (exit 2) with the reference as given, so a typo reads back to the user.
+A TOOL is an id or a slug (by the one rule of `digest.data.tools.resolve_tool`), a COMPARISON
+its id, an ISSUE its number. Each lookup raises NotFoundError (exit 2) with the reference as
+given, so a typo reads back to the user.
 """
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from digest.errors import NotFoundError, StateError, ValidationError
-from digest.ids import is_id, parse_id
+from digest.data.tools import resolve_tool
+from digest.errors import NotFoundError, StateError
+from digest.ids import parse_id
 from digest.issue_state import GONE_OUT
 from digest.models import Comparison, Issue, IssueComparison, Tool
 
 
 def get_tool(session: Session, ref: str | int, *, shown_only: bool = False) -> Tool:
-    """The tool with this id or slug; NotFoundError otherwise.
+    """The tool `ref` names (an id or a slug: see `digest.data.tools.resolve_tool` for the
+    rule); ValidationError for an empty one, NotFoundError when no tool matches.
 
     `shown_only` (pairing): a tool the launch detection or the editor hid is not found either,
     with its reason and how to keep it, so noise never slips into a comparison unnoticed.
     """
-    text = str(ref).strip()
-    if not text:
-        raise ValidationError("a tool is named by its id or slug; got an empty value")
-    tool = session.exec(select(Tool).where(Tool.slug == text.lower())).first()
-    if tool is None and is_id(text):
-        tool = session.get(Tool, int(text))
-    if tool is None:
-        raise NotFoundError(f"no tool {text!r}", hint="`digest tools list` shows ids and slugs")
+    tool = session.get(Tool, resolve_tool(session, ref))
+    if tool is None:  # deleted since it was resolved
+        raise NotFoundError(f"no tool {str(ref).strip()!r}", hint="`digest tools list` shows ids and slugs")
     if shown_only and not tool.shown:
         why = "hidden by the editor" if tool.override == "hide" else f"not an AI tool launch ({tool.reason or 'no reason'})"
         raise NotFoundError(f"{tool.slug} is hidden: {why}",

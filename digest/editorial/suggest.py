@@ -117,9 +117,30 @@ def suggest_pairs(*, session: Session, limit: int | None = None, include_paired:
     slug so the order is stable.
     Unrelated categories are never compared at all, which keeps a big week's catalogue fast.
     """
-    from rapidfuzz import fuzz
-
     since = None if include_older else last_sent_at(session)
+    tools, compared, older = _candidates(session, since=since, include_paired=include_paired)
+    vocab = [words(" ".join((t.name, t.tagline or "", t.description or "")), drop=frozenset(words(t.name)))
+             for t in tools]
+    scored = _score_pairs(tools, vocab, compared)
+    if limit is not None:
+        import heapq
+
+        best = heapq.nsmallest(limit, scored)
+    else:
+        best = sorted(scored)
+    found = []
+    for negative, _, _, a, b, similarity, relation in best:
+        common = set(vocab[a]) & set(vocab[b])
+        shared = tuple(dict.fromkeys(w for w in vocab[a] if w in common))[:6]
+        found.append(Suggestion(tools[a], tools[b], float(-negative), similarity, relation, shared))
+    return SuggestionReport(since=since, candidates=len(tools), pairs_scored=len(scored), suggestions=found,
+                            older=older)
+
+
+def _candidates(session: Session, *, since: datetime | None,
+                include_paired: bool) -> tuple[list[Tool], set[frozenset[int]], int]:
+    """The shown tools first seen after `since` (oldest first), the pairs already compared, and
+    how many tools found before `since` were left out."""
     # only what the editor's views show: launches, and what the editor kept
     query = select(Tool).where((Tool.override == "keep") | (Tool.override.is_(None) & Tool.launch)) \
         .order_by(Tool.first_seen_at, Tool.id)
@@ -133,19 +154,24 @@ def suggest_pairs(*, session: Session, limit: int | None = None, include_paired:
     if since is not None:
         earlier = session.exec(select(Tool.id).where(Tool.first_seen_at <= since)).all()
         older = sum(1 for tool_id in earlier if tool_id not in paired)
+    return tools, compared, older
 
-    vocab: list[list[str]] = []
+
+Scored = tuple[float, str, str, int, int, int, str]  # -score, slug a, slug b, index a, index b, similarity, relation
+
+
+def _score_pairs(tools: list[Tool], vocab: list[list[str]], compared: set[frozenset[int]]) -> list[Scored]:
+    """Every pair not compared yet whose categories are the same, related or missing (then only
+    with close descriptions), scored."""
+    from rapidfuzz import fuzz
+
     ids: dict[str, int] = {}
-    codes: list[list[int]] = []  # each tool's sorted distinct content words, as small ints
-    for t in tools:
-        content = words(" ".join((t.name, t.tagline or "", t.description or "")), drop=frozenset(words(t.name)))
-        vocab.append(content)
-        codes.append(sorted({ids.setdefault(w, len(ids)) for w in content}))
+    codes = [sorted({ids.setdefault(w, len(ids)) for w in content}) for content in vocab]  # words as small ints
     groups: dict[str | None, list[int]] = {}
     for index, t in enumerate(tools):
         groups.setdefault(t.category, []).append(index)
     categories = list(groups)
-    scored: list[tuple[float, str, str, int, int, int, str]] = []
+    scored: list[Scored] = []
     for x, first in enumerate(categories):
         for second in categories[x:]:
             relation = category_relation(first, second)
@@ -163,16 +189,4 @@ def suggest_pairs(*, session: Session, limit: int | None = None, include_paired:
                     if relation == "uncategorised" and similarity < UNCATEGORISED_MIN_SIMILARITY:
                         continue
                     scored.append((-(similarity + bonus), tools[a].slug, tools[b].slug, a, b, similarity, relation))
-    if limit is not None:
-        import heapq
-
-        best = heapq.nsmallest(limit, scored)
-    else:
-        best = sorted(scored)
-    found = []
-    for negative, _, _, a, b, similarity, relation in best:
-        common = set(vocab[a]) & set(vocab[b])
-        shared = tuple(dict.fromkeys(w for w in vocab[a] if w in common))[:6]
-        found.append(Suggestion(tools[a], tools[b], float(-negative), similarity, relation, shared))
-    return SuggestionReport(since=since, candidates=len(tools), pairs_scored=len(scored), suggestions=found,
-                            older=older)
+    return scored
