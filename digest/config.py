@@ -624,50 +624,60 @@ def load_feeds(home: Path, *, path: Path | None = None) -> list[FeedConfig]:
     feeds: list[FeedConfig] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(entries):
-        where = f"feeds[{index}]"
-        if not isinstance(entry, dict):
-            raise ConfigError("expected a table", path=label, key=where)
-        unknown = set(entry) - {"name", "url", "category", "interval", "vendor", "kind"}
-        if unknown:
-            raise ConfigError("unknown key", path=label, key=f"{where}.{sorted(unknown)[0]}",
-                              hint="a feed has name, url, category, interval, vendor and kind")
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise ConfigError("missing or empty", path=label, key=f"{where}.name")
-        if not _SLUG.match(name):
-            raise ConfigError(f"{name!r} must be lowercase letters, digits, - or _", path=label,
-                              key=f"{where}.name")
-        if name in seen:
-            raise ConfigError(f"duplicate feed name {name!r} (also feeds[{seen[name]}])", path=label,
-                              key=f"{where}.name")
-        seen[name] = index
-        url = entry.get("url")
-        if not isinstance(url, str):
-            raise ConfigError("missing or not a string", path=label, key=f"{where}.url")
-        try:
-            check_http_url(url)
-        except ValueError as exc:
-            raise ConfigError(str(exc), path=label, key=f"{where}.url") from None
-        bad = _NOT_IN_URL.search(url)
-        if bad:
-            raise ConfigError(f"feed {name!r}: the URL contains {_describe_char(bad.group())} at position "
-                              f"{bad.start() + 1}; a URL is one line without spaces", path=label, key=f"{where}.url")
-        category = entry.get("category")
-        if category is not None and (not isinstance(category, str) or not category.strip()):
-            raise ConfigError("must be a non-empty string", path=label, key=f"{where}.category")
-        interval = None
-        if "interval" in entry:
-            try:
-                interval = parse_duration(entry["interval"])
-            except ValueError as exc:
-                raise ConfigError(str(exc), path=label, key=f"{where}.interval") from None
-        vendor = entry.get("vendor")
-        if vendor is not None and (not isinstance(vendor, str) or not vendor.strip()):
-            raise ConfigError("must be a non-empty string", path=label, key=f"{where}.vendor")
-        kind = entry.get("kind", "mixed")
-        if kind not in FEED_KINDS:
-            raise ConfigError(f"{kind!r} is not a feed kind (one of {', '.join(FEED_KINDS)})", path=label,
-                              key=f"{where}.kind", hint="see docs/launches.md")
-        feeds.append(FeedConfig(name=name, url=url, category=category.strip() if category else None,
-                                interval=interval, vendor=vendor.strip() if vendor else None, kind=kind))
+        feeds.append(_feed_config(entry, index=index, label=label, seen=seen))
     return feeds
+
+
+def _feed_config(entry: Any, *, index: int, label: str, seen: dict[str, int]) -> FeedConfig:
+    """The feeds[index] table, validated (its name not among `seen`, where it is then noted);
+    ConfigError naming the entry and the key otherwise."""
+    where = f"feeds[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError("expected a table", path=label, key=where)
+    unknown = set(entry) - {"name", "url", "category", "interval", "vendor", "kind"}
+    if unknown:
+        raise ConfigError("unknown key", path=label, key=f"{where}.{sorted(unknown)[0]}",
+                          hint="a feed has name, url, category, interval, vendor and kind")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError("missing or empty", path=label, key=f"{where}.name")
+    if not _SLUG.match(name):
+        raise ConfigError(f"{name!r} must be lowercase letters, digits, - or _", path=label,
+                          key=f"{where}.name")
+    if name in seen:
+        raise ConfigError(f"duplicate feed name {name!r} (also feeds[{seen[name]}])", path=label,
+                          key=f"{where}.name")
+    seen[name] = index
+    url = _feed_url(entry.get("url"), name=name, where=where, label=label)
+    category = entry.get("category")
+    if category is not None and (not isinstance(category, str) or not category.strip()):
+        raise ConfigError("must be a non-empty string", path=label, key=f"{where}.category")
+    interval = None
+    if "interval" in entry:
+        try:
+            interval = parse_duration(entry["interval"])
+        except ValueError as exc:
+            raise ConfigError(str(exc), path=label, key=f"{where}.interval") from None
+    vendor = entry.get("vendor")
+    if vendor is not None and (not isinstance(vendor, str) or not vendor.strip()):
+        raise ConfigError("must be a non-empty string", path=label, key=f"{where}.vendor")
+    kind = entry.get("kind", "mixed")
+    if kind not in FEED_KINDS:
+        raise ConfigError(f"{kind!r} is not a feed kind (one of {', '.join(FEED_KINDS)})", path=label,
+                          key=f"{where}.kind", hint="see docs/launches.md")
+    return FeedConfig(name=name, url=url, category=category.strip() if category else None,
+                      interval=interval, vendor=vendor.strip() if vendor else None, kind=kind)
+
+
+def _feed_url(url: Any, *, name: str, where: str, label: str) -> str:
+    if not isinstance(url, str):
+        raise ConfigError("missing or not a string", path=label, key=f"{where}.url")
+    try:
+        check_http_url(url)
+    except ValueError as exc:
+        raise ConfigError(str(exc), path=label, key=f"{where}.url") from None
+    bad = _NOT_IN_URL.search(url)
+    if bad:
+        raise ConfigError(f"feed {name!r}: the URL contains {_describe_char(bad.group())} at position "
+                          f"{bad.start() + 1}; a URL is one line without spaces", path=label, key=f"{where}.url")
+    return url

@@ -321,28 +321,31 @@ def judge(title: str, summary: str = "", *, kind: str = "mixed", vendor_hint: st
         category = _category(f"{name} {tagline} {summary}", head_words | summary_words, head_tokens | summary_tokens)
     price = _price(text, *all_words()) if find_price else "unknown"
     vendor = publisher or vendor_hint or _vendor_from_news(rest, title_tokens)
-
-    def decided(launch: bool, reason: str) -> Judgement:
-        if launch:
-            if second:
-                reason += f"; also announces {second}"
-            return Judgement(launch=True, reason=reason, name=name, tagline=tagline, vendor=vendor,
-                             category=category, price=price)
-        if reason == "not about AI":  # still a launch, of a product with its own name
-            return Judgement(launch=False, reason=reason, name=name, tagline=tagline, vendor=vendor,
-                             category=category, price=price)
+    launch, reason = _decide(title, rest, summary, kind=kind, shape=shape, signal=signal,
+                             title_words=title_words, title_tokens=title_tokens, all_words=all_words)
+    if launch:
+        return Judgement(launch=True, reason=reason + (f"; also announces {second}" if second else ""),
+                         name=name, tagline=tagline, vendor=vendor, category=category, price=price)
+    if reason != "not about AI":
         # not a launch at all: the title as written (without a Show/Launch HN prefix) reads best
-        whole = title[shape_match.end():] if shape in ("show", "launch") else title
-        return Judgement(launch=False, reason=reason, name=whole or name, tagline=_first_sentence(paragraph),
-                         vendor=vendor,
-                         category=category, price=price)
+        whole = title[shape_match.end():] if shape_match and shape in ("show", "launch") else title
+        name, tagline = whole or name, _first_sentence(paragraph)
+    # "not about AI" is still a launch, of a product with its own name
+    return Judgement(launch=False, reason=reason, name=name, tagline=tagline, vendor=vendor,
+                     category=category, price=price)
 
+
+def _decide(title: str, rest: str, summary: str, *, kind: str, shape: str | None, signal: str,
+            title_words: set[str], title_tokens: set[str],
+            all_words: Callable[[], tuple[set[str], set[str]]]) -> tuple[bool, str]:
+    """Whether the entry is an AI tool launch, and the reason: the feed's kind, the post's
+    shape, the not-a-launch rules (hiring, funding, ...), the launch signal, then AI relevance."""
     if kind == "ai-launches":
-        return decided(True, "launch: curated AI launch feed")
+        return True, "launch: curated AI launch feed"
     if shape == "ask":
-        return decided(False, "question post")
+        return False, "question post"
     if shape == "tell":
-        return decided(False, "community post")
+        return False, "community post"
     in_title = _NOT_LAUNCH_FILTER.candidates(title_tokens, title_words)
     if not _DIGIT.search(rest):
         in_title -= _DIGIT_RULES
@@ -358,12 +361,12 @@ def judge(title: str, summary: str = "", *, kind: str = "mixed", vendor_hint: st
                 (reason in _SUMMARY_RULES and summary_may and pattern.search(summary)):
             if shape in ("show", "launch") and reason in _MAKER_WORDS:
                 continue  # a maker's own post: those words describe the product
-            return decided(False, reason)
+            return False, reason
     if not signal:
-        return decided(False, "not a launch: news or article")
-    if _AI.first(rest, title_words, title_tokens) is None and _AI.first(text, *all_words()) is None:
-        return decided(False, "not about AI")
-    return decided(True, signal)
+        return False, "not a launch: news or article"
+    if _AI.first(rest, title_words, title_tokens) is None and _AI.first(f"{rest} {summary}", *all_words()) is None:
+        return False, "not about AI"
+    return True, signal
 
 
 def _name_and_tagline(rest: str, summary: str, *, kind: str, shape: str | None, title_tokens: set[str],
