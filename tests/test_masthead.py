@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from render_helpers import make_settings, parse, render_data
-from webapp import _site, smtp_inbox  # noqa: F401
+from webapp import _site, csrf_of, smtp_inbox, wait_until  # noqa: F401
 
 from digest.config import LogoSettings
 from digest.demo.sample import sample_issue_data
@@ -75,3 +75,16 @@ def test_every_reader_page_carries_the_logo_and_the_name(logo_site) -> None:
             assert (image.get("src"), image.get("alt"), image.get("width"), image.get("height")) == \
                 (LOGO_URL, NAME, "120", "30"), path
             assert name_with_images_blocked(brand) == NAME, path
+
+
+def test_the_confirmation_email_carries_the_logo_and_the_name(logo_site, smtp_inbox) -> None:  # noqa: F811
+    with httpx.Client(base_url=logo_site.url, timeout=10) as client:
+        csrf = csrf_of(client.get("/").text)
+        assert client.post("/subscribe", data={"email": "new@example.org", "csrf": csrf}).status_code == 200
+    message = wait_until(lambda: smtp_inbox[0].to("new@example.org"))[-1]
+    html = message.get_body(("html",)).get_content()
+    (image,) = parse(html).xpath("//img")
+    assert (image.get("src"), image.get("alt"), image.get("width"), image.get("height")) == (LOGO_URL, NAME, "120", "30")
+    image.drop_tree()
+    assert NAME in " ".join(parse(html).xpath("//p")[0].text_content().split())
+    assert message.get_body(("plain",)).get_content().splitlines()[0] == NAME
