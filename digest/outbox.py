@@ -31,7 +31,7 @@ from digest.editorial import get_issue, require_ready
 from digest.editorial.issues import entries
 from digest.errors import DeliveryError, RenderError, StateError
 from digest.links import LEGACY, Placeholders
-from digest.models import Delivery, DeliveryStatus, Issue, Subscriber, SubscriberStatus, utcnow
+from digest.models import Delivery, DeliveryStatus, Issue, utcnow
 from digest.parts import IssueParts
 from digest.record import IssueRecord, record_of, write_record
 
@@ -225,17 +225,9 @@ def insert_deliveries(session: Session, issue_id: int) -> int:
     A single INSERT ... SELECT with ON CONFLICT DO NOTHING on (issue, subscriber): the unique
     constraint, not a prior check, is what rules out twins.
     """
-    from sqlalchemy import literal, select
+    from digest.data.issues import queue_deliveries
 
-    from digest.db import insert_ignore
-
-    queued_at = Delivery.__table__.c.queued_at.type
-    rows = select(literal(issue_id).label("issue_id"), Subscriber.id.label("subscriber_id"),
-                  literal(DeliveryStatus.QUEUED.value).label("status"), literal(0).label("attempts"),
-                  literal(utcnow(), queued_at).label("queued_at")).where(Subscriber.status == SubscriberStatus.ACTIVE.value)
-    connection = session.connection().execution_options(preserve_rowcount=True)  # PostgreSQL needs it asked
-    result = insert_ignore(connection, Delivery, rows, conflict=["issue_id", "subscriber_id"])
-    return result.rowcount or 0
+    return queue_deliveries(session.connection(), issue_id)
 
 
 def _start_sending(session: Session, issue: Issue) -> None:

@@ -246,7 +246,26 @@ def first_sent_at(now: datetime) -> Any:
     return func.coalesce(issue.c.sent_at, now)
 
 
-# --- issue status (digest.issue_state decides which moves exist) ---------------------------------
+# --- queueing and issue status (digest.issue_state decides which moves exist) -------------------
+
+def queue_deliveries(connection: Connection, issue_id: int) -> int:
+    """One queued delivery per active subscriber who has none for this issue; how many were added.
+
+    A single INSERT ... SELECT with ON CONFLICT DO NOTHING on (issue, subscriber): the unique
+    constraint, not a prior check, is what rules out twins.
+    """
+    from sqlalchemy import literal
+
+    from digest.db import insert_ignore
+    from digest.models import SubscriberStatus
+
+    rows = select(literal(issue_id).label("issue_id"), subscriber.c.id.label("subscriber_id"),
+                  literal(QUEUED).label("status"), literal(0).label("attempts"),
+                  literal(utcnow(), delivery.c.queued_at.type).label("queued_at")
+                  ).where(subscriber.c.status == SubscriberStatus.ACTIVE.value)
+    connection = connection.execution_options(preserve_rowcount=True)  # PostgreSQL needs it asked
+    return insert_ignore(connection, Delivery, rows, conflict=["issue_id", "subscriber_id"]).rowcount or 0
+
 
 def set_status(connection: Connection, number: int, *, source: str, target: str, when: tuple = (),
                values: dict[str, Any]) -> bool:

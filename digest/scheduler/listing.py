@@ -57,13 +57,10 @@ class Listing:
 
 def stored_next_runs(engine: Engine) -> dict[str, datetime | None]:
     """Job id -> next run time as stored by APScheduler; empty if no scheduler ever ran."""
-    from sqlalchemy import inspect, text
+    from digest.data.schedule import stored_next_runs as stored
 
     with engine.connect() as connection:
-        if not inspect(connection).has_table(JOBSTORE_TABLE):
-            return {}
-        rows = connection.execute(text(f"SELECT id, next_run_time FROM {JOBSTORE_TABLE}")).all()  # noqa: S608
-    return {row[0]: (datetime.fromtimestamp(row[1], UTC) if row[1] is not None else None) for row in rows}
+        return stored(connection, JOBSTORE_TABLE)
 
 
 def schedule_listing(*, engine: Engine, schedule: Schedule, now: datetime) -> Listing:
