@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from digest.config import Settings
+    from digest.message import DkimSigner
+    from digest.tokens import Signer
 
 RECONNECT_TRIES = 3  # an unreachable server is tried this many more times, 0.5 s, 1 s, 2 s apart
 
@@ -146,10 +148,28 @@ class TokenBucket:
 
 # --- the worker pool ----------------------------------------------------------------------------
 
+class WorkStore(Protocol):
+    """The queue as the workers see it: `DeliveryStore`, or `_DryRunStore` for a dry run."""
+
+    def claim(self, issue_id: int, limit: int) -> list[Job]: ...
+
+    def claim_safe(self) -> bool: ...
+
+    def claim_lost(self) -> str: ...
+
+    def record_sent(self, job: Job, message_id: str) -> None: ...
+
+    def record_skipped(self, job: Job, reason: str) -> None: ...
+
+    def record_transient(self, job: Job, reply: str, *, give_up: bool = True) -> datetime | None: ...
+
+    def record_permanent(self, job: Job, reply: str) -> bool: ...
+
+
 class _Pool:
     """`workers` threads, each with its own transport, fed through a small bounded queue."""
 
-    def __init__(self, *, workers: int, factory: Callable[[], Transport], store: Any,
+    def __init__(self, *, workers: int, factory: Callable[[], Transport], store: WorkStore,
                  composers: dict[int, Composer], bucket: TokenBucket, sender: str, report: SendReport,
                  progress: Progress, stop: threading.Event, breaker: Breaker) -> None:
         self.store = store
@@ -313,6 +333,9 @@ class _DryRunStore:
     def claim_safe(self) -> bool:
         return True
 
+    def claim_lost(self) -> str:
+        return ""
+
     def claim(self, issue_id: int, limit: int) -> list[Job]:
         with self.engine.connect() as conn:
             jobs = queued_jobs(conn, issue_id=issue_id, after=self._after.get(issue_id, 0), limit=limit)
@@ -334,6 +357,27 @@ class _DryRunStore:
 
 
 # --- the run ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SendRun:
+    """One `send_queued` call: its checked arguments and the collaborators made for it."""
+
+    settings: Settings
+    engine: Engine
+    issue_number: int | None
+    workers: int
+    rate: float
+    dry_run: bool
+    wait: bool
+    transport_factory: Callable[[], Transport] | None
+    progress: Progress
+    stop: threading.Event
+    bucket: TokenBucket | None
+    started: float
+    sender: str
+    signer: Signer
+    dkim: DkimSigner | None
+
 
 def _issues(store: DeliveryStore, engine: Engine, issue_number: int | None) -> tuple[list[tuple[int, int]], str]:
     """The (id, number) of the issues to send, and a note when there is nothing to do."""
@@ -382,76 +426,47 @@ def send_queued(*, settings: Settings, engine: Engine, issue_number: int | None 
     if issue_number is not None:
         parse_id(issue_number, "issue")
     started = time.monotonic()
-    stop = stop or threading.Event()
-    progress = progress or _NoProgress()
-    report = SendReport(dry_run=dry_run)
-    sender = envelope_sender(settings)
-    signer = make_signer(settings)
-    dkim = make_dkim(settings)
+    sender, signer, dkim = envelope_sender(settings), make_signer(settings), make_dkim(settings)
     engine, own_engine = engine_for_workers(engine, workers, pgbouncer=settings.database.pgbouncer)
+    run = SendRun(settings=settings, engine=engine, issue_number=issue_number, workers=workers, rate=rate,
+                  dry_run=dry_run, wait=wait, transport_factory=transport_factory, progress=progress or _NoProgress(),
+                  stop=stop or threading.Event(), bucket=bucket, started=started, sender=sender, signer=signer,
+                  dkim=dkim)
     try:
-        return _send(settings=settings, engine=engine, issue_number=issue_number, workers=workers, rate=rate,
-                     dry_run=dry_run, wait=wait, transport_factory=transport_factory, progress=progress, stop=stop,
-                     bucket=bucket, started=started, report=report, sender=sender, signer=signer, dkim=dkim)
+        return _send(run, SendReport(dry_run=dry_run))
     finally:
         if own_engine:
             engine.dispose()
 
 
-def _send(*, settings: Settings, engine: Engine, issue_number: int | None, workers: int, rate: float, dry_run: bool,
-          wait: bool, transport_factory: Callable[[], Transport] | None, progress: Progress, stop: threading.Event,
-          bucket: TokenBucket | None, started: float, report: SendReport, sender: str, signer: Any,
-          dkim: Any) -> SendReport:
-    store = DeliveryStore(engine, lease=settings.send.lease, retries=settings.send.retries,
+def _send(run: SendRun, report: SendReport) -> SendReport:
+    settings = run.settings
+    store = DeliveryStore(run.engine, lease=settings.send.lease, retries=settings.send.retries,
                           retry_delay=settings.send.retry_delay, bounce_after=settings.send.bounce_after,
-                          issue_number=issue_number)
-    leased = False
-    heartbeat = None
+                          issue_number=run.issue_number)
+    leased, heartbeat = False, None
     try:
-        issues, report.note = _issues(store, engine, issue_number)
+        issues, report.note = _issues(store, run.engine, run.issue_number)
         report.issues = [number for _id, number in issues]
-        composers = {issue_id: Composer(settings=settings, parts=load_frozen(settings, number), signer=signer,
-                                        dkim=dkim) for issue_id, number in issues}
-        batch = max(1, settings.send.batch)
-        if rate > 0:  # a claim should not outlive its lease
-            batch = max(1, min(batch, int(rate * settings.send.lease / 2)))
-        if dry_run:
+        composers = {issue_id: Composer(settings=settings, parts=load_frozen(settings, number), signer=run.signer,
+                                        dkim=run.dkim) for issue_id, number in issues}
+        if run.dry_run:
             writer = EmlWriter(settings.outbox_dir)
             report.folders = [str(writer.folder(number)) for _id, number in issues]
-            work_store: Any = _DryRunStore(engine, store)
-            factory = transport_factory or (lambda: writer)
+            work_store: WorkStore = _DryRunStore(run.engine, store)
+            factory = run.transport_factory or (lambda: writer)
         else:
             store.acquire_sender_lease()
             leased = True
             heartbeat = store.heartbeat()
             work_store = store
-            factory = transport_factory or smtp_transport_factory(settings)
+            factory = run.transport_factory or smtp_transport_factory(settings)
         state = store.queue_state()
-        progress.start(state.due + state.held if dry_run else state.due + state.held + state.waiting)
-        pool = _Pool(workers=workers, factory=factory, store=work_store, composers=composers,
-                     bucket=bucket or TokenBucket(0 if dry_run else rate), sender=sender, report=report,
-                     progress=progress, stop=stop, breaker=Breaker(settings.send.breaker))
-        try:
-            _run(store=store, work_store=work_store, pool=pool, issues=issues, batch=batch,
-                 wait=wait and not dry_run, stop=stop)
-            report.stopped = stop.is_set() and pool.fatal is None
-        finally:
-            stop.set()
-            pool.shutdown()
-            pool.abandon_held()
-            if not dry_run:
-                store.release(pool.returned)
-                store.complete_issues()
-                report.completed = list(store.completed)
-        if not dry_run:
-            state = store.queue_state()
-            report.waiting, report.next_retry_at = state.waiting, state.next_retry_at
-            report.standing = store.standing()
-        if isinstance(pool.fatal, RelayError):
-            report.relay = pool.fatal.message
-            pool.fatal.report = report
-        if pool.fatal is not None:
-            raise pool.fatal
+        run.progress.start(state.due + state.held + (0 if run.dry_run else state.waiting))
+        pool = _Pool(workers=run.workers, factory=factory, store=work_store, composers=composers,
+                     bucket=run.bucket or TokenBucket(0 if run.dry_run else run.rate), sender=run.sender,
+                     report=report, progress=run.progress, stop=run.stop, breaker=Breaker(settings.send.breaker))
+        _drive(run, store, work_store, pool, issues, report)
         return report
     finally:
         if heartbeat is not None:
@@ -459,10 +474,46 @@ def _send(*, settings: Settings, engine: Engine, issue_number: int | None, worke
         if leased:
             store.release_sender_lease()
         store.close()
-        report.elapsed = time.monotonic() - started
+        report.elapsed = time.monotonic() - run.started
 
 
-def _run(*, store: DeliveryStore, work_store: Any, pool: _Pool, issues: list[tuple[int, int]], batch: int,
+def _batch(run: SendRun) -> int:
+    """Deliveries per claim: `send.batch`, fewer when the rate is so low that a claim would
+    outlive its lease."""
+    batch = max(1, run.settings.send.batch)
+    if run.rate > 0:
+        batch = max(1, min(batch, int(run.rate * run.settings.send.lease / 2)))
+    return batch
+
+
+def _drive(run: SendRun, store: DeliveryStore, work_store: WorkStore, pool: _Pool, issues: list[tuple[int, int]],
+           report: SendReport) -> None:
+    """Send through `pool` until done or stopped, then settle the queue and fill in `report`;
+    re-raises the pool's fatal error, if any, once the report is complete."""
+    try:
+        _run(store=store, work_store=work_store, pool=pool, issues=issues, batch=_batch(run),
+             wait=run.wait and not run.dry_run, stop=run.stop)
+        report.stopped = run.stop.is_set() and pool.fatal is None
+    finally:
+        run.stop.set()
+        pool.shutdown()
+        pool.abandon_held()
+        if not run.dry_run:
+            store.release(pool.returned)
+            store.complete_issues()
+            report.completed = list(store.completed)
+    if not run.dry_run:
+        state = store.queue_state()
+        report.waiting, report.next_retry_at = state.waiting, state.next_retry_at
+        report.standing = store.standing()
+    if isinstance(pool.fatal, RelayError):
+        report.relay = pool.fatal.message
+        pool.fatal.report = report
+    if pool.fatal is not None:
+        raise pool.fatal
+
+
+def _run(*, store: DeliveryStore, work_store: WorkStore, pool: _Pool, issues: list[tuple[int, int]], batch: int,
          wait: bool, stop: threading.Event) -> None:
     """Claim and hand out batches until nothing is left that this run may send.
 
