@@ -13,6 +13,8 @@ What lives here:
 - `codec`: the one datetime codec (aware UTC <-> each backend's stored form) and `as_json`.
 - one module per aggregate (`feeds`, `tools`, `editorial`, `subscribers`, `issues`, `votes`):
   one function per operation, working on both backends, the dialect difference inside it.
+- `worker`: the web worker's own raw SQLite connection for the vote hot path (its write
+  transaction, WAL checkpoints) and the health check's ping.
 
 Outside this package only `digest.db` (the schema and migrations glue) may hold SQL text;
 tests/test_layers.py checks it. This module imports nothing, so importing a submodule stays cheap.
