@@ -229,8 +229,9 @@ class DeliveryStore:
         with self.engine.connect() as conn:
             figures = data.queue_figures(conn, self._scope())
         next_retry = figures.next_retry_at if figures.waiting else None
+        held_for = max(0.0, seconds_between(figures.held_until, figures.clock))
         return QueueState(due=figures.total - figures.waiting - figures.held, held=figures.held,
-                          waiting=figures.waiting, held_for=max(0.0, seconds_between(figures.held_until, figures.clock)),
+                          waiting=figures.waiting, held_for=held_for,
                           retry_in=max(0.0, seconds_between(next_retry, figures.clock)), next_retry_at=next_retry)
 
     def standing(self) -> list[dict[str, int]]:
