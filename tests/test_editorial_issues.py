@@ -181,3 +181,33 @@ def test_concurrent_new_issues_get_distinct_sequential_numbers(cli, home) -> Non
         printed.append(int(out))
     assert sorted(printed) == [1, 2, 3, 4]
     assert sorted(i["number"] for i in as_json(cli("issue", "list", "--json"))) == [1, 2, 3, 4]
+
+
+def test_issue_list_reads_the_same_summaries_as_the_orm(cli, home, comparisons, settings, engine) -> None:
+    """`issue list` reads through digest.data.issue_list (no ORM): the same issues, order,
+    comparisons and missing counts as editorial.list_issues, for every status filter."""
+    from digest.data.engine import connect
+    from digest.data.issue_list import list_issues as listed_without_orm
+    from digest.db import session_scope
+    from digest.editorial import list_issues
+
+    review_all(cli, 3, "pixelmuse", "voxly", "SSSS", "KKKK")
+    review_all(cli, 1, "patchwise", "lintern", "S-S-", "K---")
+    for args in (("--subject", "Empty"), ("--subject", "Two", "--comparison", "2", "--comparison", "1"),
+                 ("--subject", "Ready", "--comparison", "3")):
+        assert cli("issue", "new", *args).exit_code == 0
+    sql(home, "UPDATE issue SET status = 'sent', sent_at = created_at WHERE number = 3")
+    for status in ("draft", "sent", "scheduled", None):
+        with session_scope(engine) as session:
+            expected = [s.to_json() for s in list_issues(session=session, panel=settings.panel, status=status)]
+        with connect(settings) as db, db.transaction():
+            assert [s.to_json() for s in listed_without_orm(db, panel=settings.panel, status=status)] == expected
+    assert [(s["number"], s["comparisons"], s["missing"]) for s in expected] == [(3, [3], 0), (2, [2, 1], 7),
+                                                                                 (1, [], 1)]
+
+
+def test_issue_list_knows_every_status_in_the_models_order() -> None:
+    from digest.data.issue_list import STATUSES
+    from digest.models import IssueStatus
+
+    assert STATUSES == tuple(s.value for s in IssueStatus)

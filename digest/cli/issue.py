@@ -162,16 +162,15 @@ def issue_list(
 
     Example: digest issue list --status draft
     """
-    from digest.db import session_scope
-    from digest.editorial import list_issues
+    from digest.data.engine import connect
+    from digest.data.issue_list import STATUSES, list_issues
     from digest.errors import UsageError
-    from digest.models import IssueStatus
 
-    if status is not None and status not in {s.value for s in IssueStatus}:
-        raise UsageError(f"--status {status!r} is not one of {', '.join(s.value for s in IssueStatus)}")
+    if status is not None and status not in STATUSES:
+        raise UsageError(f"--status {status!r} is not one of {', '.join(STATUSES)}")
     state = app_context(ctx)
-    with session_scope(state.engine) as session:
-        summaries = list_issues(session=session, panel=state.settings.panel, status=status)
+    with connect(state.settings) as db, db.transaction():  # no ORM: see digest.data.issue_list
+        summaries = list_issues(db, panel=state.settings.panel, status=status)
         data = [s.to_json() for s in summaries]
     if json_output:
         print_json(data)
