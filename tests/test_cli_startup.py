@@ -66,6 +66,12 @@ def test_issue_list_needs_no_orm(home: Path) -> None:
     assert "sqlalchemy" not in loaded("--home", str(home), "issue", "list", "--json", "--status", "draft")
 
 
+@pytest.mark.sqlite_only
+def test_comparison_list_needs_no_orm(home: Path) -> None:
+    assert "sqlalchemy" not in loaded("--home", str(home), "comparison", "list")
+    assert "sqlalchemy" not in loaded("--home", str(home), "comparison", "list", "--json", "--unassigned")
+
+
 def test_issue_list_imports_only_the_editorial_parts_it_uses(home: Path) -> None:
     """digest.editorial names its functions lazily: listing issues does not load the
     scorecard parser, the suggestions or the catalogue corrections."""

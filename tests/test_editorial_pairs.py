@@ -194,3 +194,44 @@ def test_pair_and_issue_new_as_json(cli, tools) -> None:
     assert (issue["number"], issue["status"], issue["ready"]) == (1, "draft", False)
     assert issue["comparisons"][0]["id"] == 2 and issue["comparisons"][0]["position"] == 1
     assert issue["comparisons"][0]["issue"] == {"number": 1, "status": "draft"}
+
+
+def test_comparison_list_builds_the_same_cards_without_the_orm(cli, home, tools, settings, engine) -> None:
+    """`comparison list` reads through digest.data.comparison_cards (no ORM): the same cards,
+    field for field, as editorial.cards.list_cards, with or without --unassigned."""
+    from digest.data.comparison_cards import comparison_rows
+    from digest.data.engine import connect
+    from digest.db import session_scope
+    from digest.editorial.card_view import build_card
+    from digest.editorial.cards import list_cards
+
+    for a, b in (("patchwise", "lintern"), ("minutely", "recapper"), ("pixelmuse", "voxly")):
+        assert cli("pair", a, b).exit_code == 0
+    review_all(cli, 1, "patchwise", "lintern", "SSSK", "SK-K")
+    review_all(cli, 3, "pixelmuse", "voxly", "S---", "----")
+    sql(home, "INSERT INTO review (comparison_id, tool_id, reviewer, verdict, quote, created_at, updated_at) "
+              "SELECT 3, tool_b_id, 'gone', 'skip', 'q', ?, ? FROM comparison WHERE id = 3", NOW, NOW)  # left the panel
+    assert cli("tools", "edit", "patchwise", "--price", "Open source").exit_code == 0
+    sql(home, "INSERT INTO subscriber (email, email_key, status, source, created_at, bounce_count) "
+              "VALUES ('r@x.example', 'r@x.example', 'active', 'cli', ?, 0)", NOW)
+    sql(home, "INSERT INTO vote (comparison_id, subscriber_id, choice, created_at, updated_at) VALUES (1, 1, 'b', ?, ?)",
+        NOW, NOW)
+    assert cli("issue", "new", "--subject", "S", "--comparison", "1").exit_code == 0
+    for unassigned in (False, True):
+        with session_scope(engine) as session:
+            expected = [c.to_json() for c in list_cards(session=session, panel=settings.panel, unassigned=unassigned)]
+        with connect(settings) as db, db.transaction():
+            rows = comparison_rows(db, unassigned=unassigned)
+        assert [build_card(comparison=r.comparison, tool_a=r.tool_a, tool_b=r.tool_b, reviews=r.reviews,
+                           votes=r.votes, issue=r.issue, panel=settings.panel).to_json() for r in rows] == expected
+    assert [c["id"] for c in expected] == [3, 2] and len(as_json(cli("comparison", "list", "--json"))) == 3
+
+
+def test_price_labels_agree_with_the_models() -> None:
+    from digest.editorial.card_view import price_label
+    from digest.models import EntryPrice
+
+    for price in EntryPrice:
+        for text in (price.value, price.label, price.label.upper(), price.value.replace("-", "_")):
+            assert price_label(text) == price.label
+    assert price_label("per seat") == "per seat"

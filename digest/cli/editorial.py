@@ -196,13 +196,16 @@ def comparison_list(
 
     Example: digest comparison list --unassigned
     """
-    from digest.db import session_scope
-    from digest.editorial.cards import list_cards
+    from digest.data.comparison_cards import comparison_rows
+    from digest.data.engine import connect
+    from digest.editorial.card_view import build_card
 
     state = app_context(ctx)
-    with session_scope(state.engine) as session:
-        cards = list_cards(session=session, panel=state.settings.panel, unassigned=unassigned)
-        data = [card.to_json() for card in cards]
+    with connect(state.settings) as db, db.transaction():  # no ORM: see digest.data.comparison_cards
+        rows = comparison_rows(db, unassigned=unassigned)
+    cards = [build_card(comparison=r.comparison, tool_a=r.tool_a, tool_b=r.tool_b, reviews=r.reviews,
+                        votes=r.votes, issue=r.issue, panel=state.settings.panel) for r in rows]
+    data = [card.to_json() for card in cards]
     if json_output:
         print_json(data)
         return

@@ -23,7 +23,7 @@ VERDICT_STYLE = {"ship": "bold green", "skip": "bold red"}
 
 def _tool_panel(card: ToolCard) -> Panel:
     tool, figures = card.tool, card.figures
-    from digest.editorial.cards import price_label
+    from digest.editorial.card_view import price_label
 
     stats = Table.grid(padding=(0, 2))
     for _ in range(3):

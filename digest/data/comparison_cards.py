@@ -1,0 +1,64 @@
+"""Reading comparisons back for `digest comparison list`, without the ORM.
+
+Why: the ORM path (`digest.editorial.cards.list_cards`) imports SQLModel and the models, longer
+than the rest of the command, and listing comparisons is a read an editor runs often. The rows
+carry the columns a card reads, as attributes, decoded as the ORM decodes them (aware UTC
+datetimes, JSON lists), on both backends (sqlite3 on SQLite, SQLAlchemy `text()` on
+PostgreSQL); `digest.editorial.card_view.build_card` turns them into the same cards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from digest.data.codec import as_datetime, as_json
+from digest.data.engine import Database
+
+_TOOL = ("id, slug, name, url, tagline, description, category, vendor, price, published_at, first_seen_at, "
+         "feed_id, edited")
+_TIMES = ("created_at", "updated_at", "published_at", "first_seen_at")
+
+
+@dataclass(frozen=True)
+class CardRows:
+    """What one comparison's card is built from."""
+
+    comparison: Any
+    tool_a: Any
+    tool_b: Any
+    reviews: list[Any]
+    votes: tuple[int, int]
+    issue: Any
+
+
+def _record(row: dict[str, Any]) -> SimpleNamespace:
+    values = {key: as_datetime(value) if key in _TIMES else value for key, value in row.items()}
+    if "edited" in values:
+        values["edited"] = as_json(values["edited"])
+    return SimpleNamespace(**values)
+
+
+def comparison_rows(db: Database, *, unassigned: bool = False) -> list[CardRows]:
+    """Every comparison (in no issue, with `unassigned`), newest first, with its tools, reviews
+    in id order, votes for A and B, and its issue."""
+    sql = "SELECT id, title, pricing_read, created_at, updated_at, tool_a_id, tool_b_id FROM comparison"
+    if unassigned:
+        sql += " WHERE id NOT IN (SELECT comparison_id FROM issuecomparison)"
+    comparisons = db.query(sql + " ORDER BY id DESC")
+    tools = {row["id"]: _record(row) for row in db.query(
+        f"SELECT {_TOOL} FROM tool WHERE id IN (SELECT tool_a_id FROM comparison UNION "
+        "SELECT tool_b_id FROM comparison)")}
+    reviews: dict[int, list[Any]] = {}
+    for row in db.query("SELECT id, comparison_id, tool_id, reviewer, verdict, quote, created_at, updated_at "
+                        "FROM review ORDER BY id"):
+        reviews.setdefault(row["comparison_id"], []).append(_record(row))
+    votes: dict[tuple[int, str], int] = {}
+    for row in db.query("SELECT comparison_id, choice, count(*) AS n FROM vote GROUP BY comparison_id, choice"):
+        votes[(row["comparison_id"], row["choice"])] = int(row["n"])
+    issues = {row["comparison_id"]: SimpleNamespace(number=row["number"], status=row["status"]) for row in db.query(
+        "SELECT ic.comparison_id, i.number, i.status FROM issuecomparison ic JOIN issue i ON i.id = ic.issue_id")}
+    return [CardRows(_record(c), tools[c["tool_a_id"]], tools[c["tool_b_id"]], reviews.get(c["id"], []),
+                     (votes.get((c["id"], "a"), 0), votes.get((c["id"], "b"), 0)), issues.get(c["id"]))
+            for c in comparisons]
