@@ -72,6 +72,12 @@ def test_comparison_list_needs_no_orm(home: Path) -> None:
     assert "sqlalchemy" not in loaded("--home", str(home), "comparison", "list", "--json", "--unassigned")
 
 
+@pytest.mark.sqlite_only
+def test_issue_show_needs_no_orm(home: Path) -> None:
+    assert "sqlalchemy" not in loaded("--home", str(home), "issue", "show", "1")
+    assert "sqlalchemy" not in loaded("--home", str(home), "issue", "show", "1", "--json")
+
+
 def test_issue_list_imports_only_the_editorial_parts_it_uses(home: Path) -> None:
     """digest.editorial names its functions lazily: listing issues does not load the
     scorecard parser, the suggestions or the catalogue corrections."""

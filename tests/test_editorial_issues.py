@@ -211,3 +211,27 @@ def test_issue_list_knows_every_status_in_the_models_order() -> None:
     from digest.models import IssueStatus
 
     assert STATUSES == tuple(s.value for s in IssueStatus)
+
+
+def test_issue_show_reads_the_same_detail_as_the_orm(cli, home, comparisons, settings, engine) -> None:
+    """`issue show` reads through digest.data.comparison_cards (no ORM): its JSON is
+    editorial.issue_detail's, for an empty, a partly reviewed and a sent issue."""
+    import json
+
+    from digest.cli.output import _default
+    from digest.db import session_scope
+    from digest.editorial import get_issue, issue_detail
+
+    review_all(cli, 3, "pixelmuse", "voxly", "SSSS", "KKKK")
+    review_all(cli, 1, "patchwise", "lintern", "S-S-", "K---")
+    assert cli("comparison", "set", "3", "--pricing-read", "Both free.").exit_code == 0
+    for args in (("--subject", "Empty"), ("--subject", "Two", "--comparison", "2", "--comparison", "1",
+                                          "--preheader", "P", "--intro", "I"), ("--subject", "Ready", "--comparison", "3")):
+        assert cli("issue", "new", *args).exit_code == 0
+    sql(home, "UPDATE issue SET status = 'sent', sent_at = created_at WHERE number = 3")
+    for number in (1, 2, 3):
+        with session_scope(engine) as session:
+            detail = issue_detail(session=session, issue=get_issue(session, number), panel=settings.panel)
+            expected = json.loads(json.dumps(detail.to_json(), default=_default))
+        assert as_json(cli("issue", "show", str(number), "--json")) == expected
+    assert [len(as_json(cli("issue", "show", str(n), "--json"))["missing"]) for n in (1, 2, 3)] == [1, 7, 0]

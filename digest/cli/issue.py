@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from digest.cli.context import app_context
-from digest.cli.output import print_json, say, show
+from digest.cli.output import print_json, say
 from digest.cli.params import POSITION, ComparisonArg, IssueArg, JsonOption
 from digest.wording import count
 
@@ -145,11 +145,31 @@ def issue_show(ctx: typer.Context, issue: IssueArg, json_output: JsonOption = Fa
 
     Example: digest issue show 2 --json
     """
-    from digest.editorial import get_issue, issue_detail
+    from digest.data.comparison_cards import issue_rows
+    from digest.data.engine import connect
+    from digest.editorial.card_view import build_card
+    from digest.editorial.issue_view import IssueDetail, assess
+    from digest.errors import NotFoundError
+    from digest.ids import parse_id
 
-    show(ctx, json_output=json_output, view="issue_renderable",
-         load=lambda session, state: issue_detail(session=session, issue=get_issue(session, issue),
-                                                  panel=state.settings.panel))
+    number = parse_id(issue, "issue")
+    state = app_context(ctx)
+    with connect(state.settings) as db, db.transaction():  # no ORM: see digest.data.comparison_cards
+        found, rows = issue_rows(db, number)
+    if found is None:
+        raise NotFoundError(f"no issue {number}", hint="`digest issue list` shows the issues")
+    panel = state.settings.panel
+    cards = tuple(build_card(comparison=r.comparison, tool_a=r.tool_a, tool_b=r.tool_b, reviews=r.reviews,
+                             votes=r.votes, issue=r.issue, panel=panel) for r in rows)
+    detail = IssueDetail(issue=found, cards=cards,
+                         readiness=assess(found, [(r.comparison, (r.tool_a, r.tool_b), r.reviews) for r in rows], panel))
+    if json_output:
+        print_json(detail.to_json())
+        return
+    from digest.cli import views
+    from digest.cli.output import console
+
+    console().print(views.issue_renderable(detail))
 
 
 @issue_app.command("list")

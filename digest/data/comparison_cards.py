@@ -1,4 +1,4 @@
-"""Reading comparisons back for `digest comparison list`, without the ORM.
+"""Reading comparisons back for `digest comparison list` and `digest issue show`, without the ORM.
 
 Why: the ORM path (`digest.editorial.cards.list_cards`) imports SQLModel and the models, longer
 than the rest of the command, and listing comparisons is a read an editor runs often. The rows
@@ -18,7 +18,8 @@ from digest.data.engine import Database
 
 _TOOL = ("id, slug, name, url, tagline, description, category, vendor, price, published_at, first_seen_at, "
          "feed_id, edited")
-_TIMES = ("created_at", "updated_at", "published_at", "first_seen_at")
+_TIMES = ("created_at", "updated_at", "published_at", "first_seen_at", "scheduled_at", "queued_at", "sent_at")
+_COMPARISON = "c.id, c.title, c.pricing_read, c.created_at, c.updated_at, c.tool_a_id, c.tool_b_id"
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,25 @@ def _record(row: dict[str, Any]) -> SimpleNamespace:
 def comparison_rows(db: Database, *, unassigned: bool = False) -> list[CardRows]:
     """Every comparison (in no issue, with `unassigned`), newest first, with its tools, reviews
     in id order, votes for A and B, and its issue."""
-    sql = "SELECT id, title, pricing_read, created_at, updated_at, tool_a_id, tool_b_id FROM comparison"
+    sql = f"SELECT {_COMPARISON} FROM comparison c"
     if unassigned:
-        sql += " WHERE id NOT IN (SELECT comparison_id FROM issuecomparison)"
-    comparisons = db.query(sql + " ORDER BY id DESC")
+        sql += " WHERE c.id NOT IN (SELECT comparison_id FROM issuecomparison)"
+    return _card_rows(db, db.query(sql + " ORDER BY c.id DESC"))
+
+
+def issue_rows(db: Database, number: int) -> tuple[SimpleNamespace | None, list[CardRows]]:
+    """The issue numbered `number` (None if there is none) and its comparisons in reading order."""
+    found = db.one("SELECT id, number, status, subject, preheader, intro, scheduled_at, queued_at, sent_at, "
+                   "created_at, updated_at FROM issue WHERE number = :number", {"number": number})
+    if found is None:
+        return None, []
+    comparisons = db.query(f"SELECT {_COMPARISON} FROM issuecomparison ic JOIN comparison c "
+                           "ON c.id = ic.comparison_id WHERE ic.issue_id = :id ORDER BY ic.position, ic.id",
+                           {"id": found["id"]})
+    return _record(found), _card_rows(db, comparisons)
+
+
+def _card_rows(db: Database, comparisons: list[dict[str, Any]]) -> list[CardRows]:
     tools = {row["id"]: _record(row) for row in db.query(
         f"SELECT {_TOOL} FROM tool WHERE id IN (SELECT tool_a_id FROM comparison UNION "
         "SELECT tool_b_id FROM comparison)")}

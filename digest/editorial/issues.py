@@ -21,7 +21,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from digest.config import Reviewer
-from digest.editorial.cards import ComparisonCard, comparison_card
+from digest.editorial.cards import comparison_card
+from digest.editorial.issue_view import (  # noqa: F401 (names this module has always offered)
+    IssueDetail, Missing, Readiness, assess)
 from digest.editorial.lookup import get_comparison, issue_of, require_editable_issue
 from digest.editorial.reviews import reviews_of
 from digest.editorial.text import block, one_line
@@ -209,50 +211,14 @@ def delete_issue(*, session: Session, issue: Issue) -> None:
 
 # --- readiness and views --------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Missing:
-    """A reviewer who has not reviewed some tools of one comparison (or an empty issue)."""
-
-    message: str
-    comparison_id: int | None = None
-    reviewer: str | None = None
-    tools: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Readiness:
-    missing: tuple[Missing, ...]
-    notes: tuple[str, ...] = ()  # worth a look, but not blocking
-
-    @property
-    def ready(self) -> bool:
-        return not self.missing
-
-
 def readiness(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) -> Readiness:
     """What stands between the issue and ready: each reviewer's missing reviews, per comparison."""
-    rows = entries(session, issue)
-    missing: list[Missing] = []
-    notes: list[str] = []
-    if not rows:
-        missing.append(Missing("no comparisons yet (add one with `digest issue add`)"))
-    if not issue.preheader:
-        notes.append("no preheader (the inbox shows the start of the email instead)")
-    if not issue.intro:
-        notes.append("no intro")
-    for row in rows:
+    slots = []
+    for row in entries(session, issue):
         comparison = session.get(Comparison, row.comparison_id)
-        tools = [session.get(Tool, comparison.tool_a_id), session.get(Tool, comparison.tool_b_id)]
-        given = {(r.reviewer, r.tool_id) for r in reviews_of(session, comparison.id)}
-        for reviewer in panel:
-            lacking = tuple(t.slug for t in tools if (reviewer.key, t.id) not in given)
-            if lacking:
-                missing.append(Missing(
-                    f"comparison {comparison.id} ({comparison.title}): {reviewer.key} has not reviewed "
-                    + " or ".join(lacking), comparison.id, reviewer.key, lacking))
-        if not comparison.pricing_read:
-            notes.append(f"comparison {comparison.id} has no pricing read")
-    return Readiness(missing=tuple(missing), notes=tuple(notes))
+        tools = (session.get(Tool, comparison.tool_a_id), session.get(Tool, comparison.tool_b_id))
+        slots.append((comparison, tools, reviews_of(session, comparison.id)))
+    return assess(issue, slots, panel)
 
 
 def require_ready(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) -> None:
@@ -263,27 +229,6 @@ def require_ready(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) 
         raise StateError(f"issue {issue.number} is not ready: {state.missing[0].message}"
                          + (f" (and {more} more)" if more else ""),
                          hint=f"`digest issue show {issue.number}` lists what is missing")
-
-
-@dataclass(frozen=True)
-class IssueDetail:
-    """What `digest issue show` shows the editor: the issue, its cards in order, its readiness.
-    (Not `digest.view.IssueView`, the render's view of an issue for one medium.)"""
-
-    issue: Issue
-    cards: tuple[ComparisonCard, ...]
-    readiness: Readiness
-
-    def to_json(self) -> dict[str, Any]:
-        i = self.issue
-        return {"id": i.id, "number": i.number, "status": i.status, "subject": i.subject,
-                "preheader": i.preheader, "intro": i.intro, "ready": self.readiness.ready,
-                "missing": [{"message": m.message, "comparison": m.comparison_id,
-                             "reviewer": m.reviewer, "tools": list(m.tools)} for m in self.readiness.missing],
-                "notes": list(self.readiness.notes),
-                "comparisons": [{"position": n, **card.to_json()} for n, card in enumerate(self.cards, 1)],
-                "scheduled_at": i.scheduled_at, "queued_at": i.queued_at, "sent_at": i.sent_at,
-                "created_at": i.created_at, "updated_at": i.updated_at}
 
 
 def previous_sent_issue(session: Session, issue: Issue) -> Issue | None:
