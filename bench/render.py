@@ -135,22 +135,22 @@ def main() -> None:
     renderer = Renderer(settings)
 
     def message() -> None:  # what the sender needs: the email view, its HTML and its text part
-        renderer.message_parts(view_from_data(data, settings=settings, audience=EMAIL))
+        renderer.message_parts(view_from_data(data, settings=settings, medium=EMAIL))
 
     def whole() -> None:  # and the web page too, as `digest issue render` does
-        renderer.render(view_from_data(data, settings=settings, audience=EMAIL),
-                        view_from_data(data, settings=settings, audience=WEB))
+        renderer.render(view_from_data(data, settings=settings, medium=EMAIL),
+                        view_from_data(data, settings=settings, medium=WEB))
 
-    view = view_from_data(data, settings=settings, audience=EMAIL)
+    view = view_from_data(data, settings=settings, medium=EMAIL)
     mjml = _render(renderer.env, "issue.mjml.j2", view=view)
     rest, css = split_inline_css(mjml)
     raw_html = mjml_to_html(rest)
-    rendered = renderer.render(view, view_from_data(data, settings=settings, audience=WEB))
+    rendered = renderer.render(view, view_from_data(data, settings=settings, medium=WEB))
 
     runs = args.runs
     stages = {
-        "view models (email + web)": lambda: (view_from_data(data, settings=settings, audience=EMAIL),
-                                              view_from_data(data, settings=settings, audience=WEB)),
+        "view models (email + web)": lambda: (view_from_data(data, settings=settings, medium=EMAIL),
+                                              view_from_data(data, settings=settings, medium=WEB)),
         "Jinja -> MJML": lambda: _render(renderer.env, "issue.mjml.j2", view=view),
         "mjml-python (MJML -> HTML)": lambda: mjml_to_html(rest),
         f"inline: {CSS_INLINE}": lambda: inline_css(raw_html, css, engine=CSS_INLINE),
@@ -169,7 +169,7 @@ def main() -> None:
     for name, function in stages.items():
         print(f"  {name:<32} {median_ms(function, runs):8.2f} ms")
     slow = Renderer(settings, inliner=PREMAILER)
-    with_premailer = median_ms(lambda: slow.message_parts(view_from_data(data, settings=settings, audience=EMAIL)),
+    with_premailer = median_ms(lambda: slow.message_parts(view_from_data(data, settings=settings, medium=EMAIL)),
                                max(runs // 3, 5))
     print(f"ours, email pipeline with {PREMAILER} instead: {with_premailer:8.2f} ms   target <= {TARGET_MS:.0f} ms: "
           f"{'met' if with_premailer <= TARGET_MS else 'missed'}")

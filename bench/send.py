@@ -110,7 +110,7 @@ def measure_assembly(settings, count: int, *, dkim: bool) -> tuple[float, int]:
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                 serialization.NoEncryption())
         signer = DkimSigner(domain="digest.invalid", selector="bench", private_key=pem)
-    composer = Composer(settings=settings, frozen=load_frozen(settings, 1), signer=make_signer(settings), dkim=signer)
+    composer = Composer(settings=settings, parts=load_frozen(settings, 1), signer=make_signer(settings), dkim=signer)
     size = 0
     best_cpu = best_wall = 0.0
     for round_ in range(3):  # best of three: other processes on the machine only ever slow a round down
@@ -298,7 +298,7 @@ def main() -> int:
         from digest.outbox import load_frozen
         from digest.composer import Composer, make_signer
 
-        composer = Composer(settings=settings, frozen=load_frozen(settings, 1), signer=make_signer(settings))
+        composer = Composer(settings=settings, parts=load_frozen(settings, 1), signer=make_signer(settings))
         sample = composer.compose(subscriber_id=1, email="reader1@example.com", message_id=composer.message_id(1))
         measure_raw(port, sample, 1, 50)  # warm the sink up
         ratios = []
