@@ -15,7 +15,8 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from digest.editorial.cards import ComparisonCard, ToolCard
-    from digest.editorial.issues import IssueDetail, IssueSummary
+    from digest.data.issue_list import IssueListing
+    from digest.editorial.issues import IssueDetail
     from digest.editorial.suggest import SuggestionReport
 
 VERDICT_STYLE = {"ship": "bold green", "skip": "bold red"}
@@ -112,7 +113,7 @@ def issue_renderable(view: IssueDetail) -> Group:
     return Group(*parts)
 
 
-def issues_table(summaries: list[IssueSummary]) -> Table:
+def issues_table(summaries: list[IssueListing]) -> Table:
     table = Table(expand=False)
     for column in ("number", "status", "ready", "comparison ids", "subject"):
         table.add_column(column)

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from digest.config import Reviewer
+from digest.data.issue_list import IssueListing
 from digest.editorial.cards import comparison_card
 from digest.editorial.issue_view import (  # noqa: F401 (names this module has always offered)
     IssueDetail, Missing, Readiness, assess)
@@ -245,18 +244,9 @@ def issue_detail(*, session: Session, issue: Issue, panel: Sequence[Reviewer]) -
     return IssueDetail(issue=issue, cards=cards, readiness=readiness(session=session, issue=issue, panel=panel))
 
 
-@dataclass
-class IssueSummary:
-    issue: Issue
-    comparisons: list[int] = field(default_factory=list)
-    ready: bool = False
-    missing: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        i = self.issue
-        return {"id": i.id, "number": i.number, "status": i.status, "subject": i.subject,
-                "comparisons": self.comparisons, "ready": self.ready, "missing": self.missing,
-                "scheduled_at": i.scheduled_at, "sent_at": i.sent_at, "created_at": i.created_at}
+# One issue of the listing: the ORM row has the fields of data.issue_list's IssueRow, so both
+# listings share one record type and one JSON shape.
+IssueSummary = IssueListing
 
 
 def list_issues(*, session: Session, panel: Sequence[Reviewer], status: str | None = None) -> list[IssueSummary]:
