@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +115,49 @@ def test_no_new_tools_points_at_the_older_ones(cli, home) -> None:
         "no pairs to suggest among 1 unpaired tool found since the last sent issue (2026-02-01 00:00)",
         "1 older unpaired tool found before it: digest suggest --include-older"]
     assert as_json(cli("suggest", "--json"))["older"] == 1  # stubby; patchwise and lintern are paired
+
+
+GOLDEN = Path(__file__).with_name("golden") / "suggest.json"
+INVOCATIONS = (("--json",), ("--json", "--include-paired"), ("--json", "--include-older"),
+               ("--json", "--include-older", "--include-paired"), ("--json", "--include-older", "--limit", "2"),
+               (), ("--include-older", "--limit", "3"), ("--include-paired", "--limit", "1"))
+
+
+def catalogue_of_every_rule(cli, home) -> None:
+    """Older and newer tools, hidden, kept and non-launch ones, uncategorised ones, paired tools
+    on both sides of the last sent issue, an earlier sent issue and a draft."""
+    before, after = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 3, tzinfo=UTC)
+    add_tools(home, ["patchwise", "lintern", "stubby", "pixelmuse", "oldhidden"], first_seen=before,
+              oldhidden={"category": "code review", "override": "hide"})
+    add_tools(home, ["minutely", "recapper", "voxly", "reviewbot", "hiddenbot", "nolaunch", "keptnote", "huddle"],
+              first_seen=after, huddle={"category": "meetings", "tagline": "Stand-ups in writing",
+                                        "description": "Huddle collects each team member's update and "
+                                                       "writes the meeting summary."}, reviewbot={
+                  "category": None, "name": "ReviewBot", "tagline": "Code review for pull requests",
+                  "description": "ReviewBot reads each pull request, runs the tests and posts code review findings."},
+              hiddenbot={"category": "code review", "override": "hide", "description": "Reviews pull requests."},
+              nolaunch={"category": "meetings", "launch": False, "description": "Meeting notes, a meeting recap."},
+              keptnote={"category": "meeting notes", "launch": False, "override": "keep", "name": "KeptNote",
+                        "tagline": "Meeting notes and action items", "description": "KeptNote records every "
+                        "meeting, writes the summary and sends the action items to the team."})
+    for pair in (("patchwise", "lintern"), ("minutely", "keptnote")):
+        assert cli("pair", *pair).exit_code == 0
+    for subject in ("Old", "Older", "Draft"):
+        assert cli("issue", "new", "--subject", subject).exit_code == 0
+    sql(home, "UPDATE issue SET status = 'sent', sent_at = ? WHERE number = 1", datetime(2026, 2, 1, tzinfo=UTC))
+    sql(home, "UPDATE issue SET status = 'sent', sent_at = ? WHERE number = 2", datetime(2026, 1, 15, tzinfo=UTC))
+
+
+def test_every_option_prints_what_the_orm_version_printed(cli, home) -> None:
+    """`digest suggest` reads through digest.data.pair_candidates (no ORM): the same output, byte
+    for byte, as when it read through SQLModel (recorded from that version, on both backends).
+    UPDATE_GOLDEN=1 rewrites the file on purpose."""
+    catalogue_of_every_rule(cli, home)
+    printed = {}
+    for args in INVOCATIONS:
+        result = cli("suggest", *args)
+        assert result.exit_code == 0, result.output
+        printed[" ".join(("suggest", *args))] = result.stdout
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text(json.dumps(printed, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert printed == json.loads(GOLDEN.read_text(encoding="utf-8"))
