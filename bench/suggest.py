@@ -1,8 +1,9 @@
 """How long `digest suggest` takes as the week's catalogue grows.
 
 Builds a real SQLite newsletter folder in a temp dir with N invented tools spread over 12
-categories (two of them related by a shared word), then times `suggest_pairs` (the library call
-behind `digest suggest`) and the whole CLI command. Prints one line per size.
+categories (two of them related by a shared word), then times reading the catalogue and
+`suggest_pairs` (the library calls behind `digest suggest`) and the whole CLI command. Prints
+one line per size.
 
     .venv/bin/python bench/suggest.py            # sizes 100, 300, 1000
     .venv/bin/python bench/suggest.py 50 2000    # sizes of your choice
@@ -47,7 +48,8 @@ def main(sizes: list[int]) -> None:
 
     from digest.cli import app
     from digest.config import load_settings
-    from digest.db import open_database, session_scope
+    from digest.data.engine import connect
+    from digest.data.pair_candidates import read_catalogue
     from digest.editorial import suggest_pairs
 
     print(f"{'tools':>6} {'pairs scored':>13} {'suggest_pairs(limit=10)':>24} {'digest suggest --limit 10':>26}")
@@ -55,12 +57,10 @@ def main(sizes: list[int]) -> None:
         with tempfile.TemporaryDirectory() as folder:
             home = Path(folder) / "newsletter"
             build(home, size)
-            engine = open_database(load_settings(home))
-            with session_scope(engine) as session:
+            with connect(load_settings(home)) as db, db.transaction():
                 started = time.perf_counter()
-                report = suggest_pairs(session=session, limit=10)
+                report = suggest_pairs(read_catalogue(db), limit=10)
                 library = time.perf_counter() - started
-            engine.dispose()
             started = time.perf_counter()
             result = CliRunner().invoke(app, ["--home", str(home), "suggest", "--limit", "10"])
             command = time.perf_counter() - started

@@ -78,6 +78,16 @@ def test_issue_show_needs_no_orm(home: Path) -> None:
     assert "sqlalchemy" not in loaded("--home", str(home), "issue", "show", "1", "--json")
 
 
+@pytest.mark.sqlite_only
+def test_suggest_needs_no_orm(home: Path) -> None:
+    assert "sqlalchemy" not in loaded("--home", str(home), "suggest")  # nothing to suggest
+    from editorial_support import add_tools
+
+    add_tools(home)
+    assert "sqlalchemy" not in loaded("--home", str(home), "suggest")
+    assert "sqlalchemy" not in loaded("--home", str(home), "suggest", "--json", "--include-older", "--include-paired")
+
+
 def test_issue_list_imports_only_the_editorial_parts_it_uses(home: Path) -> None:
     """digest.editorial names its functions lazily: listing issues does not load the
     scorecard parser, the suggestions or the catalogue corrections."""

@@ -117,13 +117,14 @@ def suggest(
 
     Example: digest suggest --limit 5
     """
-    from digest.db import session_scope
-    from digest.editorial import suggest_pairs
+    from digest.data.engine import connect
+    from digest.data.pair_candidates import read_catalogue
+    from digest.editorial.suggest import suggest_pairs
 
     state = app_context(ctx)
-    with session_scope(state.engine) as session:
-        report = suggest_pairs(session=session, limit=limit, include_paired=include_paired,
-                               include_older=include_older)
+    with connect(state.settings) as db, db.transaction():  # no ORM: see digest.data.pair_candidates
+        catalogue = read_catalogue(db, include_older=include_older)
+    report = suggest_pairs(catalogue, limit=limit, include_paired=include_paired)
     if json_output:
         print_json({"since": report.since, "candidates": report.candidates,
                     "pairs_scored": report.pairs_scored, "older": report.older,

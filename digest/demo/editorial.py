@@ -76,11 +76,10 @@ def assemble_sample_issue(ctx: DemoContext, *, scorecard: str, subject: str, pre
 
     settings = ctx.need_settings()
     text = sample_scorecard(scorecard)
+    _pick_suggestion(ctx, settings, wanted=scorecard_tools(text), scorecard=scorecard, include_older=include_older)
     engine = open_database(settings)
     try:
         with session_scope(engine, write=True) as session:
-            _pick_suggestion(ctx, session, wanted=scorecard_tools(text), scorecard=scorecard,
-                             include_older=include_older)
             comparison_id, tool_a, tool_b = _pair_and_review(ctx, session, settings, text=text, scorecard=scorecard)
             issue = create_issue(session=session, subject=subject, comparisons=[comparison_id],
                                  preheader=preheader, intro=intro)
@@ -97,12 +96,16 @@ def assemble_sample_issue(ctx: DemoContext, *, scorecard: str, subject: str, pre
         engine.dispose()
 
 
-def _pick_suggestion(ctx: DemoContext, session: Session, *, wanted: tuple[str, str], scorecard: str,
+def _pick_suggestion(ctx: DemoContext, settings: Settings, *, wanted: tuple[str, str], scorecard: str,
                      include_older: bool) -> Suggestion:
     """`digest suggest`: the suggestion for the pair the scorecard reviews (StateError if none)."""
+    from digest.data.engine import connect
+    from digest.data.pair_candidates import read_catalogue
     from digest.editorial import suggest_pairs
 
-    report = suggest_pairs(session=session, include_older=include_older)
+    with connect(settings) as db, db.transaction():
+        catalogue = read_catalogue(db, include_older=include_older)
+    report = suggest_pairs(catalogue)
     if not report.suggestions:
         raise StateError("the demo found no pair to suggest among the polled tools")
     ranked = [(s.tool_a.slug, s.tool_b.slug) for s in report.suggestions]

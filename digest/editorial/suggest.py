@@ -21,10 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
-
-from digest.models import Comparison, Issue, IssueStatus, Tool
+from digest.data.pair_candidates import CandidateTool, PairCatalogue
 
 SAME_CATEGORY = 30
 RELATED_CATEGORY = 15
@@ -65,8 +62,8 @@ def category_relation(a: str | None, b: str | None) -> str:
 
 @dataclass(frozen=True)
 class Suggestion:
-    tool_a: Tool
-    tool_b: Tool
+    tool_a: CandidateTool
+    tool_b: CandidateTool
     score: float
     similarity: int
     category: str  # same | related | uncategorised
@@ -87,7 +84,7 @@ class Suggestion:
         return text
 
     def to_json(self) -> dict[str, Any]:
-        def tool(t: Tool) -> dict[str, Any]:
+        def tool(t: CandidateTool) -> dict[str, Any]:
             return {"id": t.id, "slug": t.slug, "name": t.name, "category": t.category,
                     "first_seen_at": t.first_seen_at}
         return {"a": tool(self.tool_a), "b": tool(self.tool_b), "score": round(self.score, 1),
@@ -104,24 +101,19 @@ class SuggestionReport:
     older: int = 0  # tools left out as found before the last sent issue (what --include-older adds)
 
 
-def last_sent_at(session: Session) -> datetime | None:
-    return session.exec(select(func.max(Issue.sent_at)).where(Issue.status == IssueStatus.SENT.value)).one()
-
-
-def suggest_pairs(*, session: Session, limit: int | None = None, include_paired: bool = False,
-                  include_older: bool = False) -> SuggestionReport:
-    """Ranked pair suggestions among the tools found since the last sent issue.
+def suggest_pairs(catalogue: PairCatalogue, *, limit: int | None = None,
+                  include_paired: bool = False) -> SuggestionReport:
+    """Ranked pair suggestions among the catalogue's tools (`digest.data.pair_candidates.read_catalogue`
+    reads it: the tools found since the last sent issue, or all of them).
 
     `include_paired` also considers tools already in a comparison (never a pair already
-    compared); `include_older` also tools found before the last sent issue. Ties are broken by
-    slug so the order is stable.
+    compared). Ties are broken by slug so the order is stable.
     Unrelated categories are never compared at all, which keeps a big week's catalogue fast.
     """
-    since = None if include_older else last_sent_at(session)
-    tools, compared, older = _candidates(session, since=since, include_paired=include_paired)
+    tools, older = _candidates(catalogue, include_paired=include_paired)
     vocab = [words(" ".join((t.name, t.tagline or "", t.description or "")), drop=frozenset(words(t.name)))
              for t in tools]
-    scored = _score_pairs(tools, vocab, compared)
+    scored = _score_pairs(tools, vocab, catalogue.compared)
     if limit is not None:
         import heapq
 
@@ -133,34 +125,23 @@ def suggest_pairs(*, session: Session, limit: int | None = None, include_paired:
         common = set(vocab[a]) & set(vocab[b])
         shared = tuple(dict.fromkeys(w for w in vocab[a] if w in common))[:6]
         found.append(Suggestion(tools[a], tools[b], float(-negative), similarity, relation, shared))
-    return SuggestionReport(since=since, candidates=len(tools), pairs_scored=len(scored), suggestions=found,
-                            older=older)
+    return SuggestionReport(since=catalogue.since, candidates=len(tools), pairs_scored=len(scored),
+                            suggestions=found, older=older)
 
 
-def _candidates(session: Session, *, since: datetime | None,
-                include_paired: bool) -> tuple[list[Tool], set[frozenset[int]], int]:
-    """The shown tools first seen after `since` (oldest first), the pairs already compared, and
-    how many tools found before `since` were left out."""
-    # only what the editor's views show: launches, and what the editor kept
-    query = select(Tool).where((Tool.override == "keep") | (Tool.override.is_(None) & Tool.launch)) \
-        .order_by(Tool.first_seen_at, Tool.id)
-    if since is not None:
-        query = query.where(Tool.first_seen_at > since)
-    tools = list(session.exec(query).all())
-    compared = {frozenset(pair) for pair in session.exec(select(Comparison.tool_a_id, Comparison.tool_b_id)).all()}
-    paired = {tool_id for pair in compared for tool_id in pair} if not include_paired else set()
-    tools = [t for t in tools if t.id not in paired]
-    older = 0
-    if since is not None:
-        earlier = session.exec(select(Tool.id).where(Tool.first_seen_at <= since)).all()
-        older = sum(1 for tool_id in earlier if tool_id not in paired)
-    return tools, compared, older
+def _candidates(catalogue: PairCatalogue, *, include_paired: bool) -> tuple[list[CandidateTool], int]:
+    """The catalogue's tools in no comparison (all of them with `include_paired`), and how many
+    tools found before the last sent issue were left out."""
+    paired = {tool_id for pair in catalogue.compared for tool_id in pair} if not include_paired else set()
+    tools = [t for t in catalogue.tools if t.id not in paired]
+    older = sum(1 for tool_id in catalogue.earlier if tool_id not in paired)
+    return tools, older
 
 
 Scored = tuple[float, str, str, int, int, int, str]  # -score, slug a, slug b, index a, index b, similarity, relation
 
 
-def _score_pairs(tools: list[Tool], vocab: list[list[str]], compared: set[frozenset[int]]) -> list[Scored]:
+def _score_pairs(tools: list[CandidateTool], vocab: list[list[str]], compared: set[frozenset[int]]) -> list[Scored]:
     """Every pair not compared yet whose categories are the same, related or missing (then only
     with close descriptions), scored."""
     from rapidfuzz import fuzz
