@@ -12,7 +12,8 @@
 
 Functions take a session and keyword arguments and raise the `digest.errors` tree; the caller
 owns the transaction (`digest.db.session_scope(engine, write=True)`), so a refused command
-writes nothing.
+writes nothing. `suggest` is the exception: it scores the plain records that
+`digest.data.pair_candidates` reads, so `digest suggest` never loads the ORM.
 """
 
 # The names below are imported on first use: `digest issue list` needs only `issues`, and
