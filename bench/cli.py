@@ -21,6 +21,7 @@ Without npm (or with `--skip-node`) the render row is skipped with a note.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import resource
 import shutil
@@ -87,7 +88,9 @@ def main() -> None:
 
     home = args.home
     if home is None:
-        home = Path(tempfile.mkdtemp(prefix="digest-bench-cli-")) / "demo"
+        scratch = tempfile.mkdtemp(prefix="digest-bench-cli-")
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)  # a folder it made is its own to remove
+        home = Path(scratch) / "demo"
         subprocess.run([DIGEST, "demo", "--keep", str(home)], check=True, capture_output=True, env=CHILD_ENV)
     digest = [DIGEST, "--home", str(home)]
     subprocess.run([*digest, "issue", "render", "1"], check=True, capture_output=True, env=CHILD_ENV)

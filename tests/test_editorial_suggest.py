@@ -161,3 +161,18 @@ def test_every_option_prints_what_the_orm_version_printed(cli, home) -> None:
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(json.dumps(printed, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     assert printed == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_the_older_hint_counts_only_tools_include_older_would_add(cli, home) -> None:
+    """A hidden or non-launch tool found before the last sent issue is never a candidate, so the
+    hint to run --include-older does not count it (it said 2 older tools when 1 would be added)."""
+    before = datetime(2026, 1, 1, tzinfo=UTC)
+    add_tools(home, ["patchwise", "oldhidden", "oldnews"], first_seen=before,
+              oldhidden={"override": "hide"}, oldnews={"launch": False})
+    assert cli("issue", "new", "--subject", "Old").exit_code == 0
+    sql(home, "UPDATE issue SET status = 'sent', sent_at = ? WHERE number = 1", datetime(2026, 2, 1, tzinfo=UTC))
+    add_tools(home, ["minutely"], first_seen=datetime(2026, 2, 3, tzinfo=UTC))
+    report = as_json(cli("suggest", "--json"))
+    widened = as_json(cli("suggest", "--json", "--include-older"))
+    assert report["older"] == widened["candidates"] - report["candidates"] == 1
+    assert cli("suggest").stdout.splitlines()[-1] == "1 older unpaired tool found before it: digest suggest --include-older"

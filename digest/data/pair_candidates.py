@@ -40,7 +40,7 @@ class PairCatalogue:
     since: datetime | None  # the last sent issue's send time; None: every tool counts as new
     tools: list[CandidateTool]  # shown tools first seen after `since`, oldest first (then by id)
     compared: set[frozenset[int]]  # the tool ids of every comparison
-    earlier: list[int]  # ids of every tool (shown or not) first seen at or before `since`
+    earlier: list[int]  # ids of the shown tools first seen at or before `since`: what --include-older adds
 
 
 def last_sent_at(db: Database) -> datetime | None:
@@ -50,7 +50,8 @@ def last_sent_at(db: Database) -> datetime | None:
 
 def read_catalogue(db: Database, *, include_older: bool = False) -> PairCatalogue:
     """The shown tools found since the last sent issue (all of them with `include_older`), the
-    pairs already compared, and the tools found before it."""
+    pairs already compared, and the shown tools found before it (hidden ones are never
+    candidates, so the hint to use --include-older counts only what it would add)."""
     since = None if include_older else last_sent_at(db)
     sql = f"SELECT id, slug, name, tagline, description, category, first_seen_at FROM tool WHERE {_SHOWN}"
     if since is not None:
@@ -61,5 +62,5 @@ def read_catalogue(db: Database, *, include_older: bool = False) -> PairCatalogu
     compared = {frozenset((r["tool_a_id"], r["tool_b_id"]))
                 for r in db.query("SELECT tool_a_id, tool_b_id FROM comparison")}
     earlier = [] if since is None else [
-        r["id"] for r in db.query("SELECT id FROM tool WHERE first_seen_at <= :since", {"since": since})]
+        r["id"] for r in db.query(f"SELECT id FROM tool WHERE {_SHOWN} AND first_seen_at <= :since", {"since": since})]
     return PairCatalogue(since=since, tools=tools, compared=compared, earlier=earlier)
