@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
-
 if TYPE_CHECKING:
+    import typer
     from sqlalchemy.engine import Engine
 
     from digest.config import Settings
@@ -43,6 +42,15 @@ class AppContext:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def configure_logging(*, verbose: bool, quiet: bool) -> None:
+    """Log lines on stderr: debug with --verbose, errors only with --quiet, else warnings."""
+    import logging
+    import sys
+
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def app_context(ctx: typer.Context) -> AppContext:

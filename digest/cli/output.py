@@ -73,6 +73,43 @@ def fail(message: str) -> None:
     sys.stderr.write(f"error: {message}\n")
 
 
+def report_failure(exc: BaseException, *, verbose: bool) -> int:
+    """What every command does with an exception it raised: one line on stderr (a DigestError's
+    details under it), the traceback too with --verbose; returns the exit code (the error's own,
+    130 for an interrupt, 1 for anything unexpected). Call it inside the `except` block: the
+    traceback printed is the one being handled."""
+    from digest.errors import DigestError
+
+    if isinstance(exc, KeyboardInterrupt):
+        fail("interrupted")
+        return 130
+    if isinstance(exc, DigestError):
+        _report(exc.one_line(), verbose=verbose)
+        for line in exc.details():
+            sys.stderr.write(f"  {' '.join(line.split())}\n")
+        return exc.exit_code
+    _report(f"internal error: {type(exc).__name__}: {exc} (run with --verbose for the traceback)", verbose=verbose)
+    return 1
+
+
+def _report(message: str, *, verbose: bool) -> None:
+    if verbose:
+        import traceback
+
+        traceback.print_exc()
+    fail(message)
+
+
+def echo(text: str, *, err: bool = False) -> None:
+    """A line through click's `echo`, as `typer.echo` prints it (colour codes dropped when the
+    stream is no terminal): with typer's copy of click when the full CLI runs, with click itself
+    in `digest.cli.fast`, which answers without importing typer."""
+    echo_with = getattr(sys.modules.get("typer"), "echo", None)
+    if echo_with is None:
+        from click import echo as echo_with
+    echo_with(text, err=err)
+
+
 def say(ctx: typer.Context, text: str, *, note: bool = False) -> None:
     """One line for a person, unless --quiet: a result on stdout, or with `note=True` a note
     on stderr (see the module docstring for which is which)."""

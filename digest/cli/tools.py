@@ -9,6 +9,7 @@ import typer
 from digest.cli.params import LIMIT, json_option
 from digest.cli.context import app_context
 from digest.cli.output import print_json, say
+from digest.cli.tools_listing import decision_text
 from digest.wording import count
 
 tools_app = typer.Typer(help="Browse and correct the catalogue of tools found in the feeds.",
@@ -33,23 +34,9 @@ def list_tools(
 
     Example: digest tools list --new --category "code review"
     """
-    from digest.catalogue import categories, list_tools as query
-    from digest.data.engine import connect
+    from digest.cli.tools_listing import list_tools as run
 
-    state = app_context(ctx)
-    with connect(state.settings) as db:
-        tools = query(db, new=new, category=category, limit=limit, brief=not json_output, include_hidden=show_all)
-        known = categories(db) if category and not tools else []
-    if json_output:
-        print_json(tools)
-        return
-    if not tools:
-        if category and known and category.lower() not in (k.lower() for k in known):
-            typer.echo(f"no tools in category {category!r} (categories: {', '.join(known)})", err=True)
-        else:
-            say(ctx, "no tools" + (" match" if new or category else " yet: run `digest poll`"), note=True)
-        return
-    _print_table(tools, reasons=show_all)
+    run(app_context(ctx), new=new, category=category, limit=limit, show_all=show_all, json_output=json_output)
 
 
 @tools_app.command("show")
@@ -72,39 +59,6 @@ def show_tool(
         print_json(record)
         return
     _print_tool(record)
-
-
-def decision_text(t: dict) -> str:
-    """`shown` or `hidden`, and why: the launch detection's reason or the editor's override."""
-    if t["override"] == "keep":
-        return "shown: kept by the editor" + (f" (was: {t['reason']})" if not t["launch"] and t["reason"] else "")
-    if t["override"] == "hide":
-        return "hidden by the editor"
-    return ("shown: " if t["launch"] else "hidden: ") + (t["reason"] or ("launch" if t["launch"] else "-"))
-
-
-def _print_table(tools: list[dict], *, reasons: bool = False) -> None:
-    import shutil
-    import sys
-
-    width = shutil.get_terminal_size((120, 24)).columns
-    headers = ("ID", "SLUG", "CATEGORY", "PRICE", "SEEN", *(("DECISION",) if reasons else ()), "NAME / TAGLINE")
-    rows = [(str(t["id"]), t["slug"], t["category"] or "-", t["price"],
-             t["first_seen_at"].date().isoformat() if t["first_seen_at"] else "-",
-             *((decision_text(t),) if reasons else ()),
-             t["name"] + (f" - {t['tagline']}" if t["tagline"] else "")) for t in tools]
-    caps = (8, 32, 20, 11, 10, *((40,) if reasons else ()))
-    widths = [min(max(len(row[i]) for row in [headers, *rows]), cap) for i, cap in enumerate(caps)]
-    last = max(20, width - sum(widths) - 2 * len(widths))
-    lines = ["  ".join([*(_fit(cell, w).ljust(w) for cell, w in zip(row, widths)), _fit(row[-1], last)])
-             for row in [headers, *rows]]
-    sys.stdout.write("\n".join(lines) + "\n")
-
-
-def _fit(text: str, width: int) -> str:
-    from digest.wording import shorten
-
-    return shorten(text, width)
 
 
 def _print_tool(t: dict) -> None:
