@@ -8,57 +8,32 @@ come from the environment or the owner-only key file, never from a file in the r
 
 Validation is deliberately hand-rolled on dataclasses rather than pydantic: it keeps
 `digest --help` fast and lets every error name the file, the key and the fault in one line.
-Loading raises `ConfigError` (exit 2) and nothing else.
+Loading raises `ConfigError` (exit 2) and nothing else. Reading the file and checking each
+value's kind is `digest.config_values`, which also loads the [database] section alone for the
+commands that need nothing else (defining this module's dataclasses is what costs start-up).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from digest.config_values import (ENV_PREFIX, SETTINGS_FILE, build, check_database_url, check_http_url,
+                                  database_url, from_environment, parse_duration, read_toml)
+from digest.config_values import resolve_home  # noqa: F401 - part of this module's API
 from digest.errors import ConfigError
 from digest.limits import MAX_SEND_RATE, MAX_SEND_WORKERS
 
-SETTINGS_FILE = "digest.toml"
 FEEDS_FILE = "feeds.toml"
 KEY_FILE = ".digest-secret"
-ENV_PREFIX = "DIGEST_"
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from `90`, `"90s"`, `"15m"`, `"1h"`, `"2d"` or `"1w"`; ValueError otherwise."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration like '1h'")
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    else:
-        match = _DURATION.match(str(value))
-        if not match:
-            raise ValueError(f"{value!r} is not a duration like '90s', '15m', '1h' or '2d'")
-        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
-    return seconds
-
-
-def check_http_url(value: str) -> str:
-    """The URL unchanged if it is absolute http(s) with a host; ValueError otherwise."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    return value
 
 
 def parse_nameservers(value: str) -> list[tuple[str, int]]:
@@ -279,12 +254,7 @@ class Settings:
     @property
     def database_url(self) -> str:
         """The SQLAlchemy URL; a relative SQLite path is taken from the newsletter folder."""
-        url = self.database.url or "sqlite:///digest.db"
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            rest = url[len("sqlite:///"):]
-            if rest and rest != ":memory:" and not rest.startswith(":"):
-                return "sqlite:///" + str((self.home / rest).resolve())
-        return url
+        return database_url(self.home, self.database.url)
 
     @property
     def templates_dir(self) -> Path:
@@ -304,93 +274,10 @@ class Settings:
 
 # --- conversion ---------------------------------------------------------------------------
 
-def _convert(kind: str, value: Any, *, from_env: bool) -> Any:
-    """One value in its declared kind; ValueError with a short reason otherwise."""
-    if kind in ("str", "path", "secret"):
-        if not isinstance(value, str):
-            raise ValueError(f"expected a string, got {type(value).__name__}")
-        return value
-    if kind == "url":
-        if not isinstance(value, str):
-            raise ValueError(f"expected a URL string, got {type(value).__name__}")
-        parts = urlsplit(check_http_url(value))
-        if parts.query or parts.fragment or value.rstrip("/").endswith(("?", "#")):
-            raise ValueError(f"{value!r} has a query or fragment; links are built by appending paths to it")
-        return value.rstrip("/")
-    if kind == "int":
-        if from_env and isinstance(value, str):
-            try:
-                value = int(value)
-            except ValueError:
-                raise ValueError(f"{value!r} is not a whole number") from None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected a whole number, got {value!r}")
-        if value < 0:
-            raise ValueError("must not be negative")
-        return value
-    if kind == "float":
-        if from_env and isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                raise ValueError(f"{value!r} is not a number") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"expected a number, got {value!r}")
-        if not math.isfinite(value):
-            raise ValueError(f"expected a finite number, got {value!r}")
-        if value < 0:
-            raise ValueError("must not be negative")
-        return float(value)
-    if kind == "bool":
-        if from_env and isinstance(value, str):
-            lowered = value.strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off", ""):
-                return False
-            raise ValueError(f"{value!r} is not true or false")
-        if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
-        return value
-    if kind == "duration":
-        return parse_duration(value)
-    raise ValueError(f"cannot be set here (kind {kind})")
-
-
-_NOT_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")  # any control but tab
-
-
-def _bounded(meta: Any, value: Any) -> Any:
-    """The value if it lies within the field's declared `min` and `max`, and is one line of text
-    unless declared `multiline` (names, addresses and URLs end up in mail headers, where a line
-    break would start a new header); ValueError otherwise."""
-    if isinstance(value, str) and not meta.get("multiline") and _NOT_ONE_LINE.search(value):
-        raise ValueError("contains a line break or control character; it must be one line")
-    low, high = meta.get("min"), meta.get("max")
-    if (low is not None and value < low) or (high is not None and value > high):
-        span = f"between {low} and {high}" if low is not None and high is not None else \
-            f"at least {low}" if low is not None else f"at most {high}"
-        raise ValueError(f"must be {span}, got {value!r}")
-    return value
-
-
-def _build(cls: type, table: dict[str, Any], *, path: str, prefix: str) -> Any:
-    """An instance of the dataclass `cls` from a TOML table; unknown keys are errors."""
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.metadata.get("kind") not in ("internal", "section", "panel")}
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        spec = fields.get(key)
-        if spec is None or spec.metadata.get("kind") == "secret":
-            reason = ("secrets are not read from files; set DIGEST_SECRET_KEY or use the key file"
-                      if spec is not None else "unknown key")
-            known = ", ".join(sorted(k for k, f in fields.items() if f.metadata.get("kind") != "secret"))
-            raise ConfigError(reason, path=path, key=prefix + key,
-                              hint=None if spec is not None else f"known keys: {known}")
-        try:
-            values[key] = _bounded(spec.metadata, _convert(spec.metadata["kind"], value, from_env=False))
-        except ValueError as exc:
-            raise ConfigError(str(exc), path=path, key=prefix + key) from None
-    return values
+def _build(cls: type, table: dict[str, Any], *, path: str, prefix: str) -> dict[str, Any]:
+    """The values of a TOML table for the dataclass `cls`; unknown keys are errors."""
+    fields = {f.name: f.metadata for f in dataclasses.fields(cls) if f.metadata.get("kind") not in ("internal", "section", "panel")}
+    return build(fields, table, path=path, prefix=prefix)
 
 
 def _panel(raw: Any, *, path: str) -> tuple[Reviewer, ...]:
@@ -417,18 +304,6 @@ def _panel(raw: Any, *, path: str) -> tuple[Reviewer, ...]:
     return tuple(panel)
 
 
-def _read_toml(path: Path, label: str) -> dict[str, Any]:
-    try:
-        # A UTF-8 byte-order mark (Windows editors write one) is not TOML; tomllib refuses it.
-        return tomllib.loads(path.read_bytes().decode("utf-8").removeprefix("\ufeff"))
-    except FileNotFoundError:
-        raise ConfigError("file not found", path=label, hint="run `digest init` to create it") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", path=label) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", path=label) from None
-
-
 def _env_overrides(environ: dict[str, str]) -> dict[str, tuple[str, str, Any]]:
     """Map of (section or "", key) written as "section.key" -> (env name, value, field metadata)."""
     found: dict[str, tuple[str, str, str]] = {}
@@ -448,13 +323,6 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, tuple[str, str, Any]]:
     return found
 
 
-def resolve_home(home: str | Path | None, environ: dict[str, str] | None = None) -> Path:
-    """The newsletter folder: `--home`, else `DIGEST_HOME`, else the current directory."""
-    environ = os.environ if environ is None else environ
-    chosen = Path(home) if home else Path(environ.get("DIGEST_HOME") or ".")
-    return chosen.expanduser().resolve()
-
-
 def load_settings(home: Path, environ: dict[str, str] | None = None, *,
                   require_home: bool = True) -> Settings:
     """Settings for the newsletter folder `home`: embedded defaults, then digest.toml, then env.
@@ -466,7 +334,7 @@ def load_settings(home: Path, environ: dict[str, str] | None = None, *,
         raise ConfigError("newsletter folder not found", path=str(home),
                           hint="create it with `digest --home DIR init`")
     settings_path = home / SETTINGS_FILE
-    raw: dict[str, Any] = _read_toml(settings_path, SETTINGS_FILE) if settings_path.exists() else {}
+    raw: dict[str, Any] = read_toml(settings_path, SETTINGS_FILE) if settings_path.exists() else {}
 
     top: dict[str, Any] = {}
     sections: dict[str, dict[str, Any]] = {}
@@ -482,10 +350,7 @@ def load_settings(home: Path, environ: dict[str, str] | None = None, *,
             top.update(_build(Settings, {key: value}, path=SETTINGS_FILE, prefix=""))
 
     for dotted, (env, value, meta) in _env_overrides(environ).items():
-        try:
-            converted = _bounded(meta, _convert(meta["kind"], value, from_env=True))
-        except ValueError as exc:
-            raise ConfigError(str(exc), path="environment", key=env) from None
+        converted = from_environment(env, value, meta)
         if "." in dotted:
             section, key = dotted.split(".", 1)
             sections.setdefault(section, {})[key] = converted
@@ -534,12 +399,7 @@ def _check_cross_field(settings: Settings) -> None:
         parse_nameservers(settings.check.nameservers)
     except ValueError as exc:
         raise ConfigError(str(exc), path=SETTINGS_FILE, key="check.nameservers") from None
-    url = settings.database_url
-    scheme = url.split("://", 1)[0]
-    if not (scheme.startswith("sqlite") or scheme in ("postgresql", "postgres", "postgresql+psycopg")):
-        raise ConfigError(f"{url.split(':', 1)[0]!r} is not supported; use sqlite:/// or postgresql+psycopg://",
-                          path=SETTINGS_FILE, key="database.url",
-                          hint="postgresql:// URLs use psycopg 3, the driver digest installs")
+    check_database_url(settings.database_url)
     _check_bounces(settings.bounces)
     _check_logo(settings.logo)
     scheme = urlsplit(settings.smtp.url).scheme
@@ -613,7 +473,7 @@ def load_feeds(home: Path, *, path: Path | None = None) -> list[FeedConfig]:
     """The feeds of `feeds.toml`, validated; raises ConfigError naming entry and key."""
     feeds_path = path or home / FEEDS_FILE
     label = FEEDS_FILE if path is None else str(path)
-    raw = _read_toml(feeds_path, label)
+    raw = read_toml(feeds_path, label)
     unknown_top = set(raw) - {"feeds"}
     if unknown_top:
         raise ConfigError("unknown key", path=label, key=sorted(unknown_top)[0],

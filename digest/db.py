@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from digest.config import Settings
+    from digest.config_values import DatabaseTarget
 
 # The newest migration in digest/migrations/versions; a test keeps it equal to Alembic's head.
 SCHEMA_REVISION = "0004"
@@ -76,7 +77,7 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5, echo: bo
                          pool_pre_ping=True, pool_recycle=1800, connect_args=connect_args)
 
 
-def engine_for(settings: Settings) -> Engine:
+def engine_for(settings: Settings | DatabaseTarget) -> Engine:
     return make_engine(settings.database_url, pool_size=settings.database.pool_size,
                        max_overflow=settings.database.max_overflow, echo=settings.database.echo,
                        pgbouncer=settings.database.pgbouncer)

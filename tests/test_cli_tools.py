@@ -117,3 +117,15 @@ def test_output_into_a_pipe_closed_early_ends_quietly(home: Path, many: bool) ->
     process.stderr.close()
     assert process.wait(timeout=60) == 1
     assert stderr == ""
+
+
+def test_list_reads_only_the_database_settings(cli, home: Path) -> None:
+    """`tools list` loads the [database] section alone (digest.config_values.load_database): a
+    fault elsewhere is reported by the commands that use that setting, a database fault here."""
+    settings_file = home / "digest.toml"
+    settings_file.write_text(settings_file.read_text(encoding="utf-8") + '\n[smtp]\nurl = "http://nope"\n',
+                             encoding="utf-8")
+    assert cli("tools", "list", "--json").exit_code == 0
+    assert cli("tools", "show", "1").exit_code == 2
+    refused = cli("tools", "list", "--json", env={"DIGEST_DATABASE_POOL_SIZE": "many"})
+    assert refused.exit_code == 2 and "DIGEST_DATABASE_POOL_SIZE: 'many' is not a whole number" in refused.stderr

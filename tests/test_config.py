@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,61 @@ def test_a_missing_secret_key_is_one_config_error_wherever_it_is_needed(cli, hom
     line = ("error: secret_key: no secret key is configured "
             "(hint: run `digest init` (it creates .digest-secret) or set DIGEST_SECRET_KEY)\n")
     assert said == dict.fromkeys(said, (2, line)), said
+
+
+# --- the [database] section alone (digest.config_values.load_database) ---------------------
+
+def test_the_database_table_is_what_database_settings_declares() -> None:
+    from digest.config import DatabaseSettings
+    from digest.config_values import DATABASE_FIELDS
+
+    declared = {f.name: (f.default, dict(f.metadata)) for f in dataclasses.fields(DatabaseSettings)}
+    assert DATABASE_FIELDS == declared
+
+
+@pytest.mark.parametrize(("text", "environ"), [
+    ("", {}),
+    ('[database]\nurl = "sqlite:///other.db"\npool_size = 9\necho = true\n', {}),
+    ('[database]\nurl = "postgresql://u@h/db"\npgbouncer = true\n', {"DIGEST_DATABASE_MAX_OVERFLOW": "2"}),
+    ("", {"DIGEST_DATABASE_URL": "sqlite:////abs/path.db", "DIGEST_DATABASE_ECHO": "yes"}),
+])
+def test_the_database_alone_is_what_the_whole_settings_hold(tmp_path: Path, text: str, environ: dict) -> None:
+    from digest.config_values import load_database
+
+    write(tmp_path / "digest.toml", text)
+    settings, alone = load_settings(tmp_path, environ=environ), load_database(tmp_path, environ=environ)
+    assert alone.database_url == settings.database_url
+    assert vars(alone.database) == dataclasses.asdict(settings.database)
+
+
+@pytest.mark.parametrize(("text", "environ"), [
+    ("database = 3\n", {}),
+    ("[database]\nbogus = 1\n", {}),
+    ("[database]\npool_size = -1\n", {}),
+    ('[database]\necho = "yes"\n', {}),
+    ('[database]\nurl = "mysql://x/y"\n', {}),
+    ('[database]\nurl = "sqlite:///a\\nb"\n', {}),
+    ("[database\n", {}),
+    ("", {"DIGEST_DATABASE_POOL_SIZE": "many"}),
+    ("", {"DIGEST_DATABASE_URL": "oracle://x"}),
+])
+def test_the_database_alone_fails_as_the_whole_settings_do(tmp_path: Path, text: str, environ: dict) -> None:
+    from digest.config_values import load_database
+
+    write(tmp_path / "digest.toml", text)
+    with pytest.raises(ConfigError) as whole:
+        load_settings(tmp_path, environ=environ)
+    with pytest.raises(ConfigError) as alone:
+        load_database(tmp_path, environ=environ)
+    assert alone.value.one_line() == whole.value.one_line()
+
+
+def test_the_database_alone_leaves_the_other_sections_to_their_commands(tmp_path: Path) -> None:
+    from digest.config_values import load_database
+
+    write(tmp_path / "digest.toml", '[smtp]\nurl = "http://nope"\n[web]\nport = 0\n')
+    with pytest.raises(ConfigError):
+        load_settings(tmp_path, environ={})
+    assert load_database(tmp_path, environ={}).database_url.endswith("/digest.db")
+    with pytest.raises(ConfigError, match="newsletter folder not found"):
+        load_database(tmp_path / "nowhere", environ={})

@@ -13,7 +13,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "digest"
 
 STAGES = [
-    ("foundation", {"errors", "ids", "config", "db", "models", "folder", "leases", "data", "tokens", "links",
+    ("foundation", {"errors", "ids", "config", "config_values", "db", "models", "folder", "leases", "data", "tokens", "links",
                     "message", "panel", "inline", "votes", "ratelimit", "subscribers", "transport",
                     "smtpsink", "preview", "migrations", "csvinput", "subscriber_import", "wording", "limits", "issue_state", "atomic", "parts"}),
     ("feeds", {"fetch", "saxdriver", "normalise", "launches", "feeds", "enrich", "dedupe", "parsepool", "poll", "catalogue"}),

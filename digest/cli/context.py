@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,15 +10,23 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from digest.config import Settings
+    from digest.config_values import DatabaseTarget
 
 
-@dataclass
 class AppContext:
-    home: Path
-    verbose: bool = False
-    quiet: bool = False
-    _settings: Settings | None = field(default=None, repr=False)
-    _engine: Engine | None = field(default=None, repr=False)
+    """The root options (folder, verbosity) and what is built from them on first use: the
+    settings, the [database] settings alone, an engine. A plain class, not a dataclass: importing
+    dataclasses is a tenth of what `digest tools list` may take (digest.cli.fast)."""
+
+    def __init__(self, home: Path, verbose: bool = False, quiet: bool = False) -> None:
+        self.home = home
+        self.verbose = verbose
+        self.quiet = quiet
+        self._settings: Settings | None = None
+        self._engine: Engine | None = None
+
+    def __repr__(self) -> str:
+        return f"AppContext(home={self.home!r}, verbose={self.verbose!r}, quiet={self.quiet!r})"
 
     @property
     def settings(self) -> Settings:
@@ -28,6 +35,17 @@ class AppContext:
 
             self._settings = load_settings(self.home)
         return self._settings
+
+    @property
+    def database(self) -> Settings | DatabaseTarget:
+        """What `digest.data.engine.connect` needs: the settings once loaded, else the [database]
+        section alone (digest.config_values.load_database), a fraction of the cost of loading
+        them all, for the read commands that use nothing else."""
+        if self._settings is not None:
+            return self._settings
+        from digest.config_values import load_database
+
+        return load_database(self.home)
 
     @property
     def engine(self) -> Engine:

@@ -129,7 +129,7 @@ def _run_tools_list(root: dict, listing: dict) -> int:
 
     state = None
     try:
-        from digest.config import resolve_home
+        from digest.config_values import resolve_home
 
         state = AppContext(home=resolve_home(root["home"]), verbose=root["verbose"], quiet=root["quiet"])
         configure_logging(verbose=root["verbose"], quiet=root["quiet"])

@@ -143,7 +143,7 @@ def root(
 
     Every command acts on a newsletter folder (digest.toml, feeds.toml, digest.db, outbox/).
     """
-    from digest.config import resolve_home
+    from digest.config_values import resolve_home
 
     ctx.obj = AppContext(home=resolve_home(home), verbose=verbose, quiet=quiet)
     configure_logging(verbose=verbose, quiet=quiet)

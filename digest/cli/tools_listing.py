@@ -18,7 +18,7 @@ def list_tools(state: AppContext, *, new: bool, category: str | None, limit: int
     from digest.catalogue import categories, list_tools as query
     from digest.data.engine import connect
 
-    with connect(state.settings) as db:
+    with connect(state.database) as db:
         tools = query(db, new=new, category=category, limit=limit, brief=not json_output, include_hidden=show_all)
         known = categories(db) if category and not tools else []
     if json_output:

@@ -28,6 +28,7 @@ from digest.errors import DatabaseError, MissingDatabaseError
 
 if TYPE_CHECKING:
     from digest.config import Settings
+    from digest.config_values import DatabaseTarget
 
 
 class Conflict(DatabaseError):
@@ -183,7 +184,7 @@ class SqliteDatabase(Database):
 class SqlAlchemyDatabase(Database):
     """PostgreSQL (or any other SQLAlchemy URL) through `text()`; JSON values bind as JSON."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings | DatabaseTarget) -> None:
         from sqlalchemy import exc
 
         from digest.db import engine_for
@@ -260,8 +261,9 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def connect(settings: Settings) -> Database:
-    """A connection to the initialised, up-to-date database of `settings`.
+def connect(settings: Settings | DatabaseTarget) -> Database:
+    """A connection to the initialised, up-to-date database of `settings` (the whole Settings,
+    or the [database] section alone that `digest.config_values.load_database` reads).
 
     Raises DatabaseError when the database is missing, unreachable or on another schema
     revision (the same checks as `digest.db.open_database`, without importing SQLAlchemy on
