@@ -73,7 +73,7 @@ def main() -> int:
                               "'active', 'import', 0, now(), now() FROM generate_series(1, :n) g"),
                          {"n": args.subscribers})
         print(f"bench/million.py: {args.subscribers:,} subscribers inserted in {time.perf_counter() - started:.1f} s")
-        render_to_outbox(engine=engine, settings=settings, issue_number=1)
+        render_to_outbox(settings=settings, issue_number=1)
         started = time.perf_counter()
         report = queue_issue(engine=engine, settings=settings, number=1, render=False)
         print(f"queue_issue: {report.added:,} deliveries queued in {time.perf_counter() - started:.1f} s")

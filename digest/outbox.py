@@ -259,7 +259,7 @@ def _frozen_manifest(*, engine: Engine, settings: Settings, number: int, fresh: 
         from digest.render import render_to_outbox
 
         rendered_at = utcnow()
-        report = render_to_outbox(engine=engine, settings=settings, issue_number=number)
+        report = render_to_outbox(settings=settings, issue_number=number)
         parts, data, warnings = report.rendered.parts, report.rendered.data, tuple(report.warnings)
     else:
         from digest.view import load_issue_data

@@ -56,7 +56,7 @@ def proof_parts(*, settings: Settings, engine: Engine, number: int | str,
     if render:
         from digest.render import render_to_outbox
 
-        rendered = render_to_outbox(engine=engine, settings=settings, issue_number=number).rendered
+        rendered = render_to_outbox(settings=settings, issue_number=number).rendered
         return replace(rendered.parts, comparison_ids=ids), False
     return read_parts(settings, number=number, subject=subject, comparison_ids=ids), False
 

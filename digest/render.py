@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from digest.config import Settings
+    from digest.data.engine import Database
     from digest.message import MessageTemplate
 
 HTML_BUDGET = 102_000  # bytes of the delivered HTML part; Gmail clips at 102 KB
@@ -352,12 +353,14 @@ class Renderer:
 
 # --- one issue from the database, and its files ---------------------------------------------------
 
-def render_issue(*, session, settings: Settings, issue_number: int | str,
+def render_issue(*, db: Database, settings: Settings, issue_number: int | str,
                  inliner: str = DEFAULT_INLINER) -> RenderedIssue:
-    """Render issue `issue_number`; NotFoundError if there is none, RenderError if it cannot be."""
-    from digest.view import load_issue_data, view_from_data
+    """Render issue `issue_number` as read through `db` (`digest.data.engine`: no ORM);
+    NotFoundError if there is none, RenderError if it cannot be."""
+    from digest.view import read_issue_data, view_from_data
 
-    data: IssueData = load_issue_data(session=session, settings=settings, issue_number=issue_number)
+    with db.transaction():
+        data: IssueData = read_issue_data(db=db, settings=settings, issue_number=issue_number)
     renderer = Renderer(settings, inliner=inliner)
     rendered = renderer.render(view_from_data(data, settings=settings, medium=EMAIL),
                                view_from_data(data, settings=settings, medium=WEB))
@@ -492,14 +495,17 @@ class RenderReport:
         }
 
 
-def render_to_outbox(*, engine, settings: Settings, issue_number: int | str, out_dir: Path | None = None,
+def render_to_outbox(*, settings: Settings, issue_number: int | str, out_dir: Path | None = None,
                      inliner: str = DEFAULT_INLINER) -> RenderReport:
-    """Render an issue from the database and write its files (outbox/<number>/ by default).
+    """Render an issue from the database of `settings` and write its files (outbox/<number>/ by
+    default).
 
-    Read-only on the database. Raises NotFoundError (no such issue) or RenderError.
+    Read-only on the database, which it reads in one transaction through
+    `digest.data.engine.connect` (sqlite3 on SQLite: `digest issue render` never imports
+    SQLAlchemy there). Raises NotFoundError (no such issue), DatabaseError or RenderError.
     """
-    from digest.db import session_scope
+    from digest.data.engine import connect
 
-    with session_scope(engine, write=False) as session:
-        rendered = render_issue(session=session, settings=settings, issue_number=issue_number, inliner=inliner)
+    with connect(settings) as db:
+        rendered = render_issue(db=db, settings=settings, issue_number=issue_number, inliner=inliner)
     return RenderReport(rendered=rendered, files=write_rendered(rendered, settings=settings, out_dir=out_dir))

@@ -279,12 +279,10 @@ def paragraphs(text: str) -> tuple[str, ...]:
 
 
 def _price_label(value: str) -> str:
-    from digest.models import EntryPrice
+    """EntryPrice(value).label, "Unknown" for a value that is none (without importing the models)."""
+    from digest.editorial.card_view import PRICE_LABELS
 
-    try:
-        return EntryPrice(value).label
-    except ValueError:
-        return EntryPrice.UNKNOWN.label
+    return PRICE_LABELS.get(value, PRICE_LABELS["unknown"])
 
 
 _TEXT_BAR = 20
@@ -523,8 +521,37 @@ def quotes_to_web(view: IssueView, *, keep: int) -> IssueView:
 
 # --- loading from the database ---------------------------------------------------------------
 
+def read_issue_data(*, db, settings, issue_number: int | str) -> IssueData:
+    """The issue's data, read through `digest.data.comparison_cards` (no ORM: what
+    `digest issue render` and queueing use; SQLAlchemy alone costs more than the rest of a
+    render). The cards and readiness are built by `digest.editorial.card_view` and
+    `issue_view`, as `digest issue show` builds them, so the data equals `load_issue_data`'s.
+    Raises NotFoundError when there is no such issue, ValidationError for a bad number.
+    """
+    from digest.data.comparison_cards import issue_rows, previous_sent_number
+    from digest.editorial.card_view import build_card
+    from digest.editorial.issue_view import assess
+    from digest.errors import NotFoundError
+    from digest.ids import parse_id
+
+    def cards(rows) -> tuple:  # noqa: ANN001
+        return tuple(build_card(comparison=r.comparison, tool_a=r.tool_a, tool_b=r.tool_b, reviews=r.reviews,
+                                votes=r.votes, issue=r.issue, panel=settings.panel) for r in rows)
+
+    number = parse_id(issue_number, "issue")
+    issue, rows = issue_rows(db, number)
+    if issue is None:
+        raise NotFoundError(f"no issue {number}", hint="`digest issue list` shows the issues")
+    readiness = assess(issue, [(r.comparison, (r.tool_a, r.tool_b), r.reviews) for r in rows], settings.panel)
+    previous_number = previous_sent_number(db, number)
+    previous, previous_cards = issue_rows(db, previous_number) if previous_number is not None else (None, [])
+    return issue_data(issue=issue, cards=cards(rows), missing=readiness.missing, previous=previous,
+                      previous_cards=cards(previous_cards))
+
+
 def load_issue_data(*, session, settings, issue_number: int | str) -> IssueData:
-    """The issue's data, comparisons in issue order, through the editorial stage's loaders.
+    """The issue's data, comparisons in issue order, through the editorial stage's ORM loaders
+    (for callers that hold a Session: the web app).
 
     The figures are the editorial cards' own (`digest.panel` via `comparison_card`) and the
     readiness is `digest.editorial.readiness`, so the email says what `digest issue show`
@@ -535,15 +562,24 @@ def load_issue_data(*, session, settings, issue_number: int | str) -> IssueData:
     issue = get_issue(session, issue_number)
     state = issue_detail(session=session, issue=issue, panel=settings.panel)
     previous = previous_sent_issue(session, issue)
+    previous_cards = () if previous is None else issue_detail(session=session, issue=previous,
+                                                              panel=settings.panel).cards
+    return issue_data(issue=issue, cards=state.cards, missing=state.readiness.missing, previous=previous,
+                      previous_cards=previous_cards)
+
+
+def issue_data(*, issue, cards, missing, previous=None, previous_cards=()) -> IssueData:  # noqa: ANN001
+    """IssueData from an issue (ORM row or record), its editorial cards in order, its readiness's
+    missing reviews, and the previous issue that went out with its cards: the one place both
+    loaders build it."""
     last_week = None
     if previous is not None:
-        cards = issue_detail(session=session, issue=previous, panel=settings.panel).cards
         last_week = PreviousIssueData(number=previous.number, subject=previous.subject,
-                                      comparisons=tuple(_comparison_data(card) for card in cards))
+                                      comparisons=tuple(_comparison_data(card) for card in previous_cards))
     return IssueData(number=issue.number, subject=issue.subject, preheader=issue.preheader,
                      intro=issue.intro, status=issue.status, date=issue.sent_at or issue.scheduled_at,
-                     comparisons=tuple(_comparison_data(card) for card in state.cards),
-                     missing=tuple(m.message for m in state.readiness.missing), last_week=last_week)
+                     comparisons=tuple(_comparison_data(card) for card in cards),
+                     missing=tuple(m.message for m in missing), last_week=last_week)
 
 
 def _comparison_data(card) -> ComparisonData:  # noqa: ANN001 - an editorial ComparisonCard

@@ -114,6 +114,24 @@ def test_suggest_needs_no_orm(home: Path) -> None:
     assert "sqlalchemy" not in loaded("--home", str(home), "suggest", "--json", "--include-older", "--include-paired")
 
 
+@pytest.mark.sqlite_only
+def test_issue_render_needs_no_orm(home: Path, engine) -> None:
+    """Render reads its issue, its cards and last week's through digest.data: SQLAlchemy and
+    SQLModel were most of `digest issue render`'s time (issue 14 §4)."""
+    import dataclasses
+
+    from digest.db import session_scope
+    from digest.demo.sample import add_sample_issue, sample_issue_data
+
+    with session_scope(engine, write=True) as session:
+        add_sample_issue(session=session, data=dataclasses.replace(sample_issue_data(number=1), status="sent"))
+        add_sample_issue(session=session, data=sample_issue_data(number=2, votes=False))
+    assert loaded("--home", str(home), "issue", "render", "2", among=("sqlalchemy", "sqlmodel")) == []
+    assert "Last week the community said" in (home / "outbox" / "2" / "web.html").read_text()
+    assert "sqlalchemy" not in loaded("--home", str(home), "issue", "render", "1", "--json", "--out", str(home / "x"))
+    assert (home / "x" / "sample.eml").is_file()
+
+
 def test_issue_list_imports_only_the_editorial_parts_it_uses(home: Path) -> None:
     """digest.editorial names its functions lazily: listing issues does not load the
     scorecard parser, the suggestions or the catalogue corrections."""

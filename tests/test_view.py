@@ -18,7 +18,7 @@ from digest.preview import PreviewServer, has_display, open_in_browser
 from digest.render import OUTPUT_FILES, render_to_outbox
 from digest.demo.sample import add_sample_issue, sample_issue_data
 from digest.view import (EMAIL, WEB, IssueData, PreviousIssueData, build_view, load_issue_data, quotes_to_web,
-                         view_from_data)
+                         read_issue_data, view_from_data)
 
 
 @pytest.fixture
@@ -86,10 +86,49 @@ def test_loading_from_the_database_gives_back_the_same_issue(engine, settings) -
         load_issue_data(session=session, settings=settings, issue_number=99)
 
 
+def test_render_reads_the_same_issue_as_the_orm_and_renders_the_same_parts(engine, settings) -> None:
+    """`digest issue render` reads through digest.data (`read_issue_data`, no ORM): the same
+    IssueData as the ORM loader, hence the same MJML, HTML, text and web page, for a sent issue,
+    a partly reviewed draft with last week's votes, and an empty draft."""
+    from digest.data.engine import connect
+    from digest.render import Renderer
+
+    sent = dataclasses.replace(sample_issue_data(number=1), status="sent")
+    draft = sample_issue_data(number=2, votes=False, reviewers=("builder", "skeptic", "buyer", "futurist", "gone"))
+    partial = dataclasses.replace(draft, comparisons=tuple(dataclasses.replace(c, reviews=c.reviews[i:])
+                                                           for i, c in enumerate(draft.comparisons)))
+    with session_scope(engine, write=True) as session:
+        add_sample_issue(session=session, data=sent)
+        add_sample_issue(session=session, data=partial)
+        add_sample_issue(session=session, data=dataclasses.replace(sample_issue_data(number=3), comparisons=()))
+    renderer = Renderer(settings)
+    placeholders = links.Placeholders("0" * 32)
+
+    def parts(data: IssueData) -> tuple:
+        rendered = renderer.render(view_from_data(data, settings=settings, medium=EMAIL, placeholders=placeholders),
+                                   view_from_data(data, settings=settings, medium=WEB))
+        return rendered.mjml, rendered.html, rendered.text, rendered.web, rendered.warnings, rendered.html_size
+
+    read = {}
+    for number in (1, 2, 3):
+        with session_scope(engine) as session:
+            orm = load_issue_data(session=session, settings=settings, issue_number=number)
+        with connect(settings) as db, db.transaction():
+            read[number] = read_issue_data(db=db, settings=settings, issue_number=str(number))
+        assert read[number] == orm
+        assert parts(read[number]) == parts(orm)
+    assert read[1].missing == () and read[1].last_week is None and read[1].comparisons[0].votes_a == 37
+    assert len(read[2].missing) == 2 and read[2].last_week.number == 1  # the first slot lacks nothing
+    assert any(r.reviewer == "gone" for r in read[2].comparisons[0].reviews)
+    assert read[3].missing == ("no comparisons yet (add one with `digest issue add`)",) and not read[3].comparisons
+    with connect(settings) as db, pytest.raises(NotFoundError, match="no issue 99"):
+        read_issue_data(db=db, settings=settings, issue_number=99)
+
+
 def test_render_to_outbox_writes_the_sample_readers_email_beside_the_templates(engine, settings, tmp_path) -> None:
     with session_scope(engine, write=True) as session:
         number = add_sample_issue(session=session)
-    report = render_to_outbox(engine=engine, settings=settings, issue_number=number)
+    report = render_to_outbox(settings=settings, issue_number=number)
     folder = settings.outbox_dir / str(number)
     assert sorted(p.name for p in folder.iterdir()) == sorted(OUTPUT_FILES)
     assert report.files["email.template.html"].read_text() == report.rendered.html
@@ -104,7 +143,7 @@ def test_render_to_outbox_writes_the_sample_readers_email_beside_the_templates(e
     message = email.message_from_bytes(report.files["sample.eml"].read_bytes(), policy=default_policy)
     assert message["Subject"] == report.rendered.subject and message.is_multipart()
     assert report.to_json()["files"]["web.html"]["bytes"] == len(report.rendered.web.encode())
-    other = render_to_outbox(engine=engine, settings=settings, issue_number=number, out_dir=tmp_path / "elsewhere")
+    other = render_to_outbox(settings=settings, issue_number=number, out_dir=tmp_path / "elsewhere")
     assert other.files["email.txt"].parent == tmp_path / "elsewhere"
     assert not [p for p in folder.iterdir() if p.name.startswith(".")], "no temporary file left behind"
 
@@ -114,7 +153,7 @@ def test_sample_needs_a_secret_key(engine, settings) -> None:
         number = add_sample_issue(session=session)
     keyless = dataclasses.replace(settings, secret_key="")
     with pytest.raises(ConfigError, match="no secret key"):
-        render_to_outbox(engine=engine, settings=keyless, issue_number=number)
+        render_to_outbox(settings=keyless, issue_number=number)
 
 
 def test_preview_server_serves_the_rendered_files_on_loopback(tmp_path: Path) -> None:

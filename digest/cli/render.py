@@ -34,7 +34,7 @@ def issue_render(
     from digest.render import HTML_BUDGET, render_to_outbox
 
     state = app_context(ctx)
-    report = render_to_outbox(engine=state.engine, settings=state.settings, issue_number=issue, out_dir=out)
+    report = render_to_outbox(settings=state.settings, issue_number=issue, out_dir=out)
     for message in report.warnings:
         warn(message)
     if json_output:
@@ -64,7 +64,7 @@ def issue_preview(
     from digest.render import preview_parts, render_to_outbox
 
     state = app_context(ctx)
-    report = render_to_outbox(engine=state.engine, settings=state.settings, issue_number=issue)
+    report = render_to_outbox(settings=state.settings, issue_number=issue)
     for message in report.warnings:
         warn(message)
     web = report.files["web.html"]

@@ -5,6 +5,8 @@ than the rest of the command, and listing comparisons is a read an editor runs o
 carry the columns a card reads, as attributes, decoded as the ORM decodes them (aware UTC
 datetimes, JSON lists), on both backends (sqlite3 on SQLite, SQLAlchemy `text()` on
 PostgreSQL); `digest.editorial.card_view.build_card` turns them into the same cards.
+`digest issue render` reads its issue (and the previous one that went out) here too, for the
+same reason: see `digest.view.read_issue_data`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from digest.data.codec import as_datetime, as_json
 from digest.data.engine import Database
+from digest.issue_state import GONE_OUT
 
 _TOOL = ("id, slug, name, url, tagline, description, category, vendor, price, published_at, first_seen_at, "
          "feed_id, edited")
@@ -59,22 +62,43 @@ def issue_rows(db: Database, number: int) -> tuple[SimpleNamespace | None, list[
     comparisons = db.query(f"SELECT {_COMPARISON} FROM issuecomparison ic JOIN comparison c "
                            "ON c.id = ic.comparison_id WHERE ic.issue_id = :id ORDER BY ic.position, ic.id",
                            {"id": found["id"]})
-    return _record(found), _card_rows(db, comparisons)
+    return _record(found), _card_rows(db, comparisons, _IN_ISSUE, {"id": found["id"]})
 
 
-def _card_rows(db: Database, comparisons: list[dict[str, Any]]) -> list[CardRows]:
+def previous_sent_number(db: Database, number: int) -> int | None:
+    """The number of the latest issue before `number` that has gone out (sending or sent), if
+    any: the one whose community votes the next issue reports (as `previous_sent_issue` in
+    `digest.editorial.issues` finds it)."""
+    gone_out = {f"s{i}": status for i, status in enumerate(sorted(GONE_OUT))}
+    return db.scalar(f"SELECT number FROM issue WHERE number < :number AND status IN "
+                     f"({', '.join(':' + key for key in gone_out)}) ORDER BY number DESC LIMIT 1",
+                     {"number": number, **gone_out})
+
+
+_EVERY = "SELECT id FROM comparison"
+_IN_ISSUE = "SELECT comparison_id FROM issuecomparison WHERE issue_id = :id"
+
+
+def _card_rows(db: Database, comparisons: list[dict[str, Any]], scope: str = _EVERY,
+               params: dict[str, Any] | None = None) -> list[CardRows]:
+    """The cards' rows of `comparisons`; the tools, reviews, votes and issues are read for the
+    comparison ids `scope` selects (every comparison, or one issue's: its votes alone may be
+    most of the vote table's rows, never all of them)."""
+    params = params or {}
     tools = {row["id"]: _record(row) for row in db.query(
-        f"SELECT {_TOOL} FROM tool WHERE id IN (SELECT tool_a_id FROM comparison UNION "
-        "SELECT tool_b_id FROM comparison)")}
+        f"SELECT {_TOOL} FROM tool WHERE id IN (SELECT tool_a_id FROM comparison WHERE id IN ({scope}) UNION "
+        f"SELECT tool_b_id FROM comparison WHERE id IN ({scope}))", params)}
     reviews: dict[int, list[Any]] = {}
     for row in db.query("SELECT id, comparison_id, tool_id, reviewer, verdict, quote, created_at, updated_at "
-                        "FROM review ORDER BY id"):
+                        f"FROM review WHERE comparison_id IN ({scope}) ORDER BY id", params):
         reviews.setdefault(row["comparison_id"], []).append(_record(row))
     votes: dict[tuple[int, str], int] = {}
-    for row in db.query("SELECT comparison_id, choice, count(*) AS n FROM vote GROUP BY comparison_id, choice"):
+    for row in db.query(f"SELECT comparison_id, choice, count(*) AS n FROM vote WHERE comparison_id IN ({scope}) "
+                        "GROUP BY comparison_id, choice", params):
         votes[(row["comparison_id"], row["choice"])] = int(row["n"])
     issues = {row["comparison_id"]: SimpleNamespace(number=row["number"], status=row["status"]) for row in db.query(
-        "SELECT ic.comparison_id, i.number, i.status FROM issuecomparison ic JOIN issue i ON i.id = ic.issue_id")}
+        "SELECT ic.comparison_id, i.number, i.status FROM issuecomparison ic JOIN issue i ON i.id = ic.issue_id "
+        f"WHERE ic.comparison_id IN ({scope})", params)}
     return [CardRows(_record(c), tools[c["tool_a_id"]], tools[c["tool_b_id"]], reviews.get(c["id"], []),
                      (votes.get((c["id"], "a"), 0), votes.get((c["id"], "b"), 0)), issues.get(c["id"]))
             for c in comparisons]

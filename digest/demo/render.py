@@ -17,15 +17,9 @@ if TYPE_CHECKING:
 
 def render_issue(ctx: DemoContext, number: int = 1) -> RenderReport:
     """`digest issue render N`: issue `number` into outbox/<number>/, saying where the files are."""
-    from digest.db import open_database
     from digest.render import HTML_BUDGET, render_to_outbox
 
-    settings = ctx.need_settings()
-    engine = open_database(settings)
-    try:
-        report = render_to_outbox(engine=engine, settings=settings, issue_number=number)
-    finally:
-        engine.dispose()
+    report = render_to_outbox(settings=ctx.need_settings(), issue_number=number)
     rendered = report.rendered
     folder = report.files["email.html"].parent
     ctx.say(f"digest issue render {number}: {wording.count(len(rendered.view.comparisons), 'comparison')}, email "

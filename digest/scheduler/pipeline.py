@@ -67,7 +67,7 @@ class PipelineStages(Stages):
         if read_manifest(folder) is None and not all((folder / SOURCES[part]).is_file() for part in MAILED_PARTS):
             from digest.render import render_to_outbox
 
-            render_to_outbox(engine=engine, settings=settings, issue_number=number)
+            render_to_outbox(settings=settings, issue_number=number)
         return queue_issue(engine=engine, settings=settings, number=number).total
 
     def send(self, *, engine: Engine, settings: Settings, number: int, stop: threading.Event) -> SendOutcome:
