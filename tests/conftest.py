@@ -178,10 +178,18 @@ def feed_server() -> Iterator:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests of one backend's specifics run only on that backend (deselected, not skipped)."""
-    other = "sqlite_only" if BACKEND == "postgresql" else "postgresql_only"
-    keep = [item for item in items if item.get_closest_marker(other) is None]
-    dropped = [item for item in items if item.get_closest_marker(other) is not None]
+    """Tests of one backend's specifics run only on that backend (deselected, not skipped).
+
+    A test that touches no database of the suite's (`backend_independent`: a benchmark, a build,
+    a render without a folder, a browser on a file) would do the same work twice under
+    `make test`; it runs in the SQLite pass, the one a plain `pytest` runs."""
+    others = {"sqlite_only", "backend_independent"} if BACKEND == "postgresql" else {"postgresql_only"}
+
+    def elsewhere(item: pytest.Item) -> bool:
+        return any(item.get_closest_marker(name) is not None for name in others)
+
+    keep = [item for item in items if not elsewhere(item)]
+    dropped = [item for item in items if elsewhere(item)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.backend_independent  # bench/send.py makes its own SQLite folders: the SQLite pass runs it
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 SMALL_RUNS = {

@@ -136,8 +136,7 @@ def update(text: str, found: list[Step], results: list[tuple[int, list[str]]], h
 
 
 @pytest.mark.timeout(600)  # ~50 whole CLI processes, ~1 s each on a quiet machine
-@pytest.mark.skipif(os.environ.get("TEST_DATABASE", "sqlite") != "sqlite",
-                    reason="the guide runs on the demo's own SQLite folder; the SQLite pass covers it")
+@pytest.mark.backend_independent  # the guide runs on the demo's own SQLite folder: the SQLite pass runs it
 def test_the_editors_week_runs_as_written(tmp_path: Path) -> None:
     text = GUIDE.read_text(encoding="utf-8")
     found = steps(text)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.backend_independent  # its folders are SQLite ones of its own: the SQLite pass runs it
+
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "digest"
 DATA_FOLDERS = ("templates", "migrations", "demo/samples", "defaults")

@@ -8,10 +8,13 @@ import multiprocessing
 import os
 import signal
 
+import pytest
 from feedserver import item, rss
 
 from digest.feeds import parse_feed
 from digest.parsepool import ParsePool, parse_workers
+
+pytestmark = pytest.mark.backend_independent  # parsing only, no database: the SQLite pass runs it
 
 BODY = rss(item("Pooled – parsed in a worker", "https://pooled.example/", "p1", "Text.", ("agents",)))
 # Real bodies that cost without bound inside the size cap: feedparser's loose parser takes about

@@ -12,7 +12,7 @@ from render_helpers import make_settings, render_data
 
 from digest.demo.sample import sample_issue_data
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.backend_independent]  # no database: the SQLite pass runs it
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -15,6 +15,8 @@ from digest.inline import CSS_INLINE, PREMAILER
 from digest.render import sample_message
 from digest.demo.sample import sample_issue_data
 
+pytestmark = pytest.mark.backend_independent  # renders without a database: the SQLite pass runs it
+
 HOSTILE = [
     'Big buttons, size="large',
     'Say "hi" onmouseover="alert(1)" to it',

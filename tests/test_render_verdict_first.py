@@ -15,7 +15,7 @@ from test_render_browser import ARGS, CHROMIUM
 from digest.config import LogoSettings
 from digest.demo import STAGES, Stage, run_demo
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.backend_independent]  # no database: the SQLite pass runs it
 
 LOGO = LogoSettings(url="https://news.example.org/logo.svg", width=600, height=120)
 LOGO_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="120"><rect width="600" height="120" fill="#3b5bdb"/></svg>'
