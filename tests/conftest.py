@@ -180,6 +180,26 @@ def make_cli() -> Callable[[Path], Cli]:
     return Cli
 
 
+# Headless Chromium, Debian's (never a downloaded build), for the browser tests.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """One Chromium for every browser test of the run (starting Playwright's driver and the
+    browser costs ~1 s); each test opens its own page or context. While sync Playwright runs it
+    keeps an event loop running on this thread, so asyncio.run() fails: the tests that use the
+    browser run after all the others (pytest_collection_modifyitems)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture
 def feed_server() -> Iterator:
     """A real HTTP server on 127.0.0.1 serving fixture feeds (see tests/feedserver.py)."""
@@ -195,7 +215,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     A test that touches no database of the suite's (`backend_independent`: a benchmark, a build,
     a render without a folder, a browser on a file) would do the same work twice under
-    `make test`; it runs in the SQLite pass, the one a plain `pytest` runs."""
+    `make test`; it runs in the SQLite pass, the one a plain `pytest` runs. The tests using the
+    session's `browser` run last, in their order (see the fixture)."""
     others = {"sqlite_only", "backend_independent"} if BACKEND == "postgresql" else {"postgresql_only"}
 
     def elsewhere(item: pytest.Item) -> bool:
@@ -206,3 +227,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))  # stable: the browser's tests last

@@ -14,9 +14,6 @@ from digest.demo.sample import sample_issue_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.backend_independent]  # no database: the SQLite pass runs it
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "render"
 
 LAYOUT = """() => {
@@ -36,16 +33,6 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     paths["email"].write_text(rendered.html, encoding="utf-8")
     paths["web"].write_text(rendered.web, encoding="utf-8")
     return paths
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def layout(browser, path: Path, width: int, scheme: str = "light", shot: str | None = None) -> dict:

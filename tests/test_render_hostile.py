@@ -100,12 +100,8 @@ def test_each_render_draws_its_own_placeholders(settings) -> None:
 
 
 @pytest.mark.browser
-def test_chromium_shows_the_text_and_runs_nothing(settings, tmp_path) -> None:
+def test_chromium_shows_the_text_and_runs_nothing(settings, browser, tmp_path) -> None:
     """The email and the web page as a browser-based mail client lays them out."""
-    from playwright.sync_api import sync_playwright
-
-    from test_render_browser import ARGS, CHROMIUM
-
     data = _with_taglines(HOSTILE[1], HOSTILE[7])
     first = data.comparisons[0]
     data = dataclasses.replace(data, comparisons=(
@@ -113,22 +109,19 @@ def test_chromium_shows_the_text_and_runs_nothing(settings, tmp_path) -> None:
                             b=dataclasses.replace(first.b, name=HOSTILE[3])), *data.comparisons[1:]))
     rendered = render_data(data, settings)
     dialogs: list[str] = []
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    for name, html in (("email", rendered.html), ("web", rendered.web)):
+        path = tmp_path / f"{name}.html"
+        path.write_text(html, encoding="utf-8")
+        page = browser.new_page()
         try:
-            for name, html in (("email", rendered.html), ("web", rendered.web)):
-                path = tmp_path / f"{name}.html"
-                path.write_text(html, encoding="utf-8")
-                page = chromium.new_page()
-                page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-                page.goto(path.as_uri())
-                page.mouse.move(200, 400)
-                shown = page.evaluate("() => document.body.innerText")
-                injected = page.evaluate("() => document.querySelectorAll('script, [onmouseover], [onerror]').length")
-                assert injected == 0
-                for literal in (HOSTILE[0], HOSTILE[1], HOSTILE[3], HOSTILE[7]):
-                    assert literal in shown, (name, literal)
-                page.close()
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(path.as_uri())
+            page.mouse.move(200, 400)
+            shown = page.evaluate("() => document.body.innerText")
+            injected = page.evaluate("() => document.querySelectorAll('script, [onmouseover], [onerror]').length")
         finally:
-            chromium.close()
+            page.close()
+        assert injected == 0
+        for literal in (HOSTILE[0], HOSTILE[1], HOSTILE[3], HOSTILE[7]):
+            assert literal in shown, (name, literal)
     assert dialogs == []

@@ -7,10 +7,10 @@ and again with the largest masthead logo the settings allow (600 x 120 px).
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from test_render_browser import ARGS, CHROMIUM
 
 from digest.config import LogoSettings
 from digest.demo import STAGES, Stage, run_demo
@@ -36,7 +36,10 @@ def _demo_email(folder: Path, *, logo: LogoSettings | None = None) -> Path:
     stages = [stage for stage in STAGES if stage.name in FIRST_STAGES]
     if logo is not None:
         stages.insert(len(stages) - 1, Stage("logo", set_logo))
-    run = run_demo(keep=folder / "newsletter", say=lambda line: None, stages=stages)
+    # In a thread of its own: the session's browser may already be running an event loop on this
+    # one, and the demo's poll calls asyncio.run() (see the `browser` fixture in conftest.py).
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        run = thread.submit(run_demo, keep=folder / "newsletter", say=lambda line: None, stages=stages).result()
     return run.home / "outbox" / "1" / "email.html"
 
 
@@ -50,27 +53,23 @@ def demo_email_with_logo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _demo_email(tmp_path_factory.mktemp("verdict-logo"), logo=LOGO)
 
 
-def places(path: Path, width: int) -> dict:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": width, "height": 900})
-            page.route(LOGO.url, lambda route: route.fulfill(content_type="image/svg+xml", body=LOGO_SVG))
-            page.goto(path.as_uri())
-            return page.evaluate(PLACES)
-        finally:
-            browser.close()
+def places(browser, path: Path, width: int) -> dict:  # noqa: ANN001
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        page.route(LOGO.url, lambda route: route.fulfill(content_type="image/svg+xml", body=LOGO_SVG))
+        page.goto(path.as_uri())
+        return page.evaluate(PLACES)
+    finally:
+        page.close()
 
 
 @pytest.mark.parametrize("email", ["demo_email", "demo_email_with_logo"])
 @pytest.mark.parametrize(("width", "limit"), [(640, 1300), (375, 1600)])
-def test_the_first_vote_button_is_near_the_top_of_the_demo_issue(request, email, width, limit) -> None:
+def test_the_first_vote_button_is_near_the_top_of_the_demo_issue(request, browser, email, width, limit) -> None:
     path = request.getfixturevalue(email)
     if email == "demo_email_with_logo":
         assert "logo.svg" in path.read_text(encoding="utf-8")
-    spot = places(path, width)
+    spot = places(browser, path, width)
     assert spot["logo"] == (600 if email == "demo_email_with_logo" else 0), "the logo is drawn at its full size"
     assert spot["vote"] is not None and spot["vote"] <= limit, f"first vote button at {spot['vote']} px at {width} px wide"
     assert spot["cardB"] <= limit and spot["voteB"] <= limit + 300, "both tools and both buttons come early"

@@ -3,26 +3,10 @@ the vote at once; with JavaScript off, the <noscript> button does; the CSP lets 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from webapp import site, smtp_inbox, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--disable-dev-shm-usage"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def _votes(site) -> list:  # noqa: ANN001
