@@ -20,7 +20,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 SMALL_RUNS = {
     "render": ["--skip-node", "--runs", "2"],
-    "send": ["--subscribers", "300", "--deliver", "50"],
+    "send": ["--subscribers", "300", "--deliver", "50", "--queue", "1000", "--assembly", "200", "--dkim", "5"],
     "suggest": ["20"],
 }
 
