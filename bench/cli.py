@@ -7,7 +7,8 @@ What it does: builds a demo folder (`digest demo --keep`, unless `--home` names 
 times whole processes, each in `--repeat` rounds that interleave every command so that other
 work on a shared machine falls on all of them alike, and prints the median of each and its ratio
 to its peer:
-* every editor command against `python -c "import sqlmodel"` (the ORM they read through);
+* every editor command (the week's reads and writes, EDITOR_COMMANDS) against
+  `python -c "import sqlmodel"` (the ORM they used to read and write through);
 * the commands that need no ORM (`digest --help`, `digest tools list`) against
   `python -c "import click"` (the CLI framework every command pays for);
 * `digest issue render 1` against the `mjml` CLI (MJML for Node, npm package `mjml`, installed
@@ -37,8 +38,22 @@ NODE_DIR = ROOT / "bench" / ".node"
 PYTHON = sys.executable
 DIGEST = str(Path(PYTHON).with_name("digest"))
 
+# Every command an editor runs in a week's curation, reads and writes. {draft} is a draft issue
+# and {pair} a comparison made for the run; the writes leave the folder as each round found it
+# (hide then keep, add then remove), or change nothing after the first round (set, review,
+# subscribers add), so every round times the same work; `pair` makes one more comparison a round.
 EDITOR_COMMANDS = (("issue", "show", "1"), ("issue", "list"), ("subscribers", "list"), ("tools", "list"),
-                   ("tools", "show", "1"), ("suggest",), ("comparison", "list"), ("panel",))
+                   ("tools", "show", "1"), ("suggest",), ("comparison", "list"), ("panel",),
+                   ("comparison", "show", "1"), ("issue", "report", "1"), ("schedule", "list"),
+                   ("set-aside", "list"), ("subscribers", "export"),
+                   ("pair", "studylark", "cellsmith"),
+                   ("review", "{pair}", "--tool", "studylark", "--reviewer", "builder", "--verdict", "ship",
+                    "--quote", "Cards from slides in a minute."),
+                   ("issue", "set", "{draft}", "--subject", "Bench draft"),
+                   ("issue", "add", "{draft}", "{pair}"), ("issue", "remove", "{draft}", "{pair}"),
+                   ("tools", "hide", "shelfwise"), ("tools", "keep", "shelfwise"),
+                   ("tools", "edit", "shelfwise", "--category", "retail"),
+                   ("subscribers", "add", "bench@example.org"))
 NO_ORM_COMMANDS = (("--help",), ("tools", "list"))
 TARGETS = {"sqlmodel": 1.3, "click": 1.5, "mjml": 1.0}
 # An installed digest runs from bytecode (pip compiles it, an editable install writes it on the
@@ -79,6 +94,17 @@ def timed(argv: list[str], name: str = "") -> float:
     return elapsed
 
 
+def label(command: tuple[str, ...]) -> str:
+    """A row's name: the command line, cut to the table's width."""
+    text = " ".join(("digest", *command))
+    return text if len(text) <= 34 else text[:33] + "…"
+
+
+def _first_line(argv: list[str]) -> str:
+    """The first line a set-up command prints (an id, or `issue N: ...`)."""
+    return subprocess.run(argv, check=True, capture_output=True, text=True, env=CHILD_ENV).stdout.splitlines()[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7, help="rounds (median reported)")
@@ -95,14 +121,17 @@ def main() -> None:
     digest = [DIGEST, "--home", str(home)]
     subprocess.run([*digest, "issue", "render", "1"], check=True, capture_output=True, env=CHILD_ENV)
     mjml_file = home / "outbox" / "1" / "email.mjml"
+    made = {"draft": _first_line([*digest, "issue", "new", "--subject", "Bench draft"]).split(":")[0].split()[-1],
+            "pair": _first_line([*digest, "pair", "studylark", "cellsmith"])}
+    editor_commands = [tuple(arg.format(**made) for arg in command) for command in EDITOR_COMMANDS]
     mjml_cli = None if args.skip_node else ensure_mjml_cli()
 
     rows: dict[str, list[str]] = {
         "import sqlmodel": [PYTHON, "-c", "import sqlmodel"],
         "import click": [PYTHON, "-c", "import click"],
     }
-    for command in dict.fromkeys(EDITOR_COMMANDS + NO_ORM_COMMANDS):
-        rows[f"digest {' '.join(command)}"] = [*digest, *command]
+    for command in dict.fromkeys(editor_commands + list(NO_ORM_COMMANDS)):
+        rows[label(command)] = [*digest, *command]
     rows["digest issue render 1"] = [*digest, "issue", "render", "1"]
     if mjml_cli is not None:
         rows["mjml CLI, same email.mjml"] = [str(mjml_cli), str(mjml_file), "-s"]
@@ -134,11 +163,11 @@ def main() -> None:
         print(f"  {peer:<34} {median[peer] * 1000:7.0f} ms  (CPU {cpu[peer] * 1000:.0f} ms)")
     print()
     print("editor commands against `python -c \"import sqlmodel\"`:")
-    for command in EDITOR_COMMANDS:
-        line(f"digest {' '.join(command)}", "import sqlmodel", TARGETS["sqlmodel"])
+    for command in editor_commands:
+        line(label(command), "import sqlmodel", TARGETS["sqlmodel"])
     print("\ncommands that need no ORM against `python -c \"import click\"`:")
     for command in NO_ORM_COMMANDS:
-        line(f"digest {' '.join(command)}", "import click", TARGETS["click"])
+        line(label(command), "import click", TARGETS["click"])
     print("\nrendering against the mjml CLI on the same MJML:")
     if mjml_cli is None:
         print(f"  {'digest issue render 1':<34} {median['digest issue render 1'] * 1000:7.0f} ms  "
