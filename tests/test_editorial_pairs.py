@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -235,3 +238,49 @@ def test_price_labels_agree_with_the_models() -> None:
         for text in (price.value, price.label, price.label.upper(), price.value.replace("-", "_")):
             assert price_label(text) == price.label
     assert price_label("per seat") == "per seat"
+
+
+# --- comparison show, byte for byte ----------------------------------------------------------
+
+SHOW_GOLDEN = Path(__file__).with_name("golden") / "comparison-show.json"
+
+
+def comparisons_of_every_kind(cli, home, engine) -> None:
+    """A sent issue's three reviewed and voted comparisons, one in a draft reviewed by a
+    reviewer who has left the panel, one in no issue and never reviewed, an edited tool; every
+    time fixed so the output can be compared byte for byte."""
+    from digest.db import session_scope
+    from digest.demo.sample import add_sample_issue, sample_issue_data
+
+    with session_scope(engine, write=True) as session:
+        add_sample_issue(session=session, data=sample_issue_data(number=1))
+    sql(home, "UPDATE issue SET status = 'sent', sent_at = ? WHERE number = 1", NOW)
+    add_tools(home, ["stubby", "pixelmuse", "voxly"])
+    assert cli("pair", "stubby", "pixelmuse", "--title", "Robots «draw» robots").exit_code == 0
+    assert cli("pair", "voxly", "stubby").exit_code == 0
+    review_all(cli, 4, "stubby", "pixelmuse", "SK-S", "KKS-")
+    sql(home, "INSERT INTO review (comparison_id, tool_id, reviewer, verdict, quote, created_at, updated_at) "
+              "SELECT 4, tool_a_id, 'oldhand', 'ship', 'Left the panel, kept the review.', ?, ? FROM comparison "
+              "WHERE id = 4", NOW, NOW)
+    assert cli("issue", "new", "--subject", "Draft", "--comparison", "4").exit_code == 0
+    assert cli("comparison", "set", "4", "--pricing-read", "One free, one per seat.").exit_code == 0
+    assert cli("tools", "edit", "pixelmuse", "--price", "free").exit_code == 0
+    for table in ("comparison", "review"):
+        sql(home, f"UPDATE {table} SET created_at = ?, updated_at = ?", NOW, NOW)
+    sql(home, "UPDATE tool SET first_seen_at = ?, published_at = ?", NOW, NOW)
+
+
+def test_comparison_show_prints_what_the_orm_version_printed(cli, home, engine) -> None:
+    """`digest comparison show` (plain and --json) for every kind of comparison: the same output,
+    byte for byte, as when it read through SQLModel (recorded from that version, on both
+    backends). UPDATE_GOLDEN=1 rewrites the file on purpose."""
+    comparisons_of_every_kind(cli, home, engine)
+    printed = {}
+    for number in range(1, 6):
+        for args in ((str(number),), (str(number), "--json")):
+            result = cli("comparison", "show", *args)
+            assert result.exit_code == 0, result.output
+            printed[" ".join(("comparison show", *args))] = result.stdout
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        SHOW_GOLDEN.write_text(json.dumps(printed, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert printed == json.loads(SHOW_GOLDEN.read_text(encoding="utf-8"))
