@@ -182,3 +182,16 @@ def test_a_command_builds_only_itself_not_the_whole_cli(home: Path) -> None:
     assert set(built("--home", str(home), "tools", "show", "1")) == root | {
         "list_tools", "show_tool", "tools_edit", "tools_merge", "tools_keep", "tools_hide", "tools_enrich"}
     assert set(built("--home", str(home), "suggest")) == root | {"suggest"}
+
+
+@pytest.mark.sqlite_only
+def test_comparison_show_needs_no_orm(home: Path, engine) -> None:
+    from digest.db import session_scope
+    from digest.demo.sample import add_sample_issue
+
+    with session_scope(engine, write=True) as session:
+        add_sample_issue(session=session)
+    orm = ("sqlalchemy", "sqlmodel")
+    assert loaded("--home", str(home), "comparison", "show", "1", among=orm) == []
+    assert loaded("--home", str(home), "comparison", "show", "2", "--json", among=orm) == []
+    assert loaded("--home", str(home), "comparison", "show", "9", among=orm) == []  # no such comparison

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from digest.cli.context import app_context
-from digest.cli.output import print_json, say, show, warn
+from digest.cli.output import console, print_json, say, warn
 from digest.cli.params import LIMIT, ComparisonArg, JsonOption
 from digest.wording import count
 
@@ -141,7 +141,6 @@ def suggest(
             typer.echo(f"{count(report.older, 'older ' + kind)} found before it: "
                        "digest suggest --include-older")
         return
-    from digest.cli.output import console
     from digest.cli.views import suggestions_table
 
     typer.echo(f"{count(len(report.suggestions), 'suggestion')} among {count(report.candidates, kind)} {since}")
@@ -180,11 +179,26 @@ def comparison_show(
 
     Example: digest comparison show 3 --json
     """
-    from digest.editorial import comparison_card, get_comparison
+    from digest.data.comparison_cards import one_comparison_rows
+    from digest.data.engine import connect
+    from digest.editorial.card_view import build_card
+    from digest.errors import NotFoundError
+    from digest.ids import parse_id
 
-    show(ctx, json_output=json_output, view="comparison_renderable",
-         load=lambda session, state: comparison_card(session=session, comparison=get_comparison(session, comparison),
-                                                     panel=state.settings.panel))
+    number = parse_id(comparison, "comparison")
+    state = app_context(ctx)
+    with connect(state.settings) as db, db.transaction():  # no ORM: see digest.data.comparison_cards
+        rows = one_comparison_rows(db, number)
+    if rows is None:
+        raise NotFoundError(f"no comparison {comparison}", hint="`digest issue list` and `digest suggest` help find one")
+    card = build_card(comparison=rows.comparison, tool_a=rows.tool_a, tool_b=rows.tool_b, reviews=rows.reviews,
+                      votes=rows.votes, issue=rows.issue, panel=state.settings.panel)
+    if json_output:
+        print_json(card.to_json())
+        return
+    from digest.cli import views
+
+    console().print(views.comparison_renderable(card))
 
 
 @comparison_app.command("list")
@@ -214,8 +228,6 @@ def comparison_list(
         typer.echo("no comparisons")
         return
     from rich.table import Table
-
-    from digest.cli.output import console
 
     table = Table()
     for column in ("id", "title", "A", "B", "verdict", "issue"):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -28,9 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import typer
-    from sqlmodel import Session
-
-    from digest.cli.context import AppContext
 
 
 def _default(value: Any) -> Any:
@@ -120,21 +116,3 @@ def say(ctx: typer.Context, text: str, *, note: bool = False) -> None:
     if not app_context(ctx).quiet:
         typer.echo(text, err=note)
 
-
-def show(ctx: typer.Context, *, json_output: bool, load: Callable[[Session, AppContext], Any], view: str) -> None:
-    """The show commands' one shape: `load` a record in a read-only transaction, then print it
-    as JSON, or as the rich rendering `view` names in digest.cli.views (imported only for
-    people: rich costs start-up time)."""
-    from digest.cli.context import app_context
-    from digest.db import session_scope
-
-    state = app_context(ctx)
-    with session_scope(state.engine) as session:
-        record = load(session, state)
-        data = record.to_json()
-    if json_output:
-        print_json(data)
-        return
-    from digest.cli import views
-
-    console().print(getattr(views, view)(record))

@@ -1,4 +1,5 @@
-"""Reading comparisons back for `digest comparison list` and `digest issue show`, without the ORM.
+"""Reading comparisons back for `digest comparison list`, `digest comparison show` and
+`digest issue show`, without the ORM.
 
 Why: the ORM path (`digest.editorial.cards.list_cards`) imports SQLModel and the models, longer
 than the rest of the command, and listing comparisons is a read an editor runs often. The rows
@@ -53,6 +54,12 @@ def comparison_rows(db: Database, *, unassigned: bool = False) -> list[CardRows]
     return _card_rows(db, db.query(sql + " ORDER BY c.id DESC"))
 
 
+def one_comparison_rows(db: Database, comparison_id: int) -> CardRows | None:
+    """The comparison with this id, with its tools, reviews, votes and issue; None if there is none."""
+    found = db.query(f"SELECT {_COMPARISON} FROM comparison c WHERE c.id = :id", {"id": comparison_id})
+    return _card_rows(db, found, _ONE, {"id": comparison_id})[0] if found else None
+
+
 def issue_rows(db: Database, number: int) -> tuple[SimpleNamespace | None, list[CardRows]]:
     """The issue numbered `number` (None if there is none) and its comparisons in reading order."""
     found = db.one("SELECT id, number, status, subject, preheader, intro, scheduled_at, queued_at, sent_at, "
@@ -76,6 +83,7 @@ def previous_sent_number(db: Database, number: int) -> int | None:
 
 
 _EVERY = "SELECT id FROM comparison"
+_ONE = "SELECT id FROM comparison WHERE id = :id"
 _IN_ISSUE = "SELECT comparison_id FROM issuecomparison WHERE issue_id = :id"
 
 
