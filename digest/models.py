@@ -18,36 +18,12 @@ from typing import Optional
 from sqlalchemy import JSON, Boolean, CheckConstraint, Column, Index, String, Text, UniqueConstraint, true
 from sqlmodel import Field, SQLModel
 
+from digest.prices import EntryPrice  # noqa: F401 - the tables' price values; defined apart for the ORM-free paths
+
 
 def utcnow() -> datetime:
     """Now, as aware UTC: what every datetime column stores."""
     return datetime.now(UTC)
-
-
-class EntryPrice(enum.StrEnum):
-    """The fixed list of entry prices a tool card shows."""
-
-    FREE = "free"
-    FREEMIUM = "freemium"
-    PAID = "paid"
-    OPEN_SOURCE = "open-source"
-    UNKNOWN = "unknown"
-
-    @property
-    def label(self) -> str:
-        return {"free": "Free", "freemium": "Freemium", "paid": "Paid",
-                "open-source": "Open source", "unknown": "Unknown"}[self.value]
-
-    @classmethod
-    def parse(cls, text: str) -> EntryPrice:
-        """The entry price named by a value or a label, case-insensitively ("Open source",
-        "open-source", "open_source"); ValueError naming the accepted values otherwise."""
-        key = "-".join(str(text).strip().lower().replace("_", " ").replace("-", " ").split())
-        for price in cls:
-            if key == price.value:
-                return price
-        choices = ", ".join(p.value for p in cls)
-        raise ValueError(f"{text!r} is not an entry price (one of {choices})")
 
 
 class Verdict(enum.StrEnum):
@@ -129,7 +105,9 @@ class Tool(SQLModel, table=True):
     @property
     def shown(self) -> bool:
         """Whether the editor's default views (tools list, suggest, pair) show this tool."""
-        return self.override == "keep" if self.override else self.launch
+        from digest.data.tools import is_shown
+
+        return is_shown(self.override, self.launch)
 
 
 class ToolKey(SQLModel, table=True):

@@ -195,3 +195,22 @@ def test_comparison_show_needs_no_orm(home: Path, engine) -> None:
     assert loaded("--home", str(home), "comparison", "show", "1", among=orm) == []
     assert loaded("--home", str(home), "comparison", "show", "2", "--json", among=orm) == []
     assert loaded("--home", str(home), "comparison", "show", "9", among=orm) == []  # no such comparison
+
+
+@pytest.mark.sqlite_only  # on PostgreSQL digest.data runs its SQL through SQLAlchemy by design
+def test_tools_hide_keep_and_edit_need_no_orm(home: Path) -> None:
+    """The editor's corrections write through digest.editorial.corrections on digest.data
+    (issue 14 §4): SQLAlchemy and SQLModel were most of each command's start-up."""
+    from editorial_support import add_tools
+
+    add_tools(home, ["patchwise", "lintern"])
+    orm = ("sqlalchemy", "sqlmodel")
+    assert loaded("--home", str(home), "tools", "hide", "patchwise", "lintern", among=orm) == []
+    assert loaded("--home", str(home), "tools", "keep", "--release", "patchwise", among=orm) == []
+    assert loaded("--home", str(home), "tools", "edit", "lintern", "--name", "Lintern Pro", "--price", "paid",
+                  "--url", "https://lintern.example/pro", among=orm) == []
+    assert loaded("--home", str(home), "tools", "edit", "nosuch", "--name", "X", among=orm) == []
+    from editorial_support import sql
+
+    assert sql(home, "SELECT slug, name, price, override FROM tool ORDER BY id") == [
+        ("patchwise", "Patchwise", "freemium", None), ("lintern", "Lintern Pro", "paid", "hide")]

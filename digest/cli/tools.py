@@ -105,17 +105,16 @@ def tools_edit(
 
     Example: digest tools edit patchwise --price "Open source" --vendor "Patchwise Labs"
     """
-    from digest.db import session_scope
-    from digest.editorial import edit_tool, get_tool
+    from digest.data.engine import connect
+    from digest.editorial.corrections import edit_tool
 
     state = app_context(ctx)
     values = {"name": name, "tagline": tagline, "description": description, "category": category,
               "price": price, "vendor": vendor, "url": url}
-    with session_scope(state.engine, write=True) as session:
-        found = get_tool(session, tool)
-        changed = edit_tool(session=session, tool=found, values=values, slug=slug, release=release or [])
-        owned = list(found.edited)
-    say(ctx, f"{found.slug}: " + (f"changed {', '.join(changed)}" if changed else "no value changed")
+    with connect(state.database) as db, db.transaction(write=True):  # no ORM: see digest.editorial.corrections
+        found = edit_tool(db, tool=tool, values=values, slug=slug, release=release or [])
+    changed, owned = found["changed"], found["edited"]
+    say(ctx, f"{found['slug']}: " + (f"changed {', '.join(changed)}" if changed else "no value changed")
         + f"; the editor owns {', '.join(owned) if owned else 'no field'}", note=True)
 
 
@@ -204,19 +203,18 @@ def tools_enrich(
 
 
 def _override(ctx: typer.Context, refs: list[str], override: str | None) -> None:
-    from digest.db import session_scope
-    from digest.editorial import get_tool, set_override
+    from digest.data.engine import connect
+    from digest.editorial.corrections import set_override
 
     state = app_context(ctx)
     lines = []
-    with session_scope(state.engine, write=True) as session:
+    with connect(state.database) as db, db.transaction(write=True):  # all or none of the tools
         for ref in refs:
-            found = get_tool(session, ref)
-            changed = set_override(session=session, tool=found, override=override)
-            state_text = "shown" if found.shown else "hidden"
+            found = set_override(db, tool=ref, override=override)
             how = {"keep": "kept by the editor", "hide": "hidden by the editor"}.get(
-                override or "", f"as judged: {found.reason or 'launch'}")
-            lines.append(f"{found.slug}: {state_text}, {how}" + ("" if changed else " (unchanged)"))
+                override or "", f"as judged: {found['reason'] or 'launch'}")
+            lines.append(f"{found['slug']}: {'shown' if found['shown'] else 'hidden'}, {how}"
+                         + ("" if found["changed"] else " (unchanged)"))
     for line in lines:
         say(ctx, line, note=True)
 

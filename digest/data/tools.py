@@ -92,11 +92,21 @@ _NEWEST_FIRST = ("ORDER BY t.first_seen_at DESC, CASE WHEN t.published_at IS NUL
 _SHOWN = "(t.override = 'keep' OR (t.override IS NULL AND t.launch = :true_))"
 
 
+def is_shown(override: str | None, launch: bool) -> bool:
+    """Whether the editor's default views show a tool: the editor's keep or hide, else the
+    launch detection's decision (the rule `_SHOWN` says in SQL)."""
+    return override == "keep" if override else bool(launch)
+
+
+def _decided(row: dict[str, Any]) -> dict[str, Any]:
+    row["launch"] = bool(row["launch"])
+    row["shown"] = is_shown(row["override"], row["launch"])
+    return row
+
+
 def _shown(row: dict[str, Any]) -> dict[str, Any]:
     row["first_seen_at"] = as_datetime(row["first_seen_at"])
-    row["launch"] = bool(row["launch"])
-    row["shown"] = row["override"] == "keep" if row["override"] else row["launch"]
-    return row
+    return _decided(row)
 
 
 def _record(row: dict[str, Any]) -> dict[str, Any]:
@@ -146,6 +156,26 @@ def categories(db: Database) -> list[str]:
     """The categories tools have."""
     rows = db.query("SELECT DISTINCT category FROM tool WHERE category IS NOT NULL ORDER BY category")
     return [row["category"] for row in rows]
+
+
+# --- the editor's corrections (`digest tools edit|keep|hide`) ---------------------------------
+
+_EDITABLE_COLUMNS = "id, slug, name, tagline, description, category, price, vendor, url, edited, launch, reason, override"
+
+
+def editable_tool(db: Database, tool_id: int) -> dict[str, Any]:
+    """The fields the editor corrects, `edited` (a list), the launch decision and `shown`;
+    NotFoundError when the tool is gone."""
+    row = db.one(f"SELECT {_EDITABLE_COLUMNS} FROM tool t WHERE t.id = :id", {"id": tool_id})
+    if row is None:
+        raise NotFoundError(f"no tool #{tool_id}", hint="`digest tools list` shows ids and slugs")
+    row["edited"] = as_json(row["edited"]) or []
+    return _decided(row)
+
+
+def slug_holder(db: Database, slug: str) -> dict[str, Any] | None:
+    """The id and name of the tool with this slug, if any."""
+    return db.one("SELECT id, name FROM tool WHERE slug = :slug", {"slug": slug})
 
 
 # --- identity keys and the dedupe's writes ----------------------------------------------------

@@ -6,21 +6,24 @@
     scorecard   a comparison as TOML (REVIEWS.toml files and the editor's document)
     editing     `digest comparison edit`: $EDITOR on that TOML, re-opened on a mistake
     cards       a comparison as readers see it; figures from `digest.panel`
-    catalogue   correcting tools: edit fields (then the editor's), keep or hide, merge twins
+    corrections correcting a tool: edit fields (then the editor's), keep or hide it
+    catalogue   merging twins the deduplication missed
     issues      numbered editions, their comparisons in order, readiness
     suggest     ranked pair suggestions with reasons
 
 Functions take a session and keyword arguments and raise the `digest.errors` tree; the caller
 owns the transaction (`digest.db.session_scope(engine, write=True)`), so a refused command
-writes nothing. `suggest` is the exception: it scores the plain records that
-`digest.data.pair_candidates` reads, so `digest suggest` never loads the ORM.
+writes nothing. `suggest` and `corrections` are the exceptions: suggest scores the plain
+records that `digest.data.pair_candidates` reads, corrections runs on a `digest.data` Database
+in the caller's write transaction, so neither loads the ORM.
 """
 
 # The names below are imported on first use: `digest issue list` needs only `issues`, and
 # importing every submodule (scorecard, suggest, catalogue, ...) cost every editor command.
 _HOMES = {  # each public name's submodule (PEP 562's module __getattr__ below)
     **dict.fromkeys(("ComparisonCard", "comparison_card", "tool_record"), "cards"),
-    **dict.fromkeys(("MergeReport", "edit_tool", "merge_tools", "set_override"), "catalogue"),
+    **dict.fromkeys(("MergeReport", "merge_tools"), "catalogue"),
+    **dict.fromkeys(("edit_tool", "set_override"), "corrections"),
     **dict.fromkeys(("IssueDetail", "Readiness", "add_comparison", "create_issue", "delete_issue", "issue_detail",
                      "list_issues", "move_comparison", "previous_sent_issue", "readiness", "remove_comparison",
                      "require_ready", "set_issue"), "issues"),
