@@ -12,6 +12,9 @@ the subscriber rows. Two figures need a rule, because nothing in a row names the
   queued until the next issue was queued, seven days at most.
 
 A draft (or scheduled) issue has no deliveries yet: its figures are zero and `sent` is False.
+The figures are read through `digest.data.issue_figures` (sqlite3 on SQLite, `text()` on
+PostgreSQL), not the ORM: importing SQLModel was most of the command's time. The statuses and
+kinds are the models' values as text (tests/test_report.py keeps them in step).
 """
 
 from __future__ import annotations
@@ -21,13 +24,11 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
-
-from digest.data.votes import community_counts, set_aside_votes
+from digest.data.engine import Database
+from digest.data.issue_figures import (IssueRecord, bounce_events, comparison_tallies, delivery_counts, earlier_sent,
+                                       find_issue, set_aside_votes, signups, unsubscribes)
+from digest.errors import NotFoundError
 from digest.issue_state import GONE_OUT
-from digest.models import (BounceEvent, BounceKind, Comparison, Delivery, DeliveryStatus, Issue, IssueComparison,
-                           Subscriber, SubscriberStatus, Suppression, Tool)
 
 WEEK = timedelta(days=7)
 PREVIOUS = 3  # issues shown beside the one asked for
@@ -124,32 +125,31 @@ class IssueReport:
         return {"issue": self.issue.to_json(), "previous": [p.to_json() for p in self.previous]}
 
 
-def issue_report(*, session: Session, issue: Issue, previous: int = PREVIOUS) -> IssueReport:
-    """The figures of `issue` and of up to `previous` issues sent before it."""
-    earlier = session.exec(select(Issue).where(Issue.number < issue.number, Issue.status.in_(GONE_OUT))
-                           .order_by(Issue.number.desc()).limit(previous)).all()
-    return IssueReport(issue=_figures(session, issue), previous=[_figures(session, i) for i in earlier])
+def issue_report(db: Database, *, number: int, previous: int = PREVIOUS) -> IssueReport:
+    """The figures of issue `number` and of up to `previous` issues sent before it; NotFoundError
+    when there is no such issue. Read through `digest.data.issue_figures` (no ORM)."""
+    issue = find_issue(db, number)
+    if issue is None:
+        raise NotFoundError(f"no issue {number}", hint="`digest issue list` shows the issues")
+    earlier = earlier_sent(db, number, previous)
+    return IssueReport(issue=_figures(db, issue), previous=[_figures(db, i) for i in earlier])
 
 
-def _figures(session: Session, issue: Issue) -> IssueFigures:
+def _figures(db: Database, issue: IssueRecord) -> IssueFigures:
     base = IssueFigures(number=issue.number, subject=issue.subject, status=issue.status, queued_at=issue.queued_at,
-                        votes=_votes(session, issue))
+                        votes=_votes(db, issue))
     if issue.status not in GONE_OUT:
         return base
-    deliveries = dict(session.exec(select(Delivery.status, func.count()).where(Delivery.issue_id == issue.id)
-                                   .group_by(Delivery.status)).all())
-    events = session.exec(select(BounceEvent.kind, BounceEvent.status)
-                          .where(BounceEvent.issue_number == issue.number)).all()
+    deliveries = delivery_counts(db, issue.id)
+    events = bounce_events(db, issue.number)
     kinds = Tally(kind for kind, _ in events)
-    reasons = Tally(_reason(kind, status) for kind, status in events
-                    if kind in (BounceKind.HARD.value, BounceKind.SOFT.value))
+    reasons = Tally(_reason(kind, status) for kind, status in events if kind in ("hard", "soft"))
     return replace(
-        base, queued=sum(deliveries.values()), delivered=deliveries.get(DeliveryStatus.SENT.value, 0),
-        waiting=deliveries.get(DeliveryStatus.QUEUED.value, 0), failed=deliveries.get(DeliveryStatus.FAILED.value, 0),
-        skipped=deliveries.get(DeliveryStatus.SKIPPED.value, 0),
-        hard_bounces=kinds[BounceKind.HARD.value], soft_bounces=kinds[BounceKind.SOFT.value],
-        complaints=kinds[BounceKind.COMPLAINT.value], bounce_reasons=dict(reasons.most_common()),
-        unsubscribes=_unsubscribes(session, issue), signups=_signups(session, issue))
+        base, queued=sum(deliveries.values()), delivered=deliveries.get("sent", 0),
+        waiting=deliveries.get("queued", 0), failed=deliveries.get("failed", 0), skipped=deliveries.get("skipped", 0),
+        hard_bounces=kinds["hard"], soft_bounces=kinds["soft"], complaints=kinds["complaint"],
+        bounce_reasons=dict(reasons.most_common()), unsubscribes=unsubscribes(db, issue.id),
+        signups=signups(db, issue, WEEK))
 
 
 def _reason(kind: str, status: str) -> str:
@@ -159,50 +159,10 @@ def _reason(kind: str, status: str) -> str:
     return f"{status} {words}" if words else status
 
 
-def _votes(session: Session, issue: Issue) -> list[ComparisonVotes]:
-    rows = session.exec(select(Comparison).join(IssueComparison, IssueComparison.comparison_id == Comparison.id)
-                        .where(IssueComparison.issue_id == issue.id).order_by(IssueComparison.position)).all()
-    if not rows:
+def _votes(db: Database, issue: IssueRecord) -> list[ComparisonVotes]:
+    tallies = comparison_tallies(db, issue.id)
+    if not tallies:
         return []
-    ids = [c.id for c in rows]
-    counts = community_counts(session.connection(), ids)
-    names = dict(session.exec(select(Tool.id, Tool.name)
-                              .where(Tool.id.in_([c.tool_a_id for c in rows] + [c.tool_b_id for c in rows]))).all())
-    aside = set_aside_votes(session.connection(), ids)
-    return [ComparisonVotes(comparison_id=c.id, title=c.title, tool_a=names.get(c.tool_a_id, "A"),
-                            tool_b=names.get(c.tool_b_id, "B"), votes_a=counts[c.id][0], votes_b=counts[c.id][1],
-                            set_aside=aside[c.id]) for c in rows]
-
-
-def _unsubscribes(session: Session, issue: Issue) -> int:
-    """Readers who left by their own link and whose last issue sent before leaving is this one."""
-    left = session.exec(
-        select(Subscriber.id, Subscriber.unsubscribed_at)
-        .join(Suppression, Suppression.email_key == Subscriber.email_key)
-        .join(Delivery, Delivery.subscriber_id == Subscriber.id)
-        .where(Delivery.issue_id == issue.id, Delivery.status == DeliveryStatus.SENT.value,
-               Subscriber.status == SubscriberStatus.UNSUBSCRIBED.value, Suppression.reason == "unsubscribed",
-               Subscriber.unsubscribed_at.is_not(None), Delivery.sent_at <= Subscriber.unsubscribed_at)).all()
-    if not left:
-        return 0
-    # the newest issue each of them was sent before leaving; theirs only if it is this one
-    count = 0
-    for subscriber_id, left_at in left:
-        last = session.exec(select(Delivery.issue_id).where(
-            Delivery.subscriber_id == subscriber_id, Delivery.status == DeliveryStatus.SENT.value,
-            Delivery.sent_at <= left_at).order_by(Delivery.sent_at.desc(), Delivery.id.desc()).limit(1)).first()
-        count += last == issue.id
-    return count
-
-
-def _signups(session: Session, issue: Issue) -> int:
-    """Subscribers created in the issue's week (queued, until the next issue was queued, 7 days at most)."""
-    if issue.queued_at is None:
-        return 0
-    end = issue.queued_at + WEEK
-    following = session.exec(select(func.min(Issue.queued_at)).where(Issue.number > issue.number,
-                                                                      Issue.queued_at.is_not(None))).first()
-    if following is not None and following < end:
-        end = following
-    return session.exec(select(func.count()).select_from(Subscriber).where(
-        Subscriber.created_at >= issue.queued_at, Subscriber.created_at < end)).one()
+    aside = set_aside_votes(db, [t.id for t in tallies])
+    return [ComparisonVotes(comparison_id=t.id, title=t.title, tool_a=t.tool_a, tool_b=t.tool_b, votes_a=t.votes_a,
+                            votes_b=t.votes_b, set_aside=aside[t.id]) for t in tallies]

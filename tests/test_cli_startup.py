@@ -214,3 +214,18 @@ def test_tools_hide_keep_and_edit_need_no_orm(home: Path) -> None:
 
     assert sql(home, "SELECT slug, name, price, override FROM tool ORDER BY id") == [
         ("patchwise", "Patchwise", "freemium", None), ("lintern", "Lintern Pro", "paid", "hide")]
+
+
+@pytest.mark.sqlite_only
+def test_issue_report_needs_no_orm(home: Path, engine) -> None:
+    from digest.db import session_scope
+    from digest.demo.sample import add_sample_issue
+
+    with session_scope(engine, write=True) as session:
+        add_sample_issue(session=session)
+    orm = ("sqlalchemy", "sqlmodel")
+    assert loaded("--home", str(home), "issue", "report", "1", among=orm) == []
+    assert loaded("--home", str(home), "issue", "report", "1", "--json", "--previous", "5", among=orm) == []
+    assert loaded("--home", str(home), "issue", "report", "1", "--html", "--output", str(home / "r.html"),
+                  among=orm) == []
+    assert (home / "r.html").is_file()

@@ -214,3 +214,14 @@ def test_every_option_prints_what_the_orm_version_printed(cli, home, week) -> No
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(json.dumps(printed, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     assert printed == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_the_read_model_names_the_models_values() -> None:
+    """digest.data.issue_figures and digest.report compare statuses and kinds as text, without
+    importing the models: these are the models' values."""
+    from digest.data import issue_figures
+    from digest.models import BounceKind, DeliveryStatus, SubscriberStatus
+
+    assert (issue_figures.SENT, issue_figures.UNSUBSCRIBED) == (DeliveryStatus.SENT, SubscriberStatus.UNSUBSCRIBED)
+    assert {"sent", "queued", "failed", "skipped"} == {s.value for s in DeliveryStatus}
+    assert {"hard", "soft", "complaint"} <= {k.value for k in BounceKind}

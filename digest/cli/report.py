@@ -35,16 +35,17 @@ def issue_report(
 
     Example: digest issue report 12 --html --output report.html
     """
-    from digest.db import session_scope
-    from digest.editorial import get_issue
+    from digest.data.engine import connect
     from digest.errors import UsageError
+    from digest.ids import parse_id
     from digest.report import issue_report as build
 
     if output is not None and not html:
         raise UsageError("--output goes with --html")
+    number = parse_id(issue, "issue")
     state = app_context(ctx)
-    with session_scope(state.engine) as session:
-        report = build(session=session, issue=get_issue(session, issue), previous=previous)
+    with connect(state.settings) as db, db.transaction():  # no ORM: see digest.data.issue_figures
+        report = build(db, number=number, previous=previous)
     if html:
         from digest.report_page import report_html
 

@@ -15,15 +15,14 @@ also makes concurrent double-clicks safe without a prior SELECT.
 A scanner mark says that a client address fetched a canary link, which no person clicks;
 actions from a marked address are recorded as DiscardedAction rows instead of taking effect
 (logged, not lost), so the editor can see and, if need be, replay them. A set-aside vote's
-`detail` is a `VoteDetail`, written and read only by its `encode` and `decode`.
+`detail` is a `digest.data.vote_detail.VoteDetail`, written and read only by its `encode` and
+`decode`.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import re
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 
 from digest.data.codec import sqlite_text
+from digest.data.vote_detail import CHOICES, VoteDetail
 from digest.issue_state import GONE_OUT
 from digest.models import utcnow
 from digest.data.engine import Conflict
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     AnyConnection = Connection | sqlite3.Connection
 
 log = logging.getLogger("digest.web")
-CHOICES = ("a", "b")
 _CLIENT_LENGTH = 100  # ScannerMark.client and DiscardedAction.client
 
 
@@ -222,35 +221,6 @@ def discard(connection: AnyConnection, *, kind: str, client: str, subscriber_id:
 
 
 # Rows written before VoteDetail was JSON: "comparison 12 choice a".
-_OLD_VOTE_DETAIL = re.compile(r"comparison (\d+) choice ([ab])")
-
-
-@dataclass(frozen=True)
-class VoteDetail:
-    """What a set-aside vote would have recorded: the `detail` of its DiscardedAction."""
-
-    comparison_id: int
-    choice: str
-
-    def encode(self) -> str:
-        return json.dumps({"comparison_id": self.comparison_id, "choice": self.choice}, separators=(",", ":"))
-
-    @classmethod
-    def decode(cls, detail: str) -> VoteDetail | None:
-        """The vote in a stored detail, JSON or the older text form; None when it names none."""
-        text = (detail or "").strip()
-        if (old := _OLD_VOTE_DETAIL.fullmatch(text)) is not None:
-            return cls(int(old.group(1)), old.group(2))
-        try:
-            value = json.loads(text)
-            comparison_id, choice = value["comparison_id"], value["choice"]
-        except (ValueError, TypeError, KeyError):
-            return None
-        if type(comparison_id) is not int or choice not in CHOICES:
-            return None
-        return cls(comparison_id, choice)
-
-
 def set_aside_votes(connection: AnyConnection, comparison_ids: Iterable[int]) -> dict[int, int]:
     """Set-aside (scanners') votes per comparison; every id asked for is in the result."""
     tally = dict.fromkeys(comparison_ids, 0)

@@ -104,16 +104,13 @@ def bounce_and_complain(ctx: DemoContext) -> None:
 
 def report_first_issue(ctx: DemoContext, number: int) -> str:
     """`digest issue report N --html` for the summary: write outbox/N/report.html, say its figures."""
-    from digest.db import open_database, session_scope
-    from digest.editorial import get_issue
+    from digest.data.engine import connect
     from digest.report import issue_report
     from digest.report_page import report_html
 
     settings = ctx.need_settings()
-    engine = open_database(settings)
-    ctx.on_exit(engine.dispose)
-    with session_scope(engine) as session:
-        report = issue_report(session=session, issue=get_issue(session, number))
+    with connect(settings) as db, db.transaction():
+        report = issue_report(db, number=number)
     path = settings.outbox_dir / str(number) / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(report_html(report), encoding="utf-8")
