@@ -7,6 +7,7 @@ Test modules import the fixtures they use from here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -78,16 +79,28 @@ def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
 class _Server(uvicorn.Server):
     """uvicorn as `digest serve` runs it, but stopping in milliseconds: its main loop looks at
     `should_exit` every 0.1 s and its shutdown pauses 0.1 s for connections to close, ~0.15 s a
-    stop, and ~90 tests a pass stop a server. The same steps in the same order, polled every 5 ms."""
+    stop, and ~90 tests a pass stop a server. Here `stop()` wakes the main loop at once (it still
+    ticks every 0.1 s while serving) and the shutdown takes uvicorn's steps, in its order, polling
+    every 5 ms for the connections and tasks to finish."""
+
+    _wake: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
 
     async def main_loop(self) -> None:
-        polls = 0
-        should_exit = await self.on_tick(0)
+        self._wake, self._loop = asyncio.Event(), asyncio.get_running_loop()
+        counter = 0
+        should_exit = await self.on_tick(counter)
         while not should_exit:
-            await asyncio.sleep(0.005)
-            polls += 1
-            # uvicorn's tick (its date header, once a second) stays every 0.1 s
-            should_exit = self.should_exit or (polls % 20 == 0 and await self.on_tick(polls // 20 % 864000))
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.1)
+            should_exit = await self.on_tick(counter)
+
+    def stop(self) -> None:
+        """From another thread: ask the server to shut down, now."""
+        self.should_exit = True
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for server in self.servers:
@@ -117,7 +130,7 @@ def start_server(app, port: int):  # noqa: ANN001, ANN201
 
 
 def stop_server(server, thread) -> None:  # noqa: ANN001
-    server.should_exit = True
+    server.stop()
     thread.join(timeout=10)
 
 
