@@ -39,6 +39,14 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 GONE_OUT = frozenset({SENDING, SENT})
 
 
+def require_editable(number: int, status: str) -> None:
+    """StateError when issue `number` has gone out: what readers received is the record, so a
+    sending or sent issue's fields and comparisons cannot change."""
+    if status in GONE_OUT:
+        raise StateError(f"issue {number} is {status}; a sending or sent issue cannot be changed",
+                         hint="start a new issue with `digest issue new`")
+
+
 def allowed(source: str, target: str) -> bool:
     return (source, target) in TRANSITIONS
 

@@ -229,3 +229,21 @@ def test_issue_report_needs_no_orm(home: Path, engine) -> None:
     assert loaded("--home", str(home), "issue", "report", "1", "--html", "--output", str(home / "r.html"),
                   among=orm) == []
     assert (home / "r.html").is_file()
+
+
+@pytest.mark.sqlite_only  # on PostgreSQL digest.data runs its SQL through SQLAlchemy by design
+def test_issue_new_and_set_need_no_orm(cli, home: Path) -> None:
+    """`issue new` and `issue set` write through digest.editorial.assembly on digest.data, and
+    `issue new` reads the issue it made back the way `issue show` does (issue 14 §4)."""
+    from editorial_support import add_tools, sql
+
+    add_tools(home, ["patchwise", "lintern"])
+    assert cli("pair", "patchwise", "lintern").exit_code == 0
+    orm = ("sqlalchemy", "sqlmodel")
+    assert loaded("--home", str(home), "issue", "new", "--subject", "One", "--comparison", "1", among=orm) == []
+    assert loaded("--home", str(home), "issue", "new", "--subject", "Two", "--json", among=orm) == []
+    assert loaded("--home", str(home), "issue", "set", "2", "--subject", "Second", "--intro", "Hi", among=orm) == []
+    assert loaded("--home", str(home), "issue", "set", "9", "--subject", "None", among=orm) == []
+    assert sql(home, "SELECT number, subject, intro FROM issue ORDER BY number") == [(1, "One", ""),
+                                                                                    (2, "Second", "Hi")]
+    assert sql(home, "SELECT comparison_id, position FROM issuecomparison") == [(1, 1)]

@@ -37,21 +37,22 @@ def issue_new(
 
     Example: digest issue new --subject "Two robot reviewers" --comparison 3
     """
-    from digest.db import session_scope
-    from digest.editorial import create_issue, issue_detail
+    from digest.data.engine import connect
+    from digest.editorial.assembly import create_issue
+    from digest.editorial.issue_view import read_issue_detail
 
     state = app_context(ctx)
-    with session_scope(state.engine, write=True) as session:
-        issue = create_issue(session=session, subject=subject, comparisons=comparison or [],
-                             preheader=preheader, intro=_text(intro) or "")
-        view = issue_detail(session=session, issue=issue, panel=state.settings.panel)
+    intro = _text(intro) or ""  # before the write lock: stdin may be a person typing
+    with connect(state.settings) as db, db.transaction(write=True):  # no ORM: see digest.editorial.assembly
+        number = create_issue(db, subject=subject, comparisons=comparison or [], preheader=preheader, intro=intro)
+        view = read_issue_detail(db, number, panel=state.settings.panel)
         data = view.to_json()
     if json_output:
         print_json(data)
         return
-    typer.echo(issue.number)
+    typer.echo(number)
     state_word = "ready" if view.readiness.ready else f"not ready ({len(view.readiness.missing)} missing)"
-    say(ctx, f"issue {issue.number}: draft, {count(len(view.cards), 'comparison')}, {state_word}", note=True)
+    say(ctx, f"issue {number}: draft, {count(len(view.cards), 'comparison')}, {state_word}", note=True)
 
 
 @issue_app.command("add")
@@ -124,15 +125,14 @@ def issue_set(
 
     Example: digest issue set 2 --preheader "Meeting bots, compared"
     """
-    from digest.db import session_scope
-    from digest.editorial import get_issue, set_issue
+    from digest.data.engine import connect
+    from digest.editorial.assembly import set_issue
 
     state = app_context(ctx)
-    with session_scope(state.engine, write=True) as session:
-        found = get_issue(session, issue)
-        changed = set_issue(session=session, issue=found, subject=subject, preheader=preheader,
-                            intro=_text(intro))
-    say(ctx, f"issue {found.number}: " + (", ".join(f"changed {c}" for c in changed) if changed else "no changes"),
+    intro = _text(intro)  # before the write lock: stdin may be a person typing
+    with connect(state.database) as db, db.transaction(write=True):  # no ORM: see digest.editorial.assembly
+        number, changed = set_issue(db, issue=issue, subject=subject, preheader=preheader, intro=intro)
+    say(ctx, f"issue {number}: " + (", ".join(f"changed {c}" for c in changed) if changed else "no changes"),
         note=True)
 
 
@@ -145,24 +145,17 @@ def issue_show(ctx: typer.Context, issue: IssueArg, json_output: JsonOption = Fa
 
     Example: digest issue show 2 --json
     """
-    from digest.data.comparison_cards import issue_rows
     from digest.data.engine import connect
-    from digest.editorial.card_view import build_card
-    from digest.editorial.issue_view import IssueDetail, assess
+    from digest.editorial.issue_view import read_issue_detail
     from digest.errors import NotFoundError
     from digest.ids import parse_id
 
     number = parse_id(issue, "issue")
     state = app_context(ctx)
     with connect(state.settings) as db, db.transaction():  # no ORM: see digest.data.comparison_cards
-        found, rows = issue_rows(db, number)
-    if found is None:
+        detail = read_issue_detail(db, number, panel=state.settings.panel)
+    if detail is None:
         raise NotFoundError(f"no issue {number}", hint="`digest issue list` shows the issues")
-    panel = state.settings.panel
-    cards = tuple(build_card(comparison=r.comparison, tool_a=r.tool_a, tool_b=r.tool_b, reviews=r.reviews,
-                             votes=r.votes, issue=r.issue, panel=panel) for r in rows)
-    detail = IssueDetail(issue=found, cards=cards,
-                         readiness=assess(found, [(r.comparison, (r.tool_a, r.tool_b), r.reviews) for r in rows], panel))
     if json_output:
         print_json(detail.to_json())
         return

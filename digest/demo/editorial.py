@@ -71,8 +71,10 @@ def assemble_sample_issue(ctx: DemoContext, *, scorecard: str, subject: str, pre
     Raises StateError when the suggestions do not offer that pair (the sample feeds changed)
     or when the issue is not ready afterwards. Prints each step with `ctx.say`.
     """
+    from digest.data.engine import connect
     from digest.db import open_database, session_scope
-    from digest.editorial import create_issue, readiness
+    from digest.editorial.assembly import create_issue
+    from digest.editorial.issue_view import read_issue_detail
 
     settings = ctx.need_settings()
     text = sample_scorecard(scorecard)
@@ -81,12 +83,12 @@ def assemble_sample_issue(ctx: DemoContext, *, scorecard: str, subject: str, pre
     try:
         with session_scope(engine, write=True) as session:
             comparison_id, tool_a, tool_b = _pair_and_review(ctx, session, settings, text=text, scorecard=scorecard)
-            issue = create_issue(session=session, subject=subject, comparisons=[comparison_id],
-                                 preheader=preheader, intro=intro)
-            state = readiness(session=session, issue=issue, panel=settings.panel)
+        with connect(settings) as db, db.transaction(write=True):  # as `digest issue new` makes it
+            number = create_issue(db, subject=subject, comparisons=[comparison_id], preheader=preheader, intro=intro)
+            state = read_issue_detail(db, number, panel=settings.panel).readiness
             if not state.ready:
-                raise StateError(f"demo issue {issue.number} is not ready: {state.missing[0].message}")
-            result = SampleIssue(comparison_id, issue.number, tool_a, tool_b)
+                raise StateError(f"demo issue {number} is not ready: {state.missing[0].message}")
+        result = SampleIssue(comparison_id, number, tool_a, tool_b)
         with session_scope(engine) as session:
             _say_card(ctx, session, settings, result.comparison_id)
         ctx.say(f"digest issue new --subject \"{subject}\" --comparison {result.comparison_id}: "

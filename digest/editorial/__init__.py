@@ -8,14 +8,15 @@
     cards       a comparison as readers see it; figures from `digest.panel`
     corrections correcting a tool: edit fields (then the editor's), keep or hide it
     catalogue   merging twins the deduplication missed
-    issues      numbered editions, their comparisons in order, readiness
+    assembly    numbered editions: new, their fields (no ORM)
+    issues      their comparisons in order, readiness
     suggest     ranked pair suggestions with reasons
 
 Functions take a session and keyword arguments and raise the `digest.errors` tree; the caller
 owns the transaction (`digest.db.session_scope(engine, write=True)`), so a refused command
-writes nothing. `suggest` and `corrections` are the exceptions: suggest scores the plain
-records that `digest.data.pair_candidates` reads, corrections runs on a `digest.data` Database
-in the caller's write transaction, so neither loads the ORM.
+writes nothing. `suggest`, `corrections` and `assembly` are the exceptions: suggest scores the
+plain records that `digest.data.pair_candidates` reads, the other two run on a `digest.data`
+Database in the caller's write transaction, so none of them loads the ORM.
 """
 
 # The names below are imported on first use: `digest issue list` needs only `issues`, and
@@ -24,9 +25,10 @@ _HOMES = {  # each public name's submodule (PEP 562's module __getattr__ below)
     **dict.fromkeys(("ComparisonCard", "comparison_card", "tool_record"), "cards"),
     **dict.fromkeys(("MergeReport", "merge_tools"), "catalogue"),
     **dict.fromkeys(("edit_tool", "set_override"), "corrections"),
-    **dict.fromkeys(("IssueDetail", "Readiness", "add_comparison", "create_issue", "delete_issue", "issue_detail",
+    **dict.fromkeys(("IssueDetail", "Readiness", "add_comparison", "delete_issue", "issue_detail",
                      "list_issues", "move_comparison", "previous_sent_issue", "readiness", "remove_comparison",
-                     "require_ready", "set_issue"), "issues"),
+                     "require_ready"), "issues"),
+    **dict.fromkeys(("create_issue", "set_issue"), "assembly"),
     **dict.fromkeys(("get_comparison", "get_issue", "get_tool"), "lookup"),
     **dict.fromkeys(("create_comparison", "delete_comparison", "update_comparison"), "pairs"),
     **dict.fromkeys(("MAX_QUOTE", "record_review"), "reviews"),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from digest.config import Reviewer
 
 if TYPE_CHECKING:
+    from digest.data.engine import Database
     from digest.editorial.card_view import ComparisonCard
     from digest.models import Issue
 
@@ -82,3 +83,19 @@ class IssueDetail:
                 "comparisons": [{"position": n, **card.to_json()} for n, card in enumerate(self.cards, 1)],
                 "scheduled_at": i.scheduled_at, "queued_at": i.queued_at, "sent_at": i.sent_at,
                 "created_at": i.created_at, "updated_at": i.updated_at}
+
+
+def read_issue_detail(db: Database, number: int, *, panel: Sequence[Reviewer]) -> IssueDetail | None:
+    """Issue `number` with its cards and readiness, read through `digest.data.comparison_cards`
+    in the caller's transaction (`digest issue show`, and `issue new` on the issue it made);
+    None when there is no such issue."""
+    from digest.data.comparison_cards import issue_rows
+    from digest.editorial.card_view import build_card
+
+    found, rows = issue_rows(db, number)
+    if found is None:
+        return None
+    cards = tuple(build_card(comparison=r.comparison, tool_a=r.tool_a, tool_b=r.tool_b, reviews=r.reviews,
+                             votes=r.votes, issue=r.issue, panel=panel) for r in rows)
+    return IssueDetail(issue=found, cards=cards,
+                       readiness=assess(found, [(r.comparison, (r.tool_a, r.tool_b), r.reviews) for r in rows], panel))

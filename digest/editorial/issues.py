@@ -1,9 +1,10 @@
 """Issues: numbered editions that gather comparisons in order, and whether one is ready.
 
-Numbers come from the `issue` Counter row, incremented in the same transaction as the insert,
-so a number is never handed out twice, even after an issue is deleted. A comparison belongs to
-at most one issue (its votes are that issue's). An issue that is sending or sent is the record
-of what readers got: every change to it is refused with StateError.
+Creating an issue and setting its fields live in `digest.editorial.assembly`, with the rules
+(numbers never reused, a comparison in one issue at most, an issue that went out is locked),
+on digest.data without the ORM. A comparison belongs to at most one issue (its votes are that
+issue's). An issue that is sending or sent is the record of what readers got: every change to
+it is refused with StateError.
 
 An issue is *ready* when it has at least one comparison and every panel reviewer has reviewed
 both tools of each; `readiness` says what is missing, and later stages (queue, schedule) call
@@ -12,10 +13,8 @@ both tools of each; `readiness` says what is missing, and later stages (queue, s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from digest.config import Reviewer
@@ -25,48 +24,9 @@ from digest.editorial.issue_view import (  # noqa: F401 (names this module has a
     IssueDetail, Missing, Readiness, assess)
 from digest.editorial.lookup import get_comparison, issue_of, require_editable_issue
 from digest.editorial.reviews import reviews_of
-from digest.editorial.text import block, one_line
 from digest.errors import StateError, ValidationError
 from digest.issue_state import GONE_OUT
-from digest.models import Comparison, Counter, Issue, IssueComparison, IssueStatus, Tool, utcnow
-
-ISSUE_COUNTER = "issue"
-MAX_SUBJECT = 300
-MAX_PREHEADER = 300
-MAX_INTRO = 5000
-
-
-_NOT_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")  # any control but tab
-
-
-def _line(value: str, what: str, limit: int, *, required: bool) -> str:
-    """One line of text for a field that ends up in a mail header (the subject) or beside it
-    (the preheader): a line break is refused rather than folded away, so what the editor typed
-    is what readers get."""
-    if _NOT_ONE_LINE.search(str(value)):
-        raise ValidationError(f"the {what} contains a line break or control character; it must be one line")
-    return one_line(value, what, limit, required=required)
-
-
-def clean_intro(value: str) -> str:
-    return block(value, "intro", MAX_INTRO)
-
-
-def next_issue_number(session: Session) -> int:
-    """Take the next issue number: the counter moves in the caller's transaction.
-
-    The row is created race-free (insert-or-ignore) and then locked (FOR UPDATE on
-    PostgreSQL; SQLite's write transaction already serialises writers).
-    """
-    from digest.db import insert_ignore
-
-    highest = session.exec(select(func.max(Issue.number))).one() or 0
-    insert_ignore(session.connection(), Counter, {"name": ISSUE_COUNTER, "value": highest}, conflict=["name"])
-    counter = session.exec(select(Counter).where(Counter.name == ISSUE_COUNTER).with_for_update()).one()
-    counter.value += 1
-    session.add(counter)
-    session.flush()
-    return counter.value
+from digest.models import Comparison, Issue, IssueComparison, IssueStatus, Tool, utcnow
 
 
 def entries(session: Session, issue: Issue) -> list[IssueComparison]:
@@ -151,49 +111,6 @@ def move_comparison(*, session: Session, issue: Issue, comparison: str | int, po
     rows.insert(position - 1, row)
     _renumber(session, rows)
     _touch(session, issue)
-
-
-def create_issue(*, session: Session, subject: str, comparisons: Sequence[str | int] = (),
-                 preheader: str = "", intro: str = "") -> Issue:
-    """A new draft issue with the next number and the given comparisons in order.
-
-    Raises ValidationError for an empty or over-long subject, preheader or intro, and for a
-    comparison that does not exist or is already in an issue; nothing is written then.
-    """
-    issue = Issue(number=0, subject=_line(subject, "subject", MAX_SUBJECT, required=True),
-                  preheader=_line(preheader, "preheader", MAX_PREHEADER, required=False),
-                  intro=clean_intro(intro))
-    issue.number = next_issue_number(session)
-    session.add(issue)
-    session.flush()
-    seen = set()
-    for ref in comparisons:
-        if str(ref) in seen:
-            raise ValidationError(f"comparison {ref} is given twice")
-        seen.add(str(ref))
-        add_comparison(session=session, issue=issue, comparison=ref)
-    return issue
-
-
-def set_issue(*, session: Session, issue: Issue, subject: str | None = None,
-              preheader: str | None = None, intro: str | None = None) -> list[str]:
-    """Change the subject, preheader and/or intro; returns the fields that changed."""
-    require_editable_issue(issue)
-    values = {}
-    if subject is not None:
-        values["subject"] = _line(subject, "subject", MAX_SUBJECT, required=True)
-    if preheader is not None:
-        values["preheader"] = _line(preheader, "preheader", MAX_PREHEADER, required=False)
-    if intro is not None:
-        values["intro"] = clean_intro(intro)
-    if not values:
-        raise ValidationError("nothing to change", hint="give --subject, --preheader or --intro")
-    changed = [name for name, value in values.items() if getattr(issue, name) != value]
-    for name, value in values.items():
-        setattr(issue, name, value)
-    if changed:
-        _touch(session, issue)
-    return changed
 
 
 def delete_issue(*, session: Session, issue: Issue) -> None:

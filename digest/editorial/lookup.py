@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from digest.data.tools import resolve_tool
 from digest.errors import NotFoundError, StateError
 from digest.ids import parse_id
-from digest.issue_state import GONE_OUT
+from digest.issue_state import GONE_OUT, require_editable
 from digest.models import Comparison, Issue, IssueComparison, Tool
 
 
@@ -66,9 +66,7 @@ def issue_of(session: Session, comparison_id: int) -> Issue | None:
 
 def require_editable_issue(issue: Issue) -> None:
     """StateError when the issue is sending or sent: what readers received is the record."""
-    if issue.status in GONE_OUT:
-        raise StateError(f"issue {issue.number} is {issue.status}; a sending or sent issue cannot be changed",
-                         hint="start a new issue with `digest issue new`")
+    require_editable(issue.number, issue.status)
 
 
 def require_editable_comparison(session: Session, comparison: Comparison) -> None:
