@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -177,3 +179,62 @@ def test_the_systemd_unit_runs_the_scheduler_and_stops_it_with_sigterm() -> None
     web = configparser.ConfigParser(strict=False, interpolation=None)
     web.read(REPO / "deploy" / "digest-web.service")
     assert web["Service"]["ExecStart"].split()[1:] == ["serve"]
+
+
+
+LIST_GOLDEN = Path(__file__).with_name("golden") / "schedule-list.json"
+FAR, PAST = datetime(2099, 3, 3, 9, 0, tzinfo=UTC), datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+
+
+def stored_schedule(cli, home: Path, engine) -> None:
+    """A job store with every cron job (the weekly send overdue), one-off sends due and to come,
+    issues waiting for the weekly send, and finished, failed and interrupted runs: every time
+    fixed, so the listing reads the same any day."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    from editorial_support import sql
+
+    SQLAlchemyJobStore(engine=engine).jobs_t.create(engine, checkfirst=True)
+    for job, at in (("poll", FAR), ("weekly-send", PAST), ("dispatch", FAR), ("bounces", None)):
+        sql(home, "INSERT INTO apscheduler_jobs (id, next_run_time, job_state) VALUES (?, ?, ?)",
+            job, at.timestamp() if at else None, b"")
+    for subject in ("Weekly one", "Weekly two", "Once, later", "Once, overdue", "A draft"):
+        assert cli("issue", "new", "--subject", subject).exit_code == 0
+    sql(home, "UPDATE issue SET status = 'scheduled' WHERE number < 5")
+    sql(home, "UPDATE issue SET scheduled_at = ? WHERE number = 3", FAR)
+    sql(home, "UPDATE issue SET scheduled_at = ? WHERE number = 4", PAST)
+    runs = (("poll", PAST, "ok", "polled 3 feeds"), ("poll", PAST.replace(hour=10), "running", ""),
+            ("weekly-send", PAST.replace(day=1), "failed", "the relay refused"), ("weekly-send", PAST, "ok", "sent"))
+    for job, slot, outcome, detail in runs:
+        sql(home, "INSERT INTO jobrun (job, slot, holder, outcome, detail, started_at, finished_at) "
+                  "VALUES (?, ?, 'host:1', ?, ?, ?, ?)", job, slot, outcome, detail, slot, slot)
+
+
+def test_schedule_list_prints_what_the_orm_version_printed(cli, home, engine) -> None:
+    """`digest schedule list` (plain and --json) from the settings before any scheduler ran, then
+    from a job store with one-off sends and runs, stopped and running, in two time zones: the
+    same output, byte for byte, as when it read through SQLModel (recorded from that version,
+    on both backends; before a scheduler ran the next run times follow the clock, so their
+    digits and days are masked). UPDATE_GOLDEN=1 rewrites the file on purpose."""
+    from editorial_support import add_settings, sql
+
+    add_settings(home, '[bounces]\nreturn_path = "bounces@example.com"\nmaildir = "bounces"')
+    printed = {}
+    for args in (("schedule", "list"), ("schedule", "list", "--json")):
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+        masked = re.sub(r"\d", "N", re.sub(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b", "Day", result.stdout))
+        printed["before any scheduler ran: " + " ".join(args)] = masked
+    stored_schedule(cli, home, engine)
+    for state in ("stopped", "running"):
+        if state == "running":  # the heartbeat, and the interrupted poll's lease still held
+            sql(home, "INSERT INTO lease (name, holder, expires_at) VALUES ('scheduler:alive', 'host:42', ?)", FAR)
+            sql(home, "INSERT INTO lease (name, holder, expires_at) VALUES ('scheduler:poll', 'host:1', ?)", FAR)
+        for zone in ("UTC", "America/New_York"):
+            for args in (("schedule", "list"), ("schedule", "list", "--json")):
+                result = cli(*args, env={"DIGEST_SCHEDULE_TIMEZONE": zone})
+                assert result.exit_code == 0, result.output
+                printed[f"{state} {zone}: " + " ".join(args)] = result.stdout
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        LIST_GOLDEN.write_text(json.dumps(printed, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert printed == json.loads(LIST_GOLDEN.read_text(encoding="utf-8"))
