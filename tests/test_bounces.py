@@ -247,10 +247,13 @@ def test_the_listing_reads_the_same_in_the_last_minutes_of_an_hour(home, engine,
     from digest.scheduler.listing import schedule_listing
     from digest.scheduler.timing import Schedule
 
+    from digest.data.engine import connect
+
     schedule = Schedule.from_settings(load_settings(home))
     orders = []
     for minute in (35, 57):
-        listing = schedule_listing(engine=engine, schedule=schedule, now=datetime(2026, 12, 7, 9, minute, tzinfo=UTC))
+        with connect(load_settings(home)) as db:
+            listing = schedule_listing(db, schedule=schedule, now=datetime(2026, 12, 7, 9, minute, tzinfo=UTC))
         orders.append([entry.id for entry in listing.entries if entry.id in ("poll", "bounces")])
     assert orders[0] == orders[1] == ["bounces", "poll"]
 

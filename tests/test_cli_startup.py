@@ -247,3 +247,12 @@ def test_issue_new_and_set_need_no_orm(cli, home: Path) -> None:
     assert sql(home, "SELECT number, subject, intro FROM issue ORDER BY number") == [(1, "One", ""),
                                                                                     (2, "Second", "Hi")]
     assert sql(home, "SELECT comparison_id, position FROM issuecomparison") == [(1, 1)]
+
+
+@pytest.mark.sqlite_only
+def test_schedule_list_needs_no_orm(home: Path) -> None:
+    """The listing reads the job store, the runs, the leases and the issues through
+    digest.data.schedule: importing the models was most of `digest schedule list`."""
+    orm = ("sqlalchemy", "sqlmodel")
+    assert loaded("--home", str(home), "schedule", "list", among=orm) == []
+    assert loaded("--home", str(home), "schedule", "list", "--json", among=orm) == []

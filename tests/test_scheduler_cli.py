@@ -238,3 +238,11 @@ def test_schedule_list_prints_what_the_orm_version_printed(cli, home, engine) ->
     if os.environ.get("UPDATE_GOLDEN") == "1":
         LIST_GOLDEN.write_text(json.dumps(printed, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     assert printed == json.loads(LIST_GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_the_listing_names_the_models_values() -> None:
+    """digest.data.schedule reads the issues waiting to go by their status as text."""
+    from digest.data.schedule import SCHEDULED
+    from digest.models import IssueStatus
+
+    assert SCHEDULED == IssueStatus.SCHEDULED.value

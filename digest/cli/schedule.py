@@ -60,13 +60,16 @@ def schedule_list(
 
     Example: digest schedule list --json
     """
-    from digest.models import utcnow
+    from datetime import UTC, datetime
+
+    from digest.data.engine import connect
     from digest.scheduler.listing import schedule_listing
     from digest.scheduler.timing import Schedule
 
     state = app_context(ctx)
     schedule = Schedule.from_settings(state.settings)
-    listing = schedule_listing(engine=state.engine, schedule=schedule, now=utcnow())
+    with connect(state.settings) as db, db.transaction():  # no ORM: see digest.data.schedule
+        listing = schedule_listing(db, schedule=schedule, now=datetime.now(UTC))
     if json_output:
         print_json(listing.to_json())
         return

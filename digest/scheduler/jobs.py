@@ -28,6 +28,7 @@ from digest.errors import DigestError, NotReadyError, RelayError, StateError
 from digest.leases import acquire, holder_id
 from digest.models import Issue, utcnow
 from digest.scheduler import runs, sendable
+from digest.scheduler.names import BOUNCES, DISPATCH, HEARTBEAT, POLL, WEEKLY  # noqa: F401 - re-exported
 from digest.scheduler.notify import notify_editor
 from digest.scheduler.stages import SendOutcome, Stages
 from digest.scheduler.timing import DONE, MISSED, NOTHING, RUN, Decision, Schedule, decide, describe_delay
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("digest.scheduler")
 
-POLL, WEEKLY, DISPATCH, BOUNCES = "poll", "weekly-send", "dispatch", "bounces"
-HEARTBEAT = "scheduler:alive"
 HEARTBEAT_TTL = timedelta(minutes=3)
 
 

@@ -2,23 +2,26 @@
 
 Next run times come from the job store when a scheduler has stored its jobs (that is what a
 running scheduler will act on, including a slot that passed while none ran), and are computed
-from the settings' triggers otherwise. One-off sends come from the issues' `scheduled_at`.
+from the settings' triggers otherwise. One-off sends come from the issues' `scheduled_at`. Everything is read through
+`digest.data.schedule` (sqlite3 on SQLite, `text()` on PostgreSQL), not the ORM.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from digest.leases import current_holder
-from digest.scheduler import runs, sendable
-from digest.scheduler.jobs import BOUNCES, DISPATCH, HEARTBEAT, POLL, WEEKLY
-from digest.scheduler.service import DISPATCH_CRON, JOBSTORE_TABLE
+from digest.data.schedule import (RunRecord, job_runs, lease_holder, one_off_sends, stored_next_runs_in,
+                                  weekly_issue_numbers)
+from digest.scheduler.names import (BOUNCES, DISPATCH, DISPATCH_CRON, HEARTBEAT, JOBSTORE_TABLE, POLL, WEEKLY,
+                                    lease_name)
 from digest.scheduler.timing import Schedule, next_fire_time, parse_cron
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+    from digest.data.engine import Database
 
 
 @dataclass
@@ -63,11 +66,9 @@ def stored_next_runs(engine: Engine) -> dict[str, datetime | None]:
         return stored(connection, JOBSTORE_TABLE)
 
 
-def schedule_listing(*, engine: Engine, schedule: Schedule, now: datetime) -> Listing:
-    """Every job with its next run time, soonest first (one-off sends included)."""
-    from digest.db import session_scope
-
-    stored = stored_next_runs(engine)
+def schedule_listing(db: Database, *, schedule: Schedule, now: datetime) -> Listing:
+    """Every job with its next run time, soonest first (one-off sends included), as at `now`."""
+    stored = stored_next_runs_in(db, JOBSTORE_TABLE)
     cron = [(POLL, schedule.poll, schedule.poll_expr, "poll the feeds"),
             (WEEKLY, schedule.send, schedule.send_expr, "the weekly send"),
             (DISPATCH, parse_cron(DISPATCH_CRON, schedule.zone), DISPATCH_CRON, "one-off sends and unfinished sends")]
@@ -79,20 +80,28 @@ def schedule_listing(*, engine: Engine, schedule: Schedule, now: datetime) -> Li
             next_at, source = stored[job_id], "job-store"
         else:
             next_at, source = next_fire_time(trigger, now), "settings"
-        last = runs.recent_runs(engine, job_id) if job_id not in (DISPATCH, BOUNCES) else []
+        last = _last_run(db, job_id, now) if job_id not in (DISPATCH, BOUNCES) else None
         entries.append(Entry(job_id, "cron", description, next_at, source, trigger=f"{expr} ({schedule.zone_name})",
                              overdue=next_at is not None and next_at < now,
-                             last_run=last[0].to_json() if last else None))
-    with session_scope(engine) as session:
-        weekly = [issue.number for issue in sendable.weekly_issues(session)]
-        one_offs = [(issue.number, issue.subject, issue.scheduled_at) for issue in sendable.one_off_issues(session)]
-    next(entry for entry in entries if entry.id == WEEKLY).extra["scheduled_issues"] = weekly
-    for number, subject, at in one_offs:
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+                             last_run=last.to_json() if last else None))
+    next(entry for entry in entries if entry.id == WEEKLY).extra["scheduled_issues"] = weekly_issue_numbers(db)
+    for number, subject, at in one_off_sends(db):
         entries.append(Entry(f"issue-{number}", "one-off", f"send issue {number}: {subject}", at, "issue",
                              overdue=at < now, issue=number))
     far = datetime.max.replace(tzinfo=UTC)
     # Ties (the hourly poll and the five-minute mailbox job meet at the top of each hour) go by id,
     # so the listing reads the same whatever minute it is asked in.
     entries.sort(key=lambda entry: (entry.next_run_at or far, entry.id))
-    return Listing(schedule.zone_name, schedule.grace.total_seconds(), current_holder(engine, HEARTBEAT), entries)
+    return Listing(schedule.zone_name, schedule.grace.total_seconds(), lease_holder(db, HEARTBEAT, now=now), entries)
+
+
+def _last_run(db: Database, job: str, now: datetime) -> RunRecord | None:
+    """The job's latest run; a `running` run whose lease is gone is `interrupted` (the rule of
+    `digest.scheduler.runs.recent_runs`, which the scheduler reads through its engine)."""
+    found = job_runs(db, job, limit=1)
+    if not found:
+        return None
+    run = found[0]
+    if run.outcome == "running" and lease_holder(db, lease_name(job), now=now) != run.holder:
+        return replace(run, outcome="interrupted")
+    return run

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from digest.leases import acquire, current_holder, release
+from digest.data.schedule import RunRecord
 from digest.models import JobRun, utcnow
+from digest.scheduler.names import lease_name
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -127,21 +128,6 @@ def finish_run(engine: Engine, run_id: int, *, outcome: str, detail: str, now: d
         connection.execute(delete(JobRun).where(JobRun.job == job, JobRun.id.not_in(keep.scalar_subquery())))
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    job: str
-    slot: datetime
-    holder: str
-    outcome: str
-    detail: str
-    started_at: datetime
-    finished_at: datetime | None
-
-    def to_json(self) -> dict:
-        return {"job": self.job, "slot": self.slot, "holder": self.holder, "outcome": self.outcome,
-                "detail": self.detail, "started_at": self.started_at, "finished_at": self.finished_at}
-
-
 def recent_runs(engine: Engine, job: str, *, limit: int = 1) -> list[RunRecord]:
     """The job's latest runs, newest first; a `running` run whose lease is gone is `interrupted`."""
     from sqlalchemy import select
@@ -157,11 +143,6 @@ def recent_runs(engine: Engine, job: str, *, limit: int = 1) -> list[RunRecord]:
         records.append(RunRecord(row["job"], _aware(row["slot"]), row["holder"], outcome, row["detail"],
                                  _aware(row["started_at"]), _aware(row["finished_at"])))
     return records
-
-
-def lease_name(job: str) -> str:
-    """The lease that guards `job`; the weekly send and one-off sends share one (`send`)."""
-    return "scheduler:send" if job in ("weekly-send", "dispatch") else f"scheduler:{job}"
 
 
 def _aware(value: datetime | None) -> datetime | None:

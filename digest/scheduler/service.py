@@ -24,14 +24,12 @@ from typing import TYPE_CHECKING, Any
 from digest.scheduler.jobs import (BOUNCES, DISPATCH, HEARTBEAT, HEARTBEAT_TTL, POLL, WEEKLY, Runtime, bounces_job,
                                    dispatch_job, poll_job,
                                    weekly_send_job)
+from digest.scheduler.names import DISPATCH_CRON, JOBSTORE_TABLE
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger("digest.scheduler")
-
-JOBSTORE_TABLE = "apscheduler_jobs"
-DISPATCH_CRON = "* * * * *"
 
 # APScheduler stores jobs by reference ("module:function") and calls them without arguments,
 # so the running process's Runtime is found here. One scheduler runs per process.
