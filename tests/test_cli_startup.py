@@ -87,6 +87,13 @@ def test_subscribers_list_needs_no_orm(home: Path) -> None:
 
 
 @pytest.mark.sqlite_only
+def test_set_aside_list_needs_no_orm(home: Path) -> None:
+    orm = ("sqlalchemy", "sqlmodel")
+    assert loaded("--home", str(home), "set-aside", "list", among=orm) == []
+    assert loaded("--home", str(home), "set-aside", "list", "--json", "--kind", "vote", "--limit", "2", among=orm) == []
+
+
+@pytest.mark.sqlite_only
 def test_issue_list_needs_no_orm(home: Path) -> None:
     assert "sqlalchemy" not in loaded("--home", str(home), "issue", "list")
     assert "sqlalchemy" not in loaded("--home", str(home), "issue", "list", "--json", "--status", "draft")

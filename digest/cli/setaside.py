@@ -28,12 +28,12 @@ def list_(
 
     Example: digest set-aside list --kind vote
     """
-    from digest.db import session_scope
-    from digest.web.setaside import list_set_aside
+    from digest.data.engine import connect
+    from digest.data.set_aside_list import list_set_aside
 
     state = app_context(ctx)
-    with session_scope(state.engine) as session:
-        actions = list_set_aside(session, kind=kind, limit=limit)
+    with connect(state.settings) as db, db.transaction():  # no ORM: see digest.data.set_aside_list
+        actions = list_set_aside(db, kind=kind, limit=limit)
     if json_output:
         print_json([action.to_json() for action in actions])
         return

@@ -4,7 +4,8 @@ The canary marks a client address as a scanner for a while; votes and confirmati
 in that window are recorded as DiscardedAction rows instead of being carried out. Unsubscribes
 are never set aside (leaving must always work); "unsubscribe" rows may remain from databases
 written by older versions, and are listed and applied like the others. A person behind the same address (a shared office gateway, say) would lose
-their click, so the editor can review the list and apply what was genuinely theirs.
+their click, so the editor can review the list (`digest.data.set_aside_list`, read without the
+ORM) and apply what was genuinely theirs.
 Applying is what the web app would have done, judged now: a vote the reader has since
 replaced by one of their own is not brought back.
 """
@@ -12,32 +13,14 @@ replaced by one of their own is not brought back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
-from digest.errors import NotFoundError, UsageError
-from digest.data.votes import VoteDetail
+from digest.data.set_aside_list import SetAside, vote_what
+from digest.data.vote_detail import VoteDetail
+from digest.errors import NotFoundError
 from digest.models import Comparison, DiscardedAction, Subscriber, Suppression, Tool
-
-KINDS = ("vote", "confirm", "unsubscribe")
-
-
-@dataclass
-class SetAside:
-    """One set-aside action, described for the editor."""
-
-    id: int
-    kind: str
-    client: str
-    created_at: datetime
-    subscriber: str | None  # the address, None when the subscriber is gone
-    what: str  # "vote for Patchwise (Patchwise vs Lintern)", "unsubscribe (one-click)"…
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "client": self.client, "created_at": self.created_at,
-                "subscriber": self.subscriber, "what": self.what}
 
 
 @dataclass
@@ -53,15 +36,13 @@ class Applied:
 def _vote_target(session: Session, detail: str) -> tuple[Comparison | None, str | None, str]:
     vote = VoteDetail.decode(detail)
     if vote is None:
-        return None, None, f"vote ({detail or 'no detail'})"
+        return None, None, vote_what(detail, None, None)
     comparison = session.get(Comparison, vote.comparison_id)
-    choice = vote.choice
     if comparison is None:
-        return None, choice, f"vote in comparison {vote.comparison_id} (since deleted)"
+        return None, vote.choice, vote_what(detail, vote, None)
     tool_a, tool_b = session.get(Tool, comparison.tool_a_id), session.get(Tool, comparison.tool_b_id)
     names = (tool_a.name if tool_a else "A", tool_b.name if tool_b else "B")
-    chosen = names[0] if choice == "a" else names[1]
-    return comparison, choice, f"vote for {chosen} ({names[0]} vs {names[1]}, comparison {comparison.id})"
+    return comparison, vote.choice, vote_what(detail, vote, names)
 
 
 def _suppression_of(session: Session, subscriber_id: int) -> Suppression | None:
@@ -79,18 +60,6 @@ def _describe(session: Session, row: DiscardedAction) -> SetAside:
         what = row.kind
     return SetAside(id=row.id, kind=row.kind, client=row.client, created_at=row.created_at,
                     subscriber=subscriber.email if subscriber else None, what=what)
-
-
-def list_set_aside(session: Session, *, kind: str | None = None, limit: int | None = None) -> list[SetAside]:
-    """Newest first."""
-    if kind is not None and kind not in KINDS:
-        raise UsageError(f"unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
-    query = select(DiscardedAction).order_by(DiscardedAction.created_at.desc(), DiscardedAction.id.desc())
-    if kind is not None:
-        query = query.where(DiscardedAction.kind == kind)
-    if limit is not None:
-        query = query.limit(limit)
-    return [_describe(session, row) for row in session.exec(query)]
 
 
 def apply_set_aside(session: Session, ids: list[int]) -> list[Applied]:
