@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -158,6 +160,42 @@ def test_export_with_a_bad_status_writes_nothing(cli) -> None:
     assert result.stdout == ""
     assert result.stderr == ("error: 'bogus' is not a subscriber status "
                              "(one of pending, active, unsubscribed, bounced, complained)\n")
+
+
+EXPORT_GOLDEN = Path(__file__).with_name("golden") / "subscribers-export.json"
+
+
+def test_export_prints_what_the_orm_version_printed(cli, home, engine) -> None:
+    """`digest subscribers export` (every --status) over each status and source, dates set and
+    unset, bounces counted and addresses CSV must quote: the same output, byte for byte, as
+    when it read through SQLModel (recorded from that version, on both backends).
+    UPDATE_GOLDEN=1 rewrites the file on purpose."""
+    from datetime import UTC, datetime
+
+    from delivery_helpers import add_subscribers
+    from editorial_support import sql
+
+    add_subscribers(engine, ["ann@example.com", "Bo.Case@Example.com"])
+    add_subscribers(engine, ['"comma,quote"@example.com', "new@example.com"], status="pending")
+    add_subscribers(engine, ["gone@example.com"], status="unsubscribed")
+    add_subscribers(engine, ["bounced@example.com"], status="bounced")
+    add_subscribers(engine, ["spam@example.com"], status="complained")
+    day = datetime(2026, 2, 3, 4, 5, 6, 789000, tzinfo=UTC)
+    sql(home, "UPDATE subscriber SET created_at = ?", day)
+    sql(home, "UPDATE subscriber SET confirmed_at = ? WHERE status IN ('active', 'unsubscribed', 'bounced')",
+        day.replace(day=4))
+    sql(home, "UPDATE subscriber SET unsubscribed_at = ?, source = 'web' WHERE status = 'unsubscribed'",
+        day.replace(day=5, microsecond=0))
+    sql(home, "UPDATE subscriber SET bounce_count = 3, source = 'import' WHERE status = 'bounced'")
+    printed = {}
+    for args in ((), *(("--status", status) for status in ("active", "pending", "unsubscribed", "bounced",
+                                                            "complained", " Active "))):
+        result = cli("subscribers", "export", *args)
+        assert result.exit_code == 0, result.output
+        printed[" ".join(("subscribers export", *args))] = result.stdout
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        EXPORT_GOLDEN.write_text(json.dumps(printed, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert printed == json.loads(EXPORT_GOLDEN.read_text(encoding="utf-8"))
 
 
 def test_import_missing_file(cli, tmp_path) -> None:
