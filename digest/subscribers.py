@@ -17,7 +17,7 @@ CSV import is `digest.subscriber_import`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,8 +34,6 @@ _CHUNK = 500  # keys per IN (...) lookup: well under SQLite's variable limit
 # person's own confirmed sign-up subscribes it again.
 SUPPRESSED_STATUSES = frozenset({SubscriberStatus.UNSUBSCRIBED.value, SubscriberStatus.BOUNCED.value,
                                  SubscriberStatus.COMPLAINED.value})
-EXPORT_COLUMNS = ("email", "status", "source", "created_at", "confirmed_at", "unsubscribed_at",
-                  "bounce_count")
 
 
 @dataclass(frozen=True)
@@ -315,26 +313,3 @@ def count_by_status(session: Session) -> dict[str, int]:
     for status, count in session.exec(select(Subscriber.status, func.count()).group_by(Subscriber.status)):
         counts[status] = count
     return counts
-
-
-def export_rows(*, session: Session, status: str | None = None) -> Iterator[list[str]]:
-    """CSV rows (a header first), streamed in id order; `import` reads them back.
-
-    The status is checked before the first row is produced, so a bad one writes nothing.
-    """
-    query = select(Subscriber).order_by(Subscriber.id).execution_options(yield_per=1000)
-    status = check_status(status)
-    if status:
-        query = query.where(Subscriber.status == status)
-    return _export(session, query)
-
-
-def _export(session: Session, query: Any) -> Iterator[list[str]]:
-    yield list(EXPORT_COLUMNS)
-    for subscriber in session.exec(query):
-        yield [subscriber.email, subscriber.status, subscriber.source, _iso(subscriber.created_at),
-               _iso(subscriber.confirmed_at), _iso(subscriber.unsubscribed_at), str(subscriber.bounce_count)]
-
-
-def _iso(value: Any) -> str:
-    return value.isoformat() if value is not None else ""

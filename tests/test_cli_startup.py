@@ -94,6 +94,13 @@ def test_set_aside_list_needs_no_orm(home: Path) -> None:
 
 
 @pytest.mark.sqlite_only
+def test_subscribers_export_needs_no_orm(home: Path) -> None:
+    orm = ("sqlalchemy", "sqlmodel")
+    assert loaded("--home", str(home), "subscribers", "export", among=orm) == []
+    assert loaded("--home", str(home), "subscribers", "export", "--status", "active", among=orm) == []
+
+
+@pytest.mark.sqlite_only
 def test_issue_list_needs_no_orm(home: Path) -> None:
     assert "sqlalchemy" not in loaded("--home", str(home), "issue", "list")
     assert "sqlalchemy" not in loaded("--home", str(home), "issue", "list", "--json", "--status", "draft")

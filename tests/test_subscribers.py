@@ -198,6 +198,23 @@ def test_export_prints_what_the_orm_version_printed(cli, home, engine) -> None:
     assert printed == json.loads(EXPORT_GOLDEN.read_text(encoding="utf-8"))
 
 
+def test_export_streams_page_by_page_with_the_same_rows(cli, home, engine, monkeypatch) -> None:
+    """The export reads a page of subscribers at a time (bounded memory for a big list): pages
+    that end mid-list, on its last row and past it give the same CSV as one page."""
+    from delivery_helpers import add_subscribers
+    from digest.data import subscriber_list
+
+    add_subscribers(engine, [f"r{i}@example.com" for i in range(7)])
+    add_subscribers(engine, ["p1@example.com", "p2@example.com"], status="pending")
+    whole = cli("subscribers", "export").stdout
+    active = cli("subscribers", "export", "--status", "active").stdout
+    assert len(whole.splitlines()) == 10 and len(active.splitlines()) == 8
+    for page in (1, 2, 7, 9):
+        monkeypatch.setattr(subscriber_list, "_EXPORT_PAGE", page)
+        assert cli("subscribers", "export").stdout == whole
+        assert cli("subscribers", "export", "--status", "active").stdout == active
+
+
 def test_import_missing_file(cli, tmp_path) -> None:
     result = cli("subscribers", "import", str(tmp_path / "nope.csv"))
     assert result.exit_code == 2 and "no such file" in result.stderr

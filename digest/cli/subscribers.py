@@ -171,13 +171,13 @@ def export(
     """
     import csv
 
-    from digest.db import session_scope
-    from digest.subscribers import export_rows
+    from digest.data.engine import connect
+    from digest.data.subscriber_list import export_rows
 
     state = app_context(ctx)
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    with session_scope(state.engine) as session:
-        for row in export_rows(session=session, status=status):
+    with connect(state.settings) as db, db.transaction():  # no ORM: see digest.data.subscriber_list
+        for row in export_rows(db, status=status):
             writer.writerow(row)
 
 

@@ -1,4 +1,4 @@
-"""Reading the audience back for `digest subscribers list`, without the ORM.
+"""Reading the audience back for `digest subscribers list` and `export`, without the ORM.
 
 Why here and not in `digest.subscribers` (or `digest.data.subscribers`, whose upserts are built
 from the models): those import SQLModel and the models, about as long as the rest of the
@@ -9,6 +9,7 @@ backends (sqlite3 on SQLite, SQLAlchemy `text()` on PostgreSQL).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from digest.data.codec import as_datetime
@@ -21,6 +22,9 @@ STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 # the BounceKinds that act on a reader: hard, soft and complaint
 ACTING_KINDS = ("hard", "soft", "complaint")
 _CHUNK = 500  # ids per IN (...): well under SQLite's variable limit
+EXPORT_COLUMNS = ("email", "status", "source", "created_at", "confirmed_at", "unsubscribed_at",
+                  "bounce_count")  # what `subscribers import` reads back
+_EXPORT_PAGE = 1000  # subscribers read per query: the export streams in bounded memory
 _COLUMNS = ("id, email, status, source, created_at, confirmed_at, unsubscribed_at, bounce_count, "
             "last_bounce")
 
@@ -80,3 +84,33 @@ def _record(row: dict[str, Any], event: dict[str, Any] | None) -> dict[str, Any]
             "unsubscribed_at": as_datetime(row["unsubscribed_at"]), "bounce_count": row["bounce_count"],
             "last_bounce": row["last_bounce"], "reason": reason_text(row["status"], row["last_bounce"], event),
             "issue": event["issue_number"] if event is not None else None}
+
+
+def export_rows(db: Database, *, status: str | None = None) -> Iterator[list[str]]:
+    """CSV rows (a header first), streamed in id order a page at a time; `import` reads them back.
+
+    The status is checked before the first row is produced, so a bad one writes nothing
+    (ValidationError). Run it inside one transaction: the pages are then one snapshot.
+    """
+    status = check_status(status)
+    return _export(db, status)
+
+
+def _export(db: Database, status: str | None) -> Iterator[list[str]]:
+    yield list(EXPORT_COLUMNS)
+    sql = ("SELECT id, email, status, source, created_at, confirmed_at, unsubscribed_at, bounce_count FROM subscriber "
+           "WHERE id > :after" + (" AND status = :status" if status else "") + f" ORDER BY id LIMIT {_EXPORT_PAGE}")
+    after = 0
+    while True:
+        rows = db.query(sql, {"after": after, **({"status": status} if status else {})})
+        for row in rows:
+            yield [row["email"], row["status"], row["source"], _iso(row["created_at"]), _iso(row["confirmed_at"]),
+                   _iso(row["unsubscribed_at"]), str(row["bounce_count"])]
+        if len(rows) < _EXPORT_PAGE:
+            return
+        after = rows[-1]["id"]
+
+
+def _iso(value: Any) -> str:
+    moment = as_datetime(value)
+    return moment.isoformat() if moment is not None else ""
