@@ -270,3 +270,25 @@ def test_schedule_list_needs_no_orm(home: Path) -> None:
     orm = ("sqlalchemy", "sqlmodel")
     assert loaded("--home", str(home), "schedule", "list", among=orm) == []
     assert loaded("--home", str(home), "schedule", "list", "--json", among=orm) == []
+
+
+@pytest.mark.sqlite_only  # on PostgreSQL digest.data runs its SQL through SQLAlchemy by design
+def test_issue_add_remove_move_and_delete_need_no_orm(cli, home: Path) -> None:
+    """Assembling an issue writes through digest.editorial.assembly on digest.data (issue 14 §4)."""
+    from editorial_support import add_tools, sql
+
+    add_tools(home, ["patchwise", "lintern", "stubby"])
+    for pair in (("patchwise", "lintern"), ("lintern", "stubby")):
+        assert cli("pair", *pair).exit_code == 0
+    for subject in ("One", "Two"):
+        assert cli("issue", "new", "--subject", subject).exit_code == 0
+    orm = ("sqlalchemy", "sqlmodel")
+    assert loaded("--home", str(home), "issue", "add", "1", "1", among=orm) == []
+    assert loaded("--home", str(home), "issue", "add", "1", "2", "--position", "1", among=orm) == []
+    assert loaded("--home", str(home), "issue", "move", "1", "2", "--to", "2", among=orm) == []
+    assert loaded("--home", str(home), "issue", "remove", "1", "1", among=orm) == []
+    assert loaded("--home", str(home), "issue", "add", "2", "2", among=orm) == []  # refused: in issue 1
+    assert loaded("--home", str(home), "issue", "delete", "2", among=orm) == []
+    assert sql(home, "SELECT i.number, s.comparison_id, s.position FROM issuecomparison s "
+                     "JOIN issue i ON i.id = s.issue_id") == [(1, 2, 1)]
+    assert sql(home, "SELECT number FROM issue") == [(1,)]

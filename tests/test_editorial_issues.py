@@ -235,3 +235,57 @@ def test_issue_show_reads_the_same_detail_as_the_orm(cli, home, comparisons, set
             expected = json.loads(json.dumps(detail.to_json(), default=_default))
         assert as_json(cli("issue", "show", str(number), "--json")) == expected
     assert [len(as_json(cli("issue", "show", str(n), "--json"))["missing"]) for n in (1, 2, 3)] == [1, 7, 0]
+
+
+def test_concurrent_adds_keep_positions_dense_and_a_comparison_in_one_issue(cli, home, comparisons) -> None:
+    """Editors adding at once: four comparisons into one issue end at positions 1 to 4, and one
+    comparison put into four issues at once lands in exactly one of them."""
+    import subprocess
+    import sys
+
+    for a, b in (("stubby", "patchwise"), ("stubby", "minutely"), ("stubby", "voxly")):
+        assert cli("pair", a, b).exit_code == 0
+    for n in range(5):
+        assert cli("issue", "new", "--subject", f"Issue {n + 1}").exit_code == 0
+    argvs = [("1", str(c)) for c in (1, 2, 3, 4)] + [(str(i), "5") for i in (2, 3, 4, 5)]
+    runs = [subprocess.Popen([sys.executable, "-m", "digest", "--home", str(home), "issue", "add", *argv],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for argv in argvs]
+    codes = [run.wait(timeout=60) for run in runs]
+    for run in runs:
+        run.communicate()
+    assert codes[:4] == [0, 0, 0, 0] and sorted(codes[4:]) == [0, 2, 2, 2]
+    slots = sql(home, "SELECT i.number, s.comparison_id, s.position FROM issuecomparison s "
+                      "JOIN issue i ON i.id = s.issue_id ORDER BY i.number, s.position")
+    assert sorted(c for n, c, _ in slots if n == 1) == [1, 2, 3, 4]
+    assert [p for n, _, p in slots if n == 1] == [1, 2, 3, 4]
+    assert [c for n, c, _ in slots if n != 1] == [5]
+
+
+@pytest.mark.postgresql_only  # SQLite's write lock (BEGIN IMMEDIATE) already serialises every editor
+def test_an_add_waits_for_an_editor_placing_the_same_comparison_elsewhere(cli, home, comparisons, engine) -> None:
+    """Editor A holds comparison 1's row (FOR UPDATE, as `issue add` takes it) while placing it
+    in issue 1; editor B's `issue add 2 1` waits for A instead of reading "in no issue" under
+    READ COMMITTED, and once A commits B is refused: the comparison is in one issue only."""
+    import subprocess
+    import sys
+
+    from sqlalchemy import text
+
+    for subject in ("A's", "B's"):
+        assert cli("issue", "new", "--subject", subject).exit_code == 0
+    with engine.connect() as editor_a:
+        editor_a.execute(text("SELECT id FROM comparison WHERE id = 1 FOR UPDATE"))
+        editor_a.execute(text("INSERT INTO issuecomparison (issue_id, comparison_id, position) "
+                              "SELECT id, 1, 1 FROM issue WHERE number = 1"))
+        b = subprocess.Popen([sys.executable, "-m", "digest", "--home", str(home), "issue", "add", "2", "1"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        with engine.connect() as watcher:
+            while b.poll() is None and not watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'")).scalar():
+                watcher.rollback()  # pg_stat_activity is read once per transaction
+        editor_a.commit()
+    out, err = b.communicate(timeout=60)
+    assert b.returncode == 2, (out, err)
+    assert "error: comparison 1 is already in issue 1" in err
+    assert sql(home, "SELECT comparison_id FROM issuecomparison") == [(1,)]

@@ -66,14 +66,13 @@ def issue_add(
 
     Example: digest issue add 2 5 --position 1
     """
-    from digest.db import session_scope
-    from digest.editorial import add_comparison, get_issue
+    from digest.data.engine import connect
+    from digest.editorial.assembly import add_comparison
 
     state = app_context(ctx)
-    with session_scope(state.engine, write=True) as session:
-        found = get_issue(session, issue)
-        added = add_comparison(session=session, issue=found, comparison=comparison, position=position)
-    say(ctx, f"issue {found.number}: added comparison {added.id} ({added.title})", note=True)
+    with connect(state.database) as db, db.transaction(write=True):  # no ORM: see digest.editorial.assembly
+        number, added, title = add_comparison(db, issue=issue, comparison=comparison, position=position)
+    say(ctx, f"issue {number}: added comparison {added} ({title})", note=True)
 
 
 @issue_app.command("remove")
@@ -82,14 +81,13 @@ def issue_remove(ctx: typer.Context, issue: IssueArg, comparison: ComparisonArg)
 
     Example: digest issue remove 2 5
     """
-    from digest.db import session_scope
-    from digest.editorial import get_issue, remove_comparison
+    from digest.data.engine import connect
+    from digest.editorial.assembly import remove_comparison
 
     state = app_context(ctx)
-    with session_scope(state.engine, write=True) as session:
-        found = get_issue(session, issue)
-        remove_comparison(session=session, issue=found, comparison=comparison)
-    say(ctx, f"issue {found.number}: removed comparison {comparison}", note=True)
+    with connect(state.database) as db, db.transaction(write=True):  # no ORM: see digest.editorial.assembly
+        number = remove_comparison(db, issue=issue, comparison=comparison)
+    say(ctx, f"issue {number}: removed comparison {comparison}", note=True)
 
 
 @issue_app.command("move")
@@ -103,14 +101,13 @@ def issue_move(
 
     Example: digest issue move 2 5 --to 1
     """
-    from digest.db import session_scope
-    from digest.editorial import get_issue, move_comparison
+    from digest.data.engine import connect
+    from digest.editorial.assembly import move_comparison
 
     state = app_context(ctx)
-    with session_scope(state.engine, write=True) as session:
-        found = get_issue(session, issue)
-        move_comparison(session=session, issue=found, comparison=comparison, position=to)
-    say(ctx, f"issue {found.number}: comparison {comparison} is now at position {to}", note=True)
+    with connect(state.database) as db, db.transaction(write=True):  # no ORM: see digest.editorial.assembly
+        number = move_comparison(db, issue=issue, comparison=comparison, position=to)
+    say(ctx, f"issue {number}: comparison {comparison} is now at position {to}", note=True)
 
 
 @issue_app.command("set")
@@ -203,14 +200,13 @@ def issue_delete(ctx: typer.Context, issue: IssueArg) -> None:
 
     Example: digest issue delete 4
     """
-    from digest.db import session_scope
-    from digest.editorial import delete_issue, get_issue
+    from digest.data.engine import connect
+    from digest.editorial.assembly import delete_issue
 
     state = app_context(ctx)
-    with session_scope(state.engine, write=True) as session:
-        found = get_issue(session, issue)
-        delete_issue(session=session, issue=found)
-    say(ctx, f"deleted issue {found.number} (the number will not be reused)", note=True)
+    with connect(state.database) as db, db.transaction(write=True):  # no ORM: see digest.editorial.assembly
+        number = delete_issue(db, issue=issue)
+    say(ctx, f"deleted issue {number} (the number will not be reused)", note=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,8 +3,10 @@
 `digest issue new|set|add|remove|move|delete` run these through `digest.editorial.assembly`
 inside one write transaction (`Database.transaction(write=True)`: SQLite's write lock taken at
 BEGIN, so a read-then-write waits for other writers instead of acting on a stale read). On
-PostgreSQL `issue_to_edit` also locks the issue's row (FOR UPDATE), so two editors reordering
-the same issue take turns and its positions stay dense; SQLite's lock already covers the file.
+PostgreSQL `issue_to_edit` and `comparison_title` lock the issue's row and then the
+comparison's (FOR UPDATE, always in that order), so two editors reordering the same issue take
+turns and its positions stay dense, and a comparison cannot land in two issues at once;
+SQLite's lock already covers the whole file.
 Issue numbers come from the `issue` counter row, moved by one UPDATE in the same transaction,
 so a number is never handed out twice, even after an issue is deleted.
 """
@@ -53,8 +55,11 @@ def update_issue(db: Database, issue_id: int, changes: Mapping[str, Any]) -> Non
 
 
 def comparison_title(db: Database, comparison_id: int) -> str | None:
-    """The comparison's title; None when there is no such comparison."""
-    row = db.one("SELECT title FROM comparison WHERE id = :id", {"id": comparison_id})
+    """The comparison's title, its row locked for the rest of the transaction on PostgreSQL (so
+    of two editors putting it into two issues at once, the second sees the first's slot and is
+    refused); None when there is no such comparison."""
+    lock = " FOR UPDATE" if db.dialect == "postgresql" else ""
+    row = db.one(f"SELECT title FROM comparison WHERE id = :id{lock}", {"id": comparison_id})
     return None if row is None else row["title"]
 
 

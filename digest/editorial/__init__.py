@@ -8,8 +8,8 @@
     cards       a comparison as readers see it; figures from `digest.panel`
     corrections correcting a tool: edit fields (then the editor's), keep or hide it
     catalogue   merging twins the deduplication missed
-    assembly    numbered editions: new, their fields (no ORM)
-    issues      their comparisons in order, readiness
+    assembly    numbered editions: new, their fields, their comparisons in order (no ORM)
+    issues      an issue's readiness and views
     suggest     ranked pair suggestions with reasons
 
 Functions take a session and keyword arguments and raise the `digest.errors` tree; the caller
@@ -25,10 +25,10 @@ _HOMES = {  # each public name's submodule (PEP 562's module __getattr__ below)
     **dict.fromkeys(("ComparisonCard", "comparison_card", "tool_record"), "cards"),
     **dict.fromkeys(("MergeReport", "merge_tools"), "catalogue"),
     **dict.fromkeys(("edit_tool", "set_override"), "corrections"),
-    **dict.fromkeys(("IssueDetail", "Readiness", "add_comparison", "delete_issue", "issue_detail",
-                     "list_issues", "move_comparison", "previous_sent_issue", "readiness", "remove_comparison",
+    **dict.fromkeys(("IssueDetail", "Readiness", "issue_detail", "list_issues", "previous_sent_issue", "readiness",
                      "require_ready"), "issues"),
-    **dict.fromkeys(("create_issue", "set_issue"), "assembly"),
+    **dict.fromkeys(("add_comparison", "create_issue", "delete_issue", "move_comparison", "remove_comparison",
+                     "set_issue"), "assembly"),
     **dict.fromkeys(("get_comparison", "get_issue", "get_tool"), "lookup"),
     **dict.fromkeys(("create_comparison", "delete_comparison", "update_comparison"), "pairs"),
     **dict.fromkeys(("MAX_QUOTE", "record_review"), "reviews"),

@@ -22,9 +22,9 @@ from typing import Any
 from digest.data import issue_edits as data
 from digest.data.engine import Database
 from digest.editorial.text import block, one_line
-from digest.errors import NotFoundError, ValidationError
+from digest.errors import NotFoundError, StateError, ValidationError
 from digest.ids import parse_id
-from digest.issue_state import require_editable
+from digest.issue_state import DRAFT, require_editable
 
 MAX_SUBJECT = 300
 MAX_PREHEADER = 300
@@ -83,14 +83,20 @@ def _renumber(db: Database, issue: dict[str, Any], slots: list[dict[str, Any]]) 
     data.update_issue(db, issue["id"], {"updated_at": _now()})
 
 
-def add_comparison(db: Database, *, issue: dict[str, Any], comparison: str | int,
-                   position: int | None = None) -> tuple[int, str]:
-    """Put a comparison into `issue` (from `editable_issue`), last or at `position` (1 = first);
-    its id and title.
+def add_comparison(db: Database, *, issue: str | int, comparison: str | int,
+                   position: int | None = None) -> tuple[int, int, str]:
+    """Put a comparison into issue number `issue`, last or at `position` (1 = first); the
+    issue's number and the comparison's id and title.
 
-    Raises NotFoundError for an unknown comparison, ValidationError when it is already in this
-    or another issue or the position is out of range.
+    Raises what `editable_issue` raises, NotFoundError for an unknown comparison,
+    ValidationError when it is already in this or another issue or the position is out of range.
     """
+    found = editable_issue(db, issue)
+    return (found["number"], *_place(db, issue=found, comparison=comparison, position=position))
+
+
+def _place(db: Database, *, issue: dict[str, Any], comparison: str | int,
+           position: int | None = None) -> tuple[int, str]:
     comparison_id, title = _comparison(db, comparison)
     current = data.issue_holding(db, comparison_id)
     if current is not None:
@@ -126,7 +132,7 @@ def create_issue(db: Database, *, subject: str, comparisons: Sequence[str | int]
         if str(ref) in seen:
             raise ValidationError(f"comparison {ref} is given twice")
         seen.add(str(ref))
-        add_comparison(db, issue=issue, comparison=ref)
+        _place(db, issue=issue, comparison=ref)
     return number
 
 
@@ -148,3 +154,44 @@ def set_issue(db: Database, *, issue: str | int, subject: str | None = None, pre
     if changed:
         data.update_issue(db, found["id"], {**values, "updated_at": _now()})
     return found["number"], changed
+
+
+def _slot(db: Database, issue: dict[str, Any], comparison: str | int) -> tuple[list[dict[str, Any]], int]:
+    """The issue's slots in order and the index of the comparison's; ValidationError when the
+    comparison is not in the issue."""
+    comparison_id, _ = _comparison(db, comparison)
+    slots = data.slots(db, issue["id"])
+    for index, slot in enumerate(slots):
+        if slot["comparison_id"] == comparison_id:
+            return slots, index
+    raise ValidationError(f"comparison {comparison_id} is not in issue {issue['number']}")
+
+
+def remove_comparison(db: Database, *, issue: str | int, comparison: str | int) -> int:
+    """Take a comparison out of issue number `issue` (the comparison itself stays); the number."""
+    found = editable_issue(db, issue)
+    slots, index = _slot(db, found, comparison)
+    data.delete_slot(db, slots.pop(index)["id"])
+    _renumber(db, found, slots)
+    return found["number"]
+
+
+def move_comparison(db: Database, *, issue: str | int, comparison: str | int, position: int) -> int:
+    """Move a comparison of issue number `issue` to `position` (1 = first); the others keep
+    their order. The issue's number."""
+    found = editable_issue(db, issue)
+    slots, index = _slot(db, found, comparison)
+    _check_position(position, len(slots))
+    slots.insert(position - 1, slots.pop(index))
+    _renumber(db, found, slots)
+    return found["number"]
+
+
+def delete_issue(db: Database, *, issue: str | int) -> int:
+    """Delete issue number `issue`, a draft that was never sent; its comparisons stay and its
+    number is not reused (the counter keeps it). StateError for any other status."""
+    found = editable_issue(db, issue)
+    if found["status"] != DRAFT:
+        raise StateError(f"issue {found['number']} is {found['status']}", hint="only a draft can be deleted")
+    data.delete_issue(db, found["id"])
+    return found["number"]

@@ -1,10 +1,9 @@
-"""Issues: numbered editions that gather comparisons in order, and whether one is ready.
+"""Issues as the later stages read them through a Session: whether one is ready, its views.
 
-Creating an issue and setting its fields live in `digest.editorial.assembly`, with the rules
-(numbers never reused, a comparison in one issue at most, an issue that went out is locked),
-on digest.data without the ORM. A comparison belongs to at most one issue (its votes are that
-issue's). An issue that is sending or sent is the record of what readers got: every change to
-it is refused with StateError.
+Assembling an issue (new, its fields, adding, removing and moving comparisons, deleting a
+draft) lives in `digest.editorial.assembly`, with its rules (numbers never reused, a
+comparison in one issue at most, positions dense, an issue that went out is locked), on
+digest.data without the ORM.
 
 An issue is *ready* when it has at least one comparison and every panel reviewer has reviewed
 both tools of each; `readiness` says what is missing, and later stages (queue, schedule) call
@@ -22,107 +21,16 @@ from digest.data.issue_list import IssueListing
 from digest.editorial.cards import comparison_card
 from digest.editorial.issue_view import (  # noqa: F401 (names this module has always offered)
     IssueDetail, Missing, Readiness, assess)
-from digest.editorial.lookup import get_comparison, issue_of, require_editable_issue
 from digest.editorial.reviews import reviews_of
-from digest.errors import StateError, ValidationError
+from digest.errors import StateError
 from digest.issue_state import GONE_OUT
-from digest.models import Comparison, Issue, IssueComparison, IssueStatus, Tool, utcnow
+from digest.models import Comparison, Issue, IssueComparison, Tool
 
 
 def entries(session: Session, issue: Issue) -> list[IssueComparison]:
     """The issue's comparison slots in reading order."""
     return list(session.exec(select(IssueComparison).where(IssueComparison.issue_id == issue.id)
                              .order_by(IssueComparison.position, IssueComparison.id)).all())
-
-
-def _renumber(session: Session, rows: list[IssueComparison]) -> None:
-    for position, row in enumerate(rows, start=1):
-        if row.position != position:
-            row.position = position
-            session.add(row)
-    session.flush()
-
-
-def _touch(session: Session, issue: Issue) -> None:
-    issue.updated_at = utcnow()
-    session.add(issue)
-
-
-def add_comparison(*, session: Session, issue: Issue, comparison: str | int,
-                   position: int | None = None) -> Comparison:
-    """Put a comparison into the issue, last or at `position` (1 = first).
-
-    Raises ValidationError when it is already in this or another issue, StateError when the
-    issue is sending or sent.
-    """
-    require_editable_issue(issue)
-    found = get_comparison(session, comparison)
-    current = issue_of(session, found.id)
-    if current is not None:
-        where = "this issue" if current.id == issue.id else f"issue {current.number}"
-        raise ValidationError(f"comparison {found.id} is already in {where}",
-                              hint=None if current.id == issue.id else
-                              f"remove it there first: digest issue remove {current.number} {found.id}")
-    rows = entries(session, issue)
-    row = IssueComparison(issue_id=issue.id, comparison_id=found.id, position=len(rows) + 1)
-    session.add(row)
-    session.flush()
-    if position is not None:
-        _check_position(position, len(rows) + 1)
-        rows.insert(position - 1, row)
-    else:
-        rows.append(row)
-    _renumber(session, rows)
-    _touch(session, issue)
-    return found
-
-
-def _check_position(position: int, count: int) -> None:
-    if position < 1 or position > count:
-        raise ValidationError(f"position {position} is out of range: the issue has "
-                              f"{count} comparison{'s' if count != 1 else ''} (positions 1 to {count})")
-
-
-def _slot(session: Session, issue: Issue, comparison: str | int) -> tuple[list[IssueComparison], int]:
-    found = get_comparison(session, comparison)
-    rows = entries(session, issue)
-    for index, row in enumerate(rows):
-        if row.comparison_id == found.id:
-            return rows, index
-    raise ValidationError(f"comparison {found.id} is not in issue {issue.number}")
-
-
-def remove_comparison(*, session: Session, issue: Issue, comparison: str | int) -> None:
-    """Take a comparison out of the issue (the comparison itself stays)."""
-    require_editable_issue(issue)
-    rows, index = _slot(session, issue, comparison)
-    session.delete(rows.pop(index))
-    session.flush()
-    _renumber(session, rows)
-    _touch(session, issue)
-
-
-def move_comparison(*, session: Session, issue: Issue, comparison: str | int, position: int) -> None:
-    """Move a comparison of the issue to `position` (1 = first); the others keep their order."""
-    require_editable_issue(issue)
-    rows, index = _slot(session, issue, comparison)
-    _check_position(position, len(rows))
-    row = rows.pop(index)
-    rows.insert(position - 1, row)
-    _renumber(session, rows)
-    _touch(session, issue)
-
-
-def delete_issue(*, session: Session, issue: Issue) -> None:
-    """Delete an issue that was never sent; its comparisons stay, its number is not reused."""
-    require_editable_issue(issue)
-    if issue.status != IssueStatus.DRAFT.value:
-        raise StateError(f"issue {issue.number} is {issue.status}", hint="only a draft can be deleted")
-    for row in entries(session, issue):
-        session.delete(row)
-    session.flush()
-    session.delete(issue)
-    session.flush()
 
 
 # --- readiness and views --------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from digest.data.tools import resolve_tool
 from digest.errors import NotFoundError, StateError
 from digest.ids import parse_id
-from digest.issue_state import GONE_OUT, require_editable
+from digest.issue_state import GONE_OUT
 from digest.models import Comparison, Issue, IssueComparison, Tool
 
 
@@ -62,11 +62,6 @@ def issue_of(session: Session, comparison_id: int) -> Issue | None:
         select(Issue).join(IssueComparison, IssueComparison.issue_id == Issue.id)
         .where(IssueComparison.comparison_id == comparison_id)
     ).first()
-
-
-def require_editable_issue(issue: Issue) -> None:
-    """StateError when the issue is sending or sent: what readers received is the record."""
-    require_editable(issue.number, issue.status)
 
 
 def require_editable_comparison(session: Session, comparison: Comparison) -> None:
