@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import enum
 
+# What a card shows for each entry price (EntryPrice's values)
+LABELS = {"free": "Free", "freemium": "Freemium", "paid": "Paid", "open-source": "Open source", "unknown": "Unknown"}
+
 
 class EntryPrice(enum.StrEnum):
     """The fixed list of entry prices a tool card shows."""
@@ -20,8 +23,7 @@ class EntryPrice(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"free": "Free", "freemium": "Freemium", "paid": "Paid",
-                "open-source": "Open source", "unknown": "Unknown"}[self.value]
+        return LABELS[self.value]
 
     @classmethod
     def parse(cls, text: str) -> EntryPrice:
@@ -33,3 +35,12 @@ class EntryPrice(enum.StrEnum):
                 return price
         choices = ", ".join(p.value for p in cls)
         raise ValueError(f"{text!r} is not an entry price (one of {choices})")
+
+
+def price_label(value: str) -> str:
+    """The label of the entry price `value` names as EntryPrice.parse reads it, else `value`
+    itself (a price stored before the list was fixed is shown as written)."""
+    try:
+        return EntryPrice.parse(value).label
+    except ValueError:
+        return value

@@ -280,9 +280,9 @@ def paragraphs(text: str) -> tuple[str, ...]:
 
 def _price_label(value: str) -> str:
     """EntryPrice(value).label, "Unknown" for a value that is none (without importing the models)."""
-    from digest.editorial.card_view import PRICE_LABELS
+    from digest.prices import LABELS
 
-    return PRICE_LABELS.get(value, PRICE_LABELS["unknown"])
+    return LABELS.get(value, LABELS["unknown"])
 
 
 _TEXT_BAR = 20

@@ -14,23 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from digest.config import Reviewer
 from digest.panel import ComparisonFigures, ReviewFact, ToolFigures, comparison_figures
+from digest.prices import price_label
 
 if TYPE_CHECKING:
     from digest.models import Comparison, Issue, Review, Tool
 
 STANCE_WORDS = {"ship-both": "ships both", "skip-both": "skips both",
                 "incomplete": "has not reviewed both yet"}
-
-
-# digest.models.EntryPrice's values and labels (tests/test_editorial_pairs.py checks they agree)
-PRICE_LABELS = {"free": "Free", "freemium": "Freemium", "paid": "Paid", "open-source": "Open source",
-                "unknown": "Unknown"}
-
-
-def price_label(value: str) -> str:
-    """The label of the entry price `value` names as EntryPrice.parse reads it, else `value`."""
-    key = "-".join(str(value).strip().lower().replace("_", " ").replace("-", " ").split())
-    return PRICE_LABELS.get(key, value)
 
 
 def tool_record(tool: Tool) -> dict[str, Any]:
