@@ -173,3 +173,33 @@ def test_issue_assembly_prints_and_stores_what_the_orm_version_did(cli, home, co
     sql(home, "UPDATE issue SET status = 'scheduled' WHERE number = 4")
     printed = _run(cli, home, ASSEMBLY_STEPS)
     _check("issue assembly", {"steps": printed, **_issue_rows(home)})
+
+
+PAIR_STEPS = (
+    ("pair", "patchwise", "lintern"), ("pair", "patchwise", "lintern", "--title", "  The rematch "),
+    ("pair", "lintern", "patchwise", "--json"), ("-q", "pair", "minutely", "recapper"),
+    ("pair", "pixelmuse", "#7", "--json"), ("pair", "patchwise", "patchwise"), ("pair", "patchwise", "#1"),
+    ("pair", "nosuch", "lintern"), ("pair", "lintern", "nosuch"), ("pair", " ", "lintern"),
+    ("pair", "#x", "lintern"), ("pair", "voxly", "lintern"), ("pair", "lintern", "noisy"),
+    ("pair", "stubby", "lintern", "--title", " "), ("pair", "stubby", "lintern", "--title", "t" * 301),
+    ("pair", "stubby", "lintern", "--title", "a\x00b"), ("pair", "stubby"),
+    ("pair", "recapper", "minutely", "--title", "After the issues"), ("pair", "lintern", "patchwise", "--json"),
+)
+
+
+def _comparison_rows(home: Path) -> list:
+    return [list(row) for row in sql(home, "SELECT id, tool_a_id, tool_b_id, title, pricing_read FROM comparison "
+                                           "ORDER BY id")]
+
+
+def test_pair_prints_and_stores_what_the_orm_version_did(cli, home) -> None:
+    add_tools(home)
+    add_tools(home, ["noisy"], noisy={"launch": False, "reason": "a question, not a launch"})
+    sql(home, "UPDATE tool SET override = 'hide' WHERE slug = 'voxly'")
+    steps = list(PAIR_STEPS)
+    printed = _run(cli, home, steps[:-2])
+    for subject, comparison in (("Sent", "1"), ("Draft", "4")):
+        assert cli("issue", "new", "--subject", subject, "--comparison", comparison).exit_code == 0
+    sql(home, "UPDATE issue SET status = 'sent' WHERE number = 1")
+    printed += _run(cli, home, steps[-2:])
+    _check("pair", {"steps": printed, "comparison": _comparison_rows(home)})
