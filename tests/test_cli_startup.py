@@ -292,3 +292,18 @@ def test_issue_add_remove_move_and_delete_need_no_orm(cli, home: Path) -> None:
     assert sql(home, "SELECT i.number, s.comparison_id, s.position FROM issuecomparison s "
                      "JOIN issue i ON i.id = s.issue_id") == [(1, 2, 1)]
     assert sql(home, "SELECT number FROM issue") == [(1,)]
+
+
+@pytest.mark.sqlite_only  # on PostgreSQL digest.data runs its SQL through SQLAlchemy by design
+def test_pair_needs_no_orm(home: Path) -> None:
+    """`digest pair` writes through digest.editorial.pairing on digest.data (issue 14 §4),
+    warning and refusing alike."""
+    from editorial_support import add_tools, sql
+
+    add_tools(home, ["patchwise", "lintern", "voxly"])
+    sql(home, "UPDATE tool SET override = 'hide' WHERE slug = 'voxly'")
+    orm = ("sqlalchemy", "sqlmodel")
+    assert loaded("--home", str(home), "pair", "patchwise", "lintern", among=orm) == []
+    assert loaded("--home", str(home), "pair", "lintern", "patchwise", "--json", among=orm) == []  # warns
+    assert loaded("--home", str(home), "pair", "patchwise", "voxly", among=orm) == []  # refused: hidden
+    assert sql(home, "SELECT tool_a_id, tool_b_id FROM comparison ORDER BY id") == [(1, 2), (2, 1)]

@@ -33,17 +33,16 @@ def pair(
 
     Example: digest pair patchwise lintern --title "Two robot reviewers, one pull request"
     """
-    from digest.db import session_scope
-    from digest.editorial import create_comparison
+    from digest.data.engine import connect
+    from digest.editorial.pairing import pair_tools
 
     state = app_context(ctx)
-    with session_scope(state.engine, write=True) as session:
-        made = create_comparison(session=session, tool_a=tool_a, tool_b=tool_b, title=title)
-        record = {"id": made.comparison.id, "title": made.comparison.title,
-                  "a": made.tool_a.slug, "b": made.tool_b.slug,
-                  "earlier": [e.comparison_id for e in made.earlier]}
+    with connect(state.settings) as db, db.transaction(write=True):  # no ORM: see digest.editorial.pairing
+        made = pair_tools(db, tool_a=tool_a, tool_b=tool_b, title=title)
+    record = {"id": made.comparison_id, "title": made.title, "a": made.slug_a, "b": made.slug_b,
+              "earlier": [e.comparison_id for e in made.earlier]}
     for earlier in made.earlier:
-        warn(f"{made.tool_a.slug} and {made.tool_b.slug} were compared before: {earlier.describe()}")
+        warn(f"{made.slug_a} and {made.slug_b} were compared before: {earlier.describe()}")
     if json_output:
         print_json(record)
         return

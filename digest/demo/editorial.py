@@ -81,8 +81,9 @@ def assemble_sample_issue(ctx: DemoContext, *, scorecard: str, subject: str, pre
     _pick_suggestion(ctx, settings, wanted=scorecard_tools(text), scorecard=scorecard, include_older=include_older)
     engine = open_database(settings)
     try:
+        comparison_id, tool_a, tool_b = _pair(ctx, settings, text)
         with session_scope(engine, write=True) as session:
-            comparison_id, tool_a, tool_b = _pair_and_review(ctx, session, settings, text=text, scorecard=scorecard)
+            _review(ctx, session, settings, comparison_id, text=text, scorecard=scorecard)
         with connect(settings) as db, db.transaction(write=True):  # as `digest issue new` makes it
             number = create_issue(db, subject=subject, comparisons=[comparison_id], preheader=preheader, intro=intro)
             state = read_issue_detail(db, number, panel=settings.panel).readiness
@@ -124,21 +125,28 @@ def _pick_suggestion(ctx: DemoContext, settings: Settings, *, wanted: tuple[str,
     return chosen
 
 
-def _pair_and_review(ctx: DemoContext, session: Session, settings: Settings, *, text: str,
-                     scorecard: str) -> tuple[int, str, str]:
-    """`digest pair` and `digest review --file`: the comparison's id and its tools' slugs."""
-    from digest.editorial import create_comparison, record_scorecard
+def _pair(ctx: DemoContext, settings: Settings, text: str) -> tuple[int, str, str]:
+    """`digest pair` for the tools the sample scorecard names: the comparison's id and the slugs."""
+    from digest.data.engine import connect
+    from digest.editorial.pairing import pair_tools
 
     tool_a, tool_b = scorecard_tools(text)
-    made = create_comparison(session=session, tool_a=tool_a, tool_b=tool_b)
-    comparison = made.comparison
-    ctx.say(f"digest pair {made.tool_a.slug} {made.tool_b.slug}: comparison {comparison.id}, "
-            f"\"{comparison.title}\"")
+    with connect(settings) as db, db.transaction(write=True):  # as `digest pair` makes it
+        made = pair_tools(db, tool_a=tool_a, tool_b=tool_b)
+    ctx.say(f"digest pair {made.slug_a} {made.slug_b}: comparison {made.comparison_id}, \"{made.title}\"")
+    return made.comparison_id, made.slug_a, made.slug_b
+
+
+def _review(ctx: DemoContext, session: Session, settings: Settings, comparison_id: int, *, text: str,
+            scorecard: str) -> None:
+    """`digest review --file`: the sample scorecard's reviews and pricing read."""
+    from digest.editorial import get_comparison, record_scorecard
+
+    comparison = get_comparison(session, comparison_id)
     changes = record_scorecard(session=session, comparison=comparison, text=text, filename=scorecard,
                                panel=settings.panel)
     recorded = sum(1 for change in changes if change.startswith("recorded "))
     ctx.say(f"digest review {comparison.id} --file {scorecard}: {count(recorded, 'review')} and the pricing read")
-    return comparison.id, made.tool_a.slug, made.tool_b.slug
 
 
 def _say_card(ctx: DemoContext, session: Session, settings: Settings, comparison_id: int) -> None:

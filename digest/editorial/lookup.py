@@ -16,20 +16,12 @@ from digest.issue_state import GONE_OUT
 from digest.models import Comparison, Issue, IssueComparison, Tool
 
 
-def get_tool(session: Session, ref: str | int, *, shown_only: bool = False) -> Tool:
+def get_tool(session: Session, ref: str | int) -> Tool:
     """The tool `ref` names (an id or a slug: see `digest.data.tools.resolve_tool` for the
-    rule); ValidationError for an empty one, NotFoundError when no tool matches.
-
-    `shown_only` (pairing): a tool the launch detection or the editor hid is not found either,
-    with its reason and how to keep it, so noise never slips into a comparison unnoticed.
-    """
+    rule); ValidationError for an empty one, NotFoundError when no tool matches."""
     tool = session.get(Tool, resolve_tool(session, ref))
     if tool is None:  # deleted since it was resolved
         raise NotFoundError(f"no tool {str(ref).strip()!r}", hint="`digest tools list` shows ids and slugs")
-    if shown_only and not tool.shown:
-        why = "hidden by the editor" if tool.override == "hide" else f"not an AI tool launch ({tool.reason or 'no reason'})"
-        raise NotFoundError(f"{tool.slug} is hidden: {why}",
-                            hint=f"`digest tools keep {tool.slug}` shows it again")
     return tool
 
 

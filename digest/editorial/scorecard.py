@@ -25,7 +25,7 @@ from typing import Any
 from sqlmodel import Session
 
 from digest.config import Reviewer
-from digest.editorial.pairs import clean_pricing_read, clean_title
+from digest.editorial.pairing import clean_pricing_read, clean_title
 from digest.editorial.reviews import (ReviewInput, check_quote, check_reviewer, check_verdict,
                                       reviews_of, tool_of_comparison)
 from digest.errors import DigestError, ValidationError
