@@ -70,7 +70,7 @@ def send_proof(*, settings: Settings, engine: Engine, number: int | str, to: lis
     delivery and no subscriber. Raises ValidationError for a bad address and DeliveryError if
     any proof was not accepted (the report of the others is in the message).
     """
-    from digest.subscribers import check_address
+    from digest.audience import check_address
 
     addresses = [check_address(text).email for text in to]
     if not addresses:

@@ -27,7 +27,8 @@ from digest.csvinput import SPLIT_HINT, CsvInput, Limits
 from digest.errors import ValidationError
 from digest.wording import count
 from digest.models import Subscriber, SubscriberStatus, Suppression, utcnow
-from digest.subscribers import SUPPRESSED_STATUSES, check_address, check_status
+from digest.audience import SUPPRESSED_STATUSES, check_address
+from digest.subscribers import check_status
 
 _EMAIL_HEADERS = {"email", "e-mail", "email address", "e-mail address", "mail", "address", "emailaddress"}
 _STATUS_HEADERS = {"status", "subscriber status"}

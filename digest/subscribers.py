@@ -10,53 +10,27 @@ unsubscribed, bounced, complained (the last three: `SUPPRESSED_STATUSES`). Leavi
 unsubscribe link, `subscribers remove`, too many bounces, an import saying so) also writes a
 Suppression, keyed by the address, not the subscriber row, so it outlives the row: an import
 skips it, `subscribers add` refuses it without `override_suppression`, and only the person
-themself lifts it by confirming a new web sign-up (`confirm_subscriber`). Every function here
+themself lifts it by confirming a new web sign-up (`confirm_subscriber`). The editor's add and
+remove, and the address check, are `digest.audience` (no ORM). Every function here
 takes a session and leaves the transaction to the caller, so a refused command writes nothing.
 CSV import is `digest.subscriber_import`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from digest.audience import SUPPRESSED_STATUSES, check_address
 from digest.data.subscriber_list import check_status as data_check_status, reason_text
-from digest.errors import NotFoundError, StateError, ValidationError
+from digest.errors import NotFoundError
 from digest.ids import check_count
 from digest.models import BounceEvent, BounceKind, Subscriber, SubscriberStatus, Suppression, utcnow
 
 _CHUNK = 500  # keys per IN (...) lookup: well under SQLite's variable limit
-# The statuses of an address that left: each goes with a Suppression, and nothing but the
-# person's own confirmed sign-up subscribes it again.
-SUPPRESSED_STATUSES = frozenset({SubscriberStatus.UNSUBSCRIBED.value, SubscriberStatus.BOUNCED.value,
-                                 SubscriberStatus.COMPLAINED.value})
-
-
-@dataclass(frozen=True)
-class Address:
-    """A checked address: `email` as it is stored and mailed, `key` its identity."""
-
-    email: str
-    key: str
-
-
-def check_address(text: str) -> Address:
-    """The address in its stored form; ValidationError with the validator's reason otherwise."""
-    from email_validator import EmailNotValidError, validate_email
-
-    candidate = text.strip()
-    if not candidate:
-        raise ValidationError("empty address")
-    try:
-        checked = validate_email(candidate, check_deliverability=False, allow_smtputf8=False)
-    except EmailNotValidError as exc:
-        raise ValidationError(f"{candidate!r} is not a valid address: {exc}") from None
-    email = checked.ascii_email or checked.normalized
-    return Address(email=email, key=email.lower())
 
 
 def subscriber_record(subscriber: Subscriber, why: BounceEvent | None = None) -> dict[str, Any]:
@@ -108,82 +82,6 @@ def _lookup(session: Session, model: type, keys: Sequence[str]) -> dict[str, Any
     return found
 
 
-# --- adding -----------------------------------------------------------------------------------
-
-@dataclass
-class AddReport:
-    """What `add_subscribers` did; lists hold addresses as stored."""
-
-    added: list[str] = field(default_factory=list)
-    activated: list[str] = field(default_factory=list)  # were pending, now active
-    resubscribed: list[str] = field(default_factory=list)  # were suppressed, added with override_suppression
-    already_present: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"added": self.added, "activated": self.activated, "resubscribed": self.resubscribed,
-                "already_present": self.already_present}
-
-
-def add_subscribers(*, session: Session, emails: Iterable[str], pending: bool = False,
-                    override_suppression: bool = False, source: str = "cli") -> AddReport:
-    """Subscribe each address: active (the editor vouches for them) unless `pending`.
-
-    All or nothing: an invalid address raises ValidationError and a suppressed one (it left,
-    bounced or complained) StateError, before anything is written. Only `override_suppression`
-    subscribes a suppressed address again, lifting its suppression: the editor's explicit word
-    that the person asked to come back (listmonk likewise never re-adds a blocklisted address
-    unless told to). A pending subscriber added again becomes active; an active one is
-    reported as already present.
-    """
-    addresses: dict[str, Address] = {}
-    for text in emails:
-        address = check_address(text)
-        addresses.setdefault(address.key, address)
-    if not addresses:
-        raise ValidationError("no address given")
-    keys = list(addresses)
-    existing: dict[str, Subscriber] = _lookup(session, Subscriber, keys)
-    suppressed: dict[str, Suppression] = _lookup(session, Suppression, keys)
-    blocked = [key for key in keys if key in suppressed
-               or (key in existing and existing[key].status in SUPPRESSED_STATUSES)]
-    if blocked and not override_suppression:
-        first = addresses[blocked[0]].email
-        why = suppressed[blocked[0]].reason if blocked[0] in suppressed else existing[blocked[0]].status
-        more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
-        raise StateError(f"{first} is suppressed ({why}){more}; it is not subscribed again without consent, "
-                         "nothing was added",
-                         hint="add --override-suppression only if the person asked you to subscribe them again")
-    status = SubscriberStatus.PENDING if pending else SubscriberStatus.ACTIVE
-    now = utcnow()
-    report = AddReport()
-    for key, address in addresses.items():
-        subscriber = existing.get(key)
-        if key in blocked:
-            if key in suppressed:
-                session.delete(suppressed[key])
-            if subscriber is None:
-                subscriber = Subscriber(email=address.email, email_key=key, source=source, created_at=now)
-            subscriber.status = status
-            subscriber.unsubscribed_at = None
-            subscriber.confirmed_at = None if pending else now
-            subscriber.bounce_count = 0
-            session.add(subscriber)
-            report.resubscribed.append(address.email)
-        elif subscriber is None:
-            session.add(Subscriber(email=address.email, email_key=key, status=status, source=source,
-                                   created_at=now, confirmed_at=None if pending else now))
-            report.added.append(address.email)
-        elif subscriber.status == SubscriberStatus.PENDING and not pending:
-            subscriber.status = SubscriberStatus.ACTIVE
-            subscriber.confirmed_at = now
-            session.add(subscriber)
-            report.activated.append(subscriber.email)
-        else:
-            report.already_present.append(subscriber.email)
-    session.flush()
-    return report
-
-
 # --- leaving and coming back ------------------------------------------------------------------
 
 def _suppress(session: Session, key: str, reason: str) -> None:
@@ -228,17 +126,6 @@ def complain(*, session: Session, subscriber: Subscriber) -> bool:
     session.add(subscriber)
     session.flush()
     return True
-
-
-def remove_subscriber(*, session: Session, email: str) -> Subscriber:
-    """`subscribers remove`: unsubscribe the address and keep a suppression (reason removed).
-
-    The row stays (status unsubscribed) so past votes and the delivery history still count;
-    a later import reports the address as suppressed. NotFoundError for an unknown address.
-    """
-    subscriber = get_subscriber(session, email)
-    unsubscribe(session=session, subscriber=subscriber, reason="removed")
-    return subscriber
 
 
 def request_subscription(*, session: Session, email: str, source: str = "web") -> Subscriber:

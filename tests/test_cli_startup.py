@@ -307,3 +307,18 @@ def test_pair_needs_no_orm(home: Path) -> None:
     assert loaded("--home", str(home), "pair", "lintern", "patchwise", "--json", among=orm) == []  # warns
     assert loaded("--home", str(home), "pair", "patchwise", "voxly", among=orm) == []  # refused: hidden
     assert sql(home, "SELECT tool_a_id, tool_b_id FROM comparison ORDER BY id") == [(1, 2), (2, 1)]
+
+
+@pytest.mark.sqlite_only
+def test_subscribers_add_and_remove_need_no_orm(home: Path) -> None:
+    """They write through digest.audience and digest.data (issue 14 §4), refusals included."""
+    orm = ("sqlalchemy", "sqlmodel")
+    assert loaded("--home", str(home), "subscribers", "add", "ann@example.com", among=orm) == []
+    assert loaded("--home", str(home), "subscribers", "add", "--json", "ann@example.com", among=orm) == []
+    assert loaded("--home", str(home), "subscribers", "remove", "ann@example.com", "--json", among=orm) == []
+    assert loaded("--home", str(home), "subscribers", "add", "ann@example.com", among=orm) == []  # refused
+    assert loaded("--home", str(home), "subscribers", "add", "not-an-address", among=orm) == []
+    assert loaded("--home", str(home), "subscribers", "remove", "nobody@example.com", among=orm) == []
+    from editorial_support import sql
+
+    assert sql(home, "SELECT email_key, status FROM subscriber") == [("ann@example.com", "unsubscribed")]

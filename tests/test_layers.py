@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "digest"
 
 STAGES = [
     ("foundation", {"errors", "ids", "config", "config_values", "db", "models", "folder", "leases", "data", "tokens", "links",
-                    "message", "panel", "inline", "votes", "ratelimit", "subscribers", "transport",
+                    "message", "panel", "inline", "votes", "ratelimit", "subscribers", "audience", "transport",
                     "smtpsink", "preview", "migrations", "csvinput", "subscriber_import", "wording", "limits", "issue_state", "atomic", "parts", "prices"}),
     ("feeds", {"fetch", "saxdriver", "normalise", "launches", "feeds", "enrich", "dedupe", "parsepool", "poll", "catalogue"}),
     ("editorial", {"editorial"}),

@@ -258,3 +258,11 @@ def test_the_listing_knows_every_status_in_the_models_order() -> None:
     from digest.models import SubscriberStatus
 
     assert STATUSES == tuple(s.value for s in SubscriberStatus)
+
+
+def test_the_suppressed_statuses_are_the_models_leaving_ones() -> None:
+    """digest.audience names them without the ORM: unsubscribed, bounced and complained."""
+    from digest.audience import SUPPRESSED_STATUSES
+    from digest.models import SubscriberStatus
+
+    assert SUPPRESSED_STATUSES == {SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED}

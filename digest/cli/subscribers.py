@@ -35,13 +35,12 @@ def add(
 
     Example: digest subscribers add ann@example.com bob@example.org
     """
-    from digest.db import session_scope
-    from digest.subscribers import add_subscribers
+    from digest.audience import add_subscribers
+    from digest.data.engine import connect
 
     state = app_context(ctx)
-    with session_scope(state.engine, write=True) as session:
-        report = add_subscribers(session=session, emails=emails, pending=pending,
-                                 override_suppression=override_suppression)
+    with connect(state.settings) as db, db.transaction(write=True):  # no ORM: see digest.audience
+        report = add_subscribers(db, emails=emails, pending=pending, override_suppression=override_suppression)
     if json_output:
         print_json(report.to_json())
         return
@@ -148,16 +147,16 @@ def remove(
 
     Example: digest subscribers remove ann@example.com
     """
-    from digest.db import session_scope
-    from digest.subscribers import remove_subscriber, subscriber_record
+    from digest.audience import remove_subscriber
+    from digest.data.engine import connect
 
     state = app_context(ctx)
-    with session_scope(state.engine, write=True) as session:
-        subscriber = remove_subscriber(session=session, email=email)
+    with connect(state.settings) as db, db.transaction(write=True):  # no ORM: see digest.audience
+        subscriber = remove_subscriber(db, email=email)
     if json_output:
-        print_json(subscriber_record(subscriber))
+        print_json(subscriber)
         return
-    say(ctx, f"removed {subscriber.email} (suppressed: imports will skip it)")
+    say(ctx, f"removed {subscriber['email']} (suppressed: imports will skip it)")
 
 
 @subscribers_app.command("export")

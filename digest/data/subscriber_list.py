@@ -60,7 +60,7 @@ def listing(db: Database, *, status: str | None = None,
         sql += f" LIMIT {int(limit)}"
     rows = db.query(sql, {"status": status} if status else None)
     events = _latest_events(db, [r["id"] for r in rows if r["status"] in ("bounced", "complained")])
-    records = [_record(row, events.get(row["id"])) for row in rows]
+    records = [subscriber_record(row, events.get(row["id"])) for row in rows]
     counts = dict.fromkeys(STATUSES, 0)
     for row in db.query("SELECT status, COUNT(*) AS n FROM subscriber GROUP BY status"):
         counts[row["status"]] = int(row["n"])
@@ -78,7 +78,9 @@ def _latest_events(db: Database, ids: list[int]) -> dict[int, dict[str, Any]]:
     return found
 
 
-def _record(row: dict[str, Any], event: dict[str, Any] | None) -> dict[str, Any]:
+def subscriber_record(row: dict[str, Any], event: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A subscriber row as `--json` prints it; `event` is the latest bounce or complaint that
+    suppressed it (kind, status, reason, issue_number), if any."""
     return {"id": row["id"], "email": row["email"], "status": row["status"], "source": row["source"],
             "created_at": as_datetime(row["created_at"]), "confirmed_at": as_datetime(row["confirmed_at"]),
             "unsubscribed_at": as_datetime(row["unsubscribed_at"]), "bounce_count": row["bounce_count"],

@@ -20,18 +20,19 @@ def send_first_issue(ctx: DemoContext) -> None:
     import email
     import email.policy
 
-    from digest.db import open_database, session_scope
+    from digest.db import open_database
     from digest.outbox import queue_issue
     from digest.sender import send_queued
     from digest.smtpsink import start_sink
-    from digest.subscribers import add_subscribers
+    from digest.audience import add_subscribers
+    from digest.data.engine import connect
 
     settings = ctx.need_settings()
     number = ctx.issues[0] if ctx.issues else 1
     engine = open_database(settings)
     ctx.on_exit(engine.dispose)
-    with session_scope(engine, write=True) as session:
-        added = add_subscribers(session=session, emails=SAMPLE_READERS)
+    with connect(settings) as db, db.transaction(write=True):
+        added = add_subscribers(db, emails=SAMPLE_READERS)
     ctx.say(f"digest subscribers add: {count(len(added.added), 'sample reader')} ({', '.join(SAMPLE_READERS)})")
     queued = queue_issue(engine=engine, settings=settings, number=number)
     ctx.say(f"digest issue queue {number}: rendered and frozen in {queued.folder / 'frozen'}/, "
