@@ -203,3 +203,49 @@ def test_pair_prints_and_stores_what_the_orm_version_did(cli, home) -> None:
     sql(home, "UPDATE issue SET status = 'sent' WHERE number = 1")
     printed += _run(cli, home, steps[-2:])
     _check("pair", {"steps": printed, "comparison": _comparison_rows(home)})
+
+
+COMPARISON_STEPS = (
+    ("comparison", "set", "1", "--title", "  Robots  review code "), ("comparison", "set", "1", "--title", "Robots review code"),
+    (("comparison", "set", "1", "--pricing-read", "-"), {"input": "Both start free.\r\nOnly one charges per seat.\n"}),
+    ("comparison", "set", "2", "--title", "Notes, summed", "--pricing-read", "Free tiers."),
+    ("-q", "comparison", "set", "4", "--pricing-read", ""), ("comparison", "set", "4", "--pricing-read", "  "),
+    ("comparison", "set", "1"), ("comparison", "set", "99", "--title", "X"), ("comparison", "set", "x", "--title", "X"),
+    ("comparison", "set", "0", "--title", "X"), ("comparison", "set", "1", "--title", " "),
+    ("comparison", "set", "1", "--title", "t" * 301), ("comparison", "set", "1", "--title", "a\nb"),
+    ("comparison", "set", "1", "--pricing-read", "p" * 2001), ("comparison", "set", "1", "--pricing-read", "a\x07"),
+    ("comparison", "set", "5", "--title", "Too late"), ("comparison", "set", "6", "--title", "Scheduled is fine"),
+    ("comparison", "delete", "5"), ("comparison", "delete", "99"), ("comparison", "delete", "x"),
+    ("comparison", "delete", "1"), ("comparison", "delete", "1"), ("-q", "comparison", "delete", "6"),
+    ("comparison", "delete", "2"), ("comparison", "delete", "3"),
+)
+
+
+def _comparison_stamps(home: Path) -> dict[int, str]:
+    return {row[0]: str(row[1]) for row in sql(home, "SELECT id, updated_at FROM comparison")}
+
+
+def test_comparison_set_and_delete_print_and_store_what_the_orm_version_did(cli, home, comparisons) -> None:
+    for other in ("minutely", "recapper"):
+        assert cli("pair", other, "stubby").exit_code == 0  # 5 and 6
+    review_all(cli, 1, "patchwise", "lintern", "SSK-", "KS--")
+    sql(home, "INSERT INTO subscriber (email, email_key, status, source, created_at, bounce_count) "
+              "VALUES ('r@x.example', 'r@x.example', 'active', 'cli', '2026-01-01 00:00:00', 0)")
+    for comparison in (1, 3):
+        sql(home, "INSERT INTO vote (comparison_id, subscriber_id, choice, created_at, updated_at) "
+                  "VALUES (?, 1, 'a', '2026-01-01 00:00:00', '2026-01-01 00:00:00')", comparison)
+    for subject, chosen in (("Sent", ("5",)), ("Scheduled", ("6",)), ("Draft", ("2", "1", "3"))):
+        assert cli("issue", "new", "--subject", subject, *[x for c in chosen for x in ("--comparison", c)]).exit_code == 0
+    sql(home, "UPDATE issue SET status = 'sent' WHERE number = 1")
+    sql(home, "UPDATE issue SET status = 'scheduled' WHERE number = 2")
+    printed = []
+    for step in COMPARISON_STEPS:
+        before = _comparison_stamps(home)
+        printed += _run(cli, home, [step])
+        after = _comparison_stamps(home)
+        printed[-1]["comparisons touched"] = sorted(n for n in after if n in before and after[n] != before[n])
+    _check("comparison set and delete", {
+        "steps": printed, "comparison": _comparison_rows(home), **_issue_rows(home),
+        "reviews": [list(r) for r in sql(home, "SELECT comparison_id, reviewer, verdict FROM review "
+                                               "ORDER BY comparison_id, tool_id, reviewer")],
+        "votes": [list(r) for r in sql(home, "SELECT comparison_id, subscriber_id FROM vote ORDER BY comparison_id")]})
