@@ -322,3 +322,22 @@ def test_subscribers_add_and_remove_need_no_orm(home: Path) -> None:
     from editorial_support import sql
 
     assert sql(home, "SELECT email_key, status FROM subscriber") == [("ann@example.com", "unsubscribed")]
+
+
+@pytest.mark.sqlite_only  # on PostgreSQL digest.data runs its SQL through SQLAlchemy by design
+def test_comparison_set_and_delete_need_no_orm(cli, home: Path) -> None:
+    """`digest comparison set` and `delete` write through digest.editorial.pairing on
+    digest.data (issue 14 §4), refusals included."""
+    from editorial_support import add_tools, sql
+
+    add_tools(home, ["patchwise", "lintern", "stubby"])
+    for pair in (("patchwise", "lintern"), ("lintern", "stubby")):
+        assert cli("pair", *pair).exit_code == 0
+    assert cli("issue", "new", "--subject", "Sent", "--comparison", "2").exit_code == 0
+    sql(home, "UPDATE issue SET status = 'sent'")
+    orm = ("sqlalchemy", "sqlmodel")
+    assert loaded("--home", str(home), "comparison", "set", "1", "--title", "Renamed", among=orm) == []
+    assert loaded("--home", str(home), "comparison", "set", "2", "--title", "Too late", among=orm) == []  # refused
+    assert loaded("--home", str(home), "comparison", "delete", "2", among=orm) == []  # refused
+    assert loaded("--home", str(home), "comparison", "delete", "1", among=orm) == []
+    assert sql(home, "SELECT id, title FROM comparison") == [(2, "Lintern vs Stubby")]

@@ -274,8 +274,8 @@ def comparison_set(
 
     Example: digest comparison set 3 --pricing-read "Both start free; only one charges per seat."
     """
-    from digest.db import session_scope
-    from digest.editorial import get_comparison, update_comparison
+    from digest.data.engine import connect
+    from digest.editorial.pairing import set_comparison
     from digest.errors import UsageError
 
     if title is None and pricing_read is None:
@@ -283,11 +283,10 @@ def comparison_set(
     if pricing_read == "-":
         pricing_read = sys.stdin.read()
     state = app_context(ctx)
-    with session_scope(state.engine, write=True) as session:
-        found = get_comparison(session, comparison)
-        changed = update_comparison(session=session, comparison=found, title=title, pricing_read=pricing_read)
-    say(ctx, f"comparison {found.id}: " + (", ".join(f"changed {c.replace('_', ' ')}" for c in changed)
-                                          if changed else "no changes"), note=True)
+    with connect(state.settings) as db, db.transaction(write=True):  # no ORM: see digest.editorial.pairing
+        comparison_id, changed = set_comparison(db, comparison, title=title, pricing_read=pricing_read)
+    say(ctx, f"comparison {comparison_id}: " + (", ".join(f"changed {c.replace('_', ' ')}" for c in changed)
+                                               if changed else "no changes"), note=True)
 
 
 @comparison_app.command("delete")
@@ -299,15 +298,13 @@ def comparison_delete(
 
     Example: digest comparison delete 3
     """
-    from digest.db import session_scope
-    from digest.editorial import delete_comparison, get_comparison
+    from digest.data.engine import connect
+    from digest.editorial.pairing import delete_comparison
 
     state = app_context(ctx)
-    with session_scope(state.engine, write=True) as session:
-        found = get_comparison(session, comparison)
-        title = found.title
-        delete_comparison(session=session, comparison=found)
-    say(ctx, f"deleted comparison {comparison}: {title}", note=True)
+    with connect(state.settings) as db, db.transaction(write=True):  # no ORM: see digest.editorial.pairing
+        deleted = delete_comparison(db, comparison)
+    say(ctx, f"deleted comparison {comparison}: {deleted['title']}", note=True)
 
 
 def register(app: typer.Typer) -> None:

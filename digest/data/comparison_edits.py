@@ -1,8 +1,11 @@
-"""The editor's writes to comparisons, without the ORM: pairing two tools.
+"""The editor's writes to comparisons, without the ORM: pairing two tools, setting a
+comparison's title or pricing read, deleting it.
 
-`digest pair` runs these through `digest.editorial.pairing` inside one write transaction
-(`Database.transaction(write=True)`: SQLite's write lock taken at BEGIN), so the earlier
-comparisons it warns about and the new row are read and written under one lock.
+`digest pair` and `digest comparison set|delete` run these through `digest.editorial.pairing`
+inside one write transaction (`Database.transaction(write=True)`: SQLite's write lock taken at
+BEGIN), so what they read (earlier comparisons, the issue that locks one) and what they write
+go under one lock. On PostgreSQL `comparison_to_edit` locks the comparison's row (FOR UPDATE),
+as `digest.data.issue_edits` does before putting it into an issue.
 """
 
 from __future__ import annotations
@@ -37,3 +40,26 @@ def insert_comparison(db: Database, *, tool_a_id: int, tool_b_id: int, title: st
     return db.insert("INSERT INTO comparison (tool_a_id, tool_b_id, title, pricing_read, created_at, updated_at) "
                      "VALUES (:a, :b, :title, :pricing_read, :now, :now) RETURNING id",
                      {"a": tool_a_id, "b": tool_b_id, "title": title, "pricing_read": pricing_read, "now": now})
+
+
+def comparison_to_edit(db: Database, comparison_id: int) -> dict[str, Any] | None:
+    """The comparison's id, title and pricing read, its row locked for the rest of the
+    transaction on PostgreSQL, with the number and status of the issue it is in (None when in
+    none); None when there is no such comparison."""
+    lock = " FOR UPDATE OF c" if db.dialect == "postgresql" else ""
+    return db.one("SELECT c.id, c.title, c.pricing_read, i.number, i.status FROM comparison c "
+                  "LEFT JOIN issuecomparison s ON s.comparison_id = c.id LEFT JOIN issue i ON i.id = s.issue_id "
+                  f"WHERE c.id = :id{lock}", {"id": comparison_id})
+
+
+def update_comparison(db: Database, comparison_id: int, changes: dict[str, Any]) -> None:
+    """Set the given columns of one comparison (names are the caller's, never user input)."""
+    assignments = ", ".join(f"{name} = :{name}" for name in changes)
+    db.execute(f"UPDATE comparison SET {assignments} WHERE id = :id", {**changes, "id": comparison_id})
+
+
+def delete_comparison(db: Database, comparison_id: int) -> None:
+    """Delete the comparison with its reviews, votes and issue slot."""
+    for table in ("review", "vote", "issuecomparison"):
+        db.execute(f"DELETE FROM {table} WHERE comparison_id = :id", {"id": comparison_id})
+    db.execute("DELETE FROM comparison WHERE id = :id", {"id": comparison_id})

@@ -30,7 +30,7 @@ _HOMES = {  # each public name's submodule (PEP 562's module __getattr__ below)
     **dict.fromkeys(("add_comparison", "create_issue", "delete_issue", "move_comparison", "remove_comparison",
                      "set_issue"), "assembly"),
     **dict.fromkeys(("get_comparison", "get_issue", "get_tool"), "lookup"),
-    **dict.fromkeys(("delete_comparison", "update_comparison"), "pairs"),
+    **dict.fromkeys(("update_comparison",), "pairs"),
     **dict.fromkeys(("MAX_QUOTE", "record_review"), "reviews"),
     **dict.fromkeys(("ScorecardError", "apply_scorecard", "comparison_as_toml", "parse_scorecard", "read_scorecard_file",
                      "record_scorecard"), "scorecard"),
@@ -52,7 +52,7 @@ def __getattr__(name: str):  # noqa: ANN202
 __all__ = [
     "MAX_QUOTE", "ComparisonCard", "IssueDetail", "MergeReport", "Readiness", "ScorecardError",
     "Suggestion", "add_comparison", "apply_scorecard", "comparison_as_toml", "comparison_card",
-    "create_issue", "delete_comparison", "delete_issue", "edit_tool", "get_comparison",
+    "create_issue", "delete_issue", "edit_tool", "get_comparison",
     "get_issue", "get_tool", "issue_detail", "list_issues", "merge_tools", "move_comparison",
     "parse_scorecard", "previous_sent_issue", "read_scorecard_file", "readiness", "record_review", "record_scorecard", "remove_comparison",
     "require_ready", "set_issue", "set_override", "suggest_pairs", "tool_record", "update_comparison",

@@ -10,9 +10,8 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from digest.data.tools import resolve_tool
-from digest.errors import NotFoundError, StateError
+from digest.errors import NotFoundError
 from digest.ids import parse_id
-from digest.issue_state import GONE_OUT
 from digest.models import Comparison, Issue, IssueComparison, Tool
 
 
@@ -57,9 +56,9 @@ def issue_of(session: Session, comparison_id: int) -> Issue | None:
 
 
 def require_editable_comparison(session: Session, comparison: Comparison) -> None:
-    """StateError when the comparison is in an issue that is sending or sent."""
+    """StateError when the comparison is in an issue that is sending or sent (the rule:
+    `digest.editorial.pairing.require_editable_comparison`)."""
+    from digest.editorial.pairing import require_editable_comparison as require
+
     issue = issue_of(session, comparison.id)
-    if issue is not None and issue.status in GONE_OUT:
-        raise StateError(f"comparison {comparison.id} is in issue {issue.number}, which is {issue.status}; "
-                         "its scorecard is part of what readers received and cannot be changed",
-                         hint="pair the tools again with `digest pair` for a new comparison")
+    require(comparison.id, issue.number if issue else None, issue.status if issue else None)

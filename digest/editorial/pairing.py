@@ -1,9 +1,13 @@
-"""Pairing two tools in a new comparison, without the ORM (`digest pair`).
+"""Pairing two tools in a new comparison, and setting or deleting a comparison, without the
+ORM (`digest pair`, `digest comparison set|delete`).
 
 A tool is never compared with itself (the schema refuses it too), and a tool the launch
 detection or the editor hid cannot be paired, so noise never slips into a comparison unnoticed.
 Pairing two tools that were compared before is allowed, since a re-match months later is a fair
 story, but the caller gets the earlier comparisons back so it can warn the editor.
+
+A comparison in an issue that is sending or sent is part of what readers received: setting or
+deleting it is refused with StateError (`require_editable_comparison`).
 
 Runs on a `digest.data.engine.Database` inside the caller's write transaction and raises before
 it writes when it refuses. The title and pricing-read rules live here for every comparison
@@ -20,7 +24,9 @@ from digest.data import comparison_edits as data
 from digest.data.engine import Database
 from digest.data.tools import is_shown, resolve_tool
 from digest.editorial.text import block, one_line
-from digest.errors import NotFoundError, ValidationError
+from digest.errors import NotFoundError, StateError, ValidationError
+from digest.ids import parse_id
+from digest.issue_state import GONE_OUT
 
 MAX_TITLE = 300
 MAX_PRICING_READ = 2000
@@ -100,3 +106,53 @@ def pair_tools(db: Database, *, tool_a: str | int, tool_b: str | int, title: str
     comparison_id = data.insert_comparison(db, tool_a_id=a["id"], tool_b_id=b["id"], title=clean,
                                            pricing_read=clean_pricing_read(pricing_read), now=datetime.now(UTC))
     return NewPair(comparison_id, clean, a["slug"], b["slug"], earlier)
+
+
+def require_editable_comparison(comparison_id: int, issue_number: int | None, issue_status: str | None) -> None:
+    """StateError when the comparison is in an issue that is sending or sent."""
+    if issue_number is not None and issue_status in GONE_OUT:
+        raise StateError(f"comparison {comparison_id} is in issue {issue_number}, which is {issue_status}; "
+                         "its scorecard is part of what readers received and cannot be changed",
+                         hint="pair the tools again with `digest pair` for a new comparison")
+
+
+def comparison_changes(current: dict[str, str], *, title: str | None = None,
+                       pricing_read: str | None = None) -> dict[str, str]:
+    """The cleaned fields (title, pricing_read) that differ from `current`'s, in that order;
+    ValidationError for a bad value."""
+    changes = {}
+    if title is not None and (value := clean_title(title)) != current["title"]:
+        changes["title"] = value
+    if pricing_read is not None and (value := clean_pricing_read(pricing_read)) != current["pricing_read"]:
+        changes["pricing_read"] = value
+    return changes
+
+
+def editable_comparison(db: Database, ref: str | int) -> dict[str, Any]:
+    """The comparison `ref` names (id, title, pricing_read, its issue's number and status),
+    locked for the transaction; ValidationError for a malformed id, NotFoundError when there is
+    none, StateError when its issue went out."""
+    comparison = data.comparison_to_edit(db, parse_id(ref, "comparison"))
+    if comparison is None:
+        raise NotFoundError(f"no comparison {ref}", hint="`digest issue list` and `digest suggest` help find one")
+    require_editable_comparison(comparison["id"], comparison["number"], comparison["status"])
+    return comparison
+
+
+def set_comparison(db: Database, ref: str | int, *, title: str | None = None,
+                   pricing_read: str | None = None) -> tuple[int, list[str]]:
+    """Set the title and/or pricing read: the comparison's id and the names of the fields that
+    changed (updated_at moves only when one did)."""
+    comparison = editable_comparison(db, ref)
+    changes = comparison_changes(comparison, title=title, pricing_read=pricing_read)
+    if changes:
+        data.update_comparison(db, comparison["id"], {**changes, "updated_at": datetime.now(UTC)})
+    return comparison["id"], list(changes)
+
+
+def delete_comparison(db: Database, ref: str | int) -> dict[str, Any]:
+    """Delete the comparison with its reviews and votes and take it out of its (draft or
+    scheduled) issue; the comparison as it was (id, title)."""
+    comparison = editable_comparison(db, ref)
+    data.delete_comparison(db, comparison["id"])
+    return comparison
