@@ -20,6 +20,8 @@ from digest.errors import StateError
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from digest.data.engine import Database
+
 # digest.models.IssueStatus's values (a test keeps STATUSES equal to them), without importing
 # the models: the read paths that skip the ORM ask what has gone out too
 DRAFT, SCHEDULED, SENDING, SENT = STATUSES
@@ -81,3 +83,15 @@ def move(bind: Connection | Engine, number: int, *, source: str, target: str, wh
         with write_engine(bind).begin() as connection:
             return set_status(connection, number, source=source, target=target, when=when, values=values)
     return set_status(bind, number, source=source, target=target, when=when, values=values)
+
+
+def move_in(db: Database, number: int, *, source: str, target: str, **values: Any) -> bool:
+    """`move` inside a `digest.data` transaction (the commands that skip the ORM): the same
+    check against `TRANSITIONS` and the same compare-and-set, through `digest.data.issue_edits`."""
+    from datetime import UTC, datetime
+
+    from digest.data.issue_edits import move_status
+
+    check(number, source, target)
+    values.setdefault("updated_at", datetime.now(UTC))
+    return move_status(db, number, source=source, target=target, values=values)

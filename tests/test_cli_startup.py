@@ -341,3 +341,20 @@ def test_comparison_set_and_delete_need_no_orm(cli, home: Path) -> None:
     assert loaded("--home", str(home), "comparison", "delete", "2", among=orm) == []  # refused
     assert loaded("--home", str(home), "comparison", "delete", "1", among=orm) == []
     assert sql(home, "SELECT id, title FROM comparison") == [(2, "Lintern vs Stubby")]
+
+
+@pytest.mark.sqlite_only
+def test_issue_schedule_needs_no_orm(home: Path) -> None:
+    """`digest issue schedule` writes through digest.scheduler.booking on digest.data (issue 14
+    §4): weekly, one-off, cleared and refused alike."""
+    from editorial_support import sql
+
+    orm = ("sqlalchemy", "sqlmodel")
+    assert loaded("--home", str(home), "issue", "new", "--subject", "One", among=orm) == []
+    assert loaded("--home", str(home), "issue", "schedule", "1", among=orm) == []
+    assert loaded("--home", str(home), "issue", "schedule", "1", "--at", "2030-01-01T09:00", "--json", among=orm) == []
+    assert loaded("--home", str(home), "issue", "schedule", "1", "--clear", among=orm) == []
+    assert loaded("--home", str(home), "issue", "schedule", "1", "--clear", among=orm) == []  # refused: a draft
+    assert loaded("--home", str(home), "issue", "schedule", "9", among=orm) == []
+    assert loaded("--home", str(home), "issue", "schedule", "1", "--at", "2030-01-01T09:00", among=orm) == []
+    assert sql(home, "SELECT number, status FROM issue") == [(1, "scheduled")]

@@ -7,9 +7,8 @@ import threading
 import pytest
 
 from digest import issue_state
-from digest.db import session_scope, write_engine
+from digest.db import write_engine
 from digest.errors import StateError
-from digest.models import Issue
 from digest.scheduler import sendable
 from scheduler_support import issue_state as stored, make_issue
 
@@ -56,12 +55,13 @@ def test_a_lost_move_leaves_the_winners_values(engine, settings) -> None:
 def test_clearing_a_schedule_never_undoes_a_send_that_started_meanwhile(engine, settings) -> None:
     """The editor's `schedule --clear` read the issue as scheduled; the scheduler started sending
     it before the clear was written. The clear is refused instead of turning a sending issue into
-    a draft."""
+    a draft (the compare-and-set in digest.scheduler.booking, on digest.data)."""
+    from digest.data.engine import connect
+    from digest.scheduler.booking import unschedule_issue
+
     make_issue(engine, settings, number=1, status="scheduled", rendered=False)
-    with session_scope(engine) as session:
-        seen = session.get(Issue, stored(engine, 1).id)  # read as scheduled
-    assert sendable.start_sending(engine, 1, now=seen.created_at)
-    with pytest.raises(StateError, match="changed"), session_scope(engine, write=True) as session:
-        session.add(seen)
-        sendable.unschedule_issue(session=session, issue=seen)
+    seen = {"id": stored(engine, 1).id, "number": 1, "status": "scheduled"}  # read as scheduled
+    assert sendable.start_sending(engine, 1, now=stored(engine, 1).created_at)
+    with connect(settings) as db, pytest.raises(StateError, match="changed"), db.transaction(write=True):
+        unschedule_issue(db, seen)
     assert stored(engine, 1).status == "sending"

@@ -117,53 +117,45 @@ def issue_schedule(
 
     Examples: digest issue schedule 12 | digest issue schedule 12 --at 2025-03-04T09:00 | digest issue schedule 12 --clear
     """
-    from digest.db import session_scope
-    from digest.editorial import get_issue
+    from datetime import UTC, datetime
+
+    from digest.data.engine import connect
     from digest.errors import UsageError
-    from digest.models import utcnow
-    from digest.scheduler.sendable import parse_send_time, schedule_issue, unschedule_issue
-    from digest.scheduler.stages import issue_gaps
+    from digest.scheduler.booking import gaps as issue_gaps, issue_to_schedule, parse_send_time, schedule_issue, \
+        unschedule_issue, weekly_numbers
     from digest.scheduler.timing import Schedule, next_fire_time
 
     if at is not None and clear:
         raise UsageError("--at and --clear cannot be used together")
     state = app_context(ctx)
     schedule = Schedule.from_settings(state.settings)
-    now = utcnow()
+    now = datetime.now(UTC)
     when = parse_send_time(at, zone=schedule.zone, now=now) if at is not None else None
-    with session_scope(state.engine, write=True) as session:
-        found = get_issue(session, issue)
-        if clear:
-            unschedule_issue(session=session, issue=found)
-        else:
-            schedule_issue(session=session, issue=found, at=when)
-        gaps = [] if clear else issue_gaps(session=session, issue=found, settings=state.settings)
-        others = [] if clear or when else [n for n in _weekly_numbers(session) if n != found.number]
+    with connect(state.settings) as db, db.transaction(write=True):  # no ORM: see digest.scheduler.booking
+        found = issue_to_schedule(db, issue)
+        found = unschedule_issue(db, found) if clear else schedule_issue(db, found, at=when)
+        gaps = [] if clear else issue_gaps(db, found["number"], panel=state.settings.panel)
+        others = [] if clear or when else [n for n in weekly_numbers(db) if n != found["number"]]
+    number = found["number"]
     send_at = None if clear else when or next_fire_time(schedule.send, now)
     if json_output:
-        print_json({"id": found.id, "number": found.number, "status": found.status, "subject": found.subject,
-                    "scheduled_at": found.scheduled_at, "weekly": not clear and when is None,
+        print_json({"id": found["id"], "number": found["number"], "status": found["status"],
+                    "subject": found["subject"], "scheduled_at": found["scheduled_at"], "weekly": not clear and when is None,
                     "send_at": send_at, "ready": not gaps, "missing": gaps})
         return
     if clear:
-        say(ctx, f"issue {found.number} is back in draft (not scheduled)")
+        say(ctx, f"issue {number} is back in draft (not scheduled)")
         return
     local = send_at.astimezone(schedule.zone).strftime("%a %Y-%m-%d %H:%M %Z")
-    say(ctx, f"issue {found.number} will be sent once at {local}" if when
-        else f"issue {found.number} will go out with the next weekly send: {local}")
+    say(ctx, f"issue {number} will be sent once at {local}" if when
+        else f"issue {number} will go out with the next weekly send: {local}")
     if gaps:
-        warn(f"issue {found.number} is not ready yet: {gaps[0]}"
+        warn(f"issue {number} is not ready yet: {gaps[0]}"
              + (f" (and {len(gaps) - 1} more)" if len(gaps) > 1 else "")
              + "; it is sent only if ready by then, otherwise the editor is told")
-    newer = [n for n in others if n > found.number]
+    newer = [n for n in others if n > number]
     if newer:
         warn(f"issue {max(newer)} is also waiting for the weekly send and is newer: it goes first")
-
-
-def _weekly_numbers(session) -> list[int]:  # noqa: ANN001
-    from digest.scheduler.sendable import weekly_issues
-
-    return [issue.number for issue in weekly_issues(session)]
 
 
 def register(app: typer.Typer) -> None:

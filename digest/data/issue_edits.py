@@ -96,3 +96,24 @@ def delete_issue(db: Database, issue_id: int) -> None:
     """Delete the issue and its slots (the comparisons stay)."""
     db.execute("DELETE FROM issuecomparison WHERE issue_id = :id", {"id": issue_id})
     db.execute("DELETE FROM issue WHERE id = :id", {"id": issue_id})
+
+
+def move_status(db: Database, number: int, *, source: str, target: str, values: Mapping[str, Any]) -> bool:
+    """UPDATE issue N to `target` only while it is `source`, setting `values` too (column names
+    are the caller's): True when it did. The WHERE on the status, not a prior read, is what
+    makes one of two writers lose (`digest.issue_state.move_in` is the one caller)."""
+    assignments = "".join(f", {name} = :{name}" for name in values)
+    return db.execute(f"UPDATE issue SET status = :target{assignments} WHERE number = :number AND status = :source",
+                      {**values, "target": target, "number": number, "source": source}) == 1
+
+
+def weekly_numbers(db: Database) -> list[int]:
+    """The numbers of the issues waiting for the weekly send (scheduled, no one-off time), newest first."""
+    return [int(row["number"]) for row in db.query(
+        "SELECT number FROM issue WHERE status = 'scheduled' AND scheduled_at IS NULL ORDER BY number DESC")]
+
+
+def scheduled_issue(db: Database, number: int) -> dict[str, Any] | None:
+    """Issue `number` as `issue schedule --json` reports it: id, number, status, subject, scheduled_at."""
+    return db.one("SELECT id, number, status, subject, scheduled_at FROM issue WHERE number = :number",
+                  {"number": number})

@@ -3,8 +3,8 @@
     timing    the schedule from settings (crontab meaning, one time zone) and the pure decision
               of what a job woken at `now` must do: run its slot, report it missed, or nothing
     runs      exactly once across processes: renewing leases, one JobRun row per job and slot
-    sendable  which issues may go out (weekly or one-off) and their compare-and-set transitions;
-              what `digest issue schedule` writes
+    sendable  which issues may go out (weekly or one-off) and their compare-and-set transitions
+    booking   what `digest issue schedule` writes (without the ORM): a weekly or one-off send, or back to draft
     stages    the calls the jobs make into the pipeline (poll, readiness, queue, send, notice);
               `pipeline.PipelineStages` is the real one
     jobs      the jobs: poll, weekly-send, dispatch (one-off sends, unfinished sends, catch-up)

@@ -7,6 +7,8 @@ How an issue is scheduled (what `digest issue schedule` writes):
 * status `scheduled` with `scheduled_at`: a **one-off send** at that time (checked every minute),
   whatever the weekly cron says.
 
+`digest issue schedule` itself writes through `digest.scheduler.booking`, without the ORM.
+
 Every status change here is `digest.issue_state.move`, a compare-and-set, so of two scheduler
 processes only one moves an issue on; the loser gets False and leaves it.
 """
@@ -17,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from digest import issue_state
-from digest.errors import StateError, ValidationError
 from digest.models import Delivery, DeliveryStatus, Issue, IssueStatus
 
 if TYPE_CHECKING:
@@ -98,55 +99,6 @@ def back_to_draft(engine: Engine, number: int, *, scheduled_at: datetime) -> boo
 
 
 # --- what `digest issue schedule` does ---------------------------------------------------------
-
-def parse_send_time(text: str, *, zone, now: datetime) -> datetime:  # noqa: ANN001
-    """An ISO date-time as aware UTC; a naive one is read in `zone`. ValidationError if bad or past."""
-    from datetime import UTC
-
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationError(f"{text!r} is not an ISO date-time",
-                              hint="e.g. 2025-03-04T09:00 (read in the schedule's time zone) or 2025-03-04T09:00+01:00") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
-        # A wall time that does not exist (skipped by a DST change) or exists twice is refused.
-        if value.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value.replace(tzinfo=None):
-            raise ValidationError(f"{text} does not exist in {zone} (the clocks skip it)",
-                                  hint="pick a time outside the daylight-saving change")
-    value = value.astimezone(UTC)
-    if value <= now:
-        raise ValidationError(f"{text} is in the past (now is {now.astimezone(zone):%Y-%m-%d %H:%M %Z})",
-                              hint="give a later time")
-    return value
-
-
-def schedule_issue(*, session: Session, issue: Issue, at: datetime | None) -> Issue:
-    """Schedule a draft or scheduled issue: at `at` (a one-off) or, when None, the next weekly send.
-
-    StateError for an issue already sending or sent, or moved by another process meanwhile.
-    Readiness is not required here; the scheduler checks it at send time and tells the editor
-    when the issue is not ready.
-    """
-    if not issue_state.allowed(issue.status, issue_state.SCHEDULED):
-        raise StateError(f"issue {issue.number} is {issue.status}; only a draft or scheduled issue can be scheduled")
-    return _move(session, issue, target=issue_state.SCHEDULED, scheduled_at=at)
-
-
-def unschedule_issue(*, session: Session, issue: Issue) -> Issue:
-    """A scheduled issue back to draft (no send time); StateError for any other status."""
-    if issue.status != issue_state.SCHEDULED:
-        raise StateError(f"issue {issue.number} is {issue.status}, not scheduled")
-    return _move(session, issue, target=issue_state.DRAFT, scheduled_at=None)
-
-
-def _move(session: Session, issue: Issue, *, target: str, **values) -> Issue:  # noqa: ANN003
-    session.flush()
-    if not issue_state.move(session.connection(), issue.number, source=issue.status, target=target, **values):
-        raise StateError(f"issue {issue.number} changed while this ran", hint="look at it again and retry")
-    session.refresh(issue)
-    return issue
-
 
 def lateness(now: datetime, scheduled_at: datetime) -> timedelta:
     from datetime import UTC
