@@ -61,3 +61,14 @@ def test_issue_schedule_prints_and_stores_what_the_orm_version_did(cli, home) ->
         golden["issue schedule"] = recorded
         GOLDEN.write_text(json.dumps(golden, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
     assert recorded == golden["issue schedule"]
+
+
+def test_an_issue_going_out_cannot_be_rescheduled_by_the_editor(cli, home) -> None:
+    """sending -> scheduled is allowed to the scheduler (queueing failed), not to `issue
+    schedule`: it turned an issue that was being sent back into a scheduled one."""
+    assert cli("issue", "new", "--subject", "Going out").exit_code == 0
+    sql(home, "UPDATE issue SET status = 'sending' WHERE number = 1")
+    for args in ((), ("--at", "2030-01-01T09:00")):
+        refused = cli("issue", "schedule", "1", *args)
+        assert refused.exit_code != 0 and refused.stderr.startswith("error: issue 1 is sending"), refused.stderr
+    assert sql(home, "SELECT status, scheduled_at FROM issue WHERE number = 1") == [("sending", None)]

@@ -38,7 +38,9 @@ def issue_to_schedule(db: Database, ref: str | int) -> dict[str, Any]:
 def schedule_issue(db: Database, issue: dict[str, Any], *, at: datetime | None) -> dict[str, Any]:
     """Schedule a draft or scheduled issue: at `at` (a one-off) or, when None, the next weekly
     send; the issue as it now stands. StateError for an issue already sent, or moved meanwhile."""
-    if not issue_state.allowed(issue["status"], issue_state.SCHEDULED):
+    # Not "any move the table allows": sending -> scheduled is the scheduler's own way back when
+    # queueing failed; an editor rescheduling an issue that is going out would send it twice.
+    if issue["status"] not in (issue_state.DRAFT, issue_state.SCHEDULED):
         raise StateError(f"issue {issue['number']} is {issue['status']}; only a draft or scheduled issue can be scheduled")
     return move(db, issue, target=issue_state.SCHEDULED, scheduled_at=at)
 
