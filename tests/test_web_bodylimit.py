@@ -51,14 +51,16 @@ class PeakRss:
 
 
 def _offer(url: str, path: str, *, chunked: bool, total: int = HUGE,
-           content_type: str = "application/x-www-form-urlencoded") -> tuple[int, int, bytes]:
+           content_type: str = "application/x-www-form-urlencoded", opening: bytes = b"") -> tuple[int, int, bytes]:
     """POST `total` bytes of form data to `path` over a raw socket, stopping as soon as the server
-    answers; returns (status, bytes sent, response head and body)."""
+    answers; returns (status, bytes sent, response head and body). A chunked body can start with
+    `opening` (a multipart part's head, so the rest is one endless field)."""
     host, port = url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=30)
     framing = b"transfer-encoding: chunked\r\n" if chunked else f"content-length: {total}\r\n".encode()
+    first = f"{len(opening):x}\r\n".encode() + opening + b"\r\n" if opening and chunked else b""
     sock.sendall(f"POST {path} HTTP/1.1\r\nhost: {host}\r\n".encode() + framing
-                 + f"content-type: {content_type}\r\n\r\n".encode())
+                 + f"content-type: {content_type}\r\n\r\n".encode() + first)
     piece = b"x" * CHUNK
     frame = f"{CHUNK:x}\r\n".encode() + piece + b"\r\n" if chunked else piece
     sent = 0
@@ -132,9 +134,14 @@ def small_site(home: Path, smtp_inbox) -> Iterator:  # noqa: ANN001, F811
 @pytest.mark.parametrize(("content_type", "answer"), [("multipart/form-data; boundary=xx", 413),
                                                       ("application/json", 403), ("text/plain", 403)])
 def test_any_content_type_is_capped(site, content_type: str, answer: int) -> None:  # noqa: F811
-    # multipart is parsed (and stopped at the limit); a type no form has is never read at all
+    # multipart is parsed (and stopped at the limit); a type no form has is never read at all.
+    # The multipart body is a well-formed part whose value never ends. Bare junk is refused as
+    # malformed (400) by the parser whenever the server's first read holds less than the limit,
+    # which under load it sometimes did (CI and a fresh clone saw 400): that says nothing of the cap.
+    opening = b"--xx\r\ncontent-disposition: form-data; name=\"email\"\r\n\r\n" if "multipart" in content_type else b""
     with PeakRss() as rss:
-        status, _, response = _offer(site.url, "/subscribe", chunked=True, total=64 * CHUNK, content_type=content_type)
+        status, _, response = _offer(site.url, "/subscribe", chunked=True, total=64 * CHUNK, content_type=content_type,
+                                     opening=opening)
     assert status == answer, response[:300]
     assert rss.growth < RSS_BOUND
 
