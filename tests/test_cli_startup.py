@@ -28,6 +28,9 @@ sys.stderr.write(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
 """
 
 
+ORM = ("sqlalchemy", "sqlmodel")  # what a command that reads through digest.data must not load
+
+
 def loaded(*args: str, among: tuple[str, ...] = HEAVY) -> list[str]:
     result = subprocess.run([sys.executable, "-c", PROBE.format(heavy=among), json.dumps(list(args))],
                             capture_output=True, text=True, timeout=60)
@@ -88,16 +91,14 @@ def test_subscribers_list_needs_no_orm(home: Path) -> None:
 
 @pytest.mark.sqlite_only
 def test_set_aside_list_needs_no_orm(home: Path) -> None:
-    orm = ("sqlalchemy", "sqlmodel")
-    assert loaded("--home", str(home), "set-aside", "list", among=orm) == []
-    assert loaded("--home", str(home), "set-aside", "list", "--json", "--kind", "vote", "--limit", "2", among=orm) == []
+    assert loaded("--home", str(home), "set-aside", "list", among=ORM) == []
+    assert loaded("--home", str(home), "set-aside", "list", "--json", "--kind", "vote", "--limit", "2", among=ORM) == []
 
 
 @pytest.mark.sqlite_only
 def test_subscribers_export_needs_no_orm(home: Path) -> None:
-    orm = ("sqlalchemy", "sqlmodel")
-    assert loaded("--home", str(home), "subscribers", "export", among=orm) == []
-    assert loaded("--home", str(home), "subscribers", "export", "--status", "active", among=orm) == []
+    assert loaded("--home", str(home), "subscribers", "export", among=ORM) == []
+    assert loaded("--home", str(home), "subscribers", "export", "--status", "active", among=ORM) == []
 
 
 @pytest.mark.sqlite_only
@@ -205,10 +206,9 @@ def test_comparison_show_needs_no_orm(home: Path, engine) -> None:
 
     with session_scope(engine, write=True) as session:
         add_sample_issue(session=session)
-    orm = ("sqlalchemy", "sqlmodel")
-    assert loaded("--home", str(home), "comparison", "show", "1", among=orm) == []
-    assert loaded("--home", str(home), "comparison", "show", "2", "--json", among=orm) == []
-    assert loaded("--home", str(home), "comparison", "show", "9", among=orm) == []  # no such comparison
+    assert loaded("--home", str(home), "comparison", "show", "1", among=ORM) == []
+    assert loaded("--home", str(home), "comparison", "show", "2", "--json", among=ORM) == []
+    assert loaded("--home", str(home), "comparison", "show", "9", among=ORM) == []  # no such comparison
 
 
 @pytest.mark.sqlite_only  # on PostgreSQL digest.data runs its SQL through SQLAlchemy by design
@@ -218,12 +218,11 @@ def test_tools_hide_keep_and_edit_need_no_orm(home: Path) -> None:
     from editorial_support import add_tools
 
     add_tools(home, ["patchwise", "lintern"])
-    orm = ("sqlalchemy", "sqlmodel")
-    assert loaded("--home", str(home), "tools", "hide", "patchwise", "lintern", among=orm) == []
-    assert loaded("--home", str(home), "tools", "keep", "--release", "patchwise", among=orm) == []
+    assert loaded("--home", str(home), "tools", "hide", "patchwise", "lintern", among=ORM) == []
+    assert loaded("--home", str(home), "tools", "keep", "--release", "patchwise", among=ORM) == []
     assert loaded("--home", str(home), "tools", "edit", "lintern", "--name", "Lintern Pro", "--price", "paid",
-                  "--url", "https://lintern.example/pro", among=orm) == []
-    assert loaded("--home", str(home), "tools", "edit", "nosuch", "--name", "X", among=orm) == []
+                  "--url", "https://lintern.example/pro", among=ORM) == []
+    assert loaded("--home", str(home), "tools", "edit", "nosuch", "--name", "X", among=ORM) == []
     from editorial_support import sql
 
     assert sql(home, "SELECT slug, name, price, override FROM tool ORDER BY id") == [
@@ -237,11 +236,10 @@ def test_issue_report_needs_no_orm(home: Path, engine) -> None:
 
     with session_scope(engine, write=True) as session:
         add_sample_issue(session=session)
-    orm = ("sqlalchemy", "sqlmodel")
-    assert loaded("--home", str(home), "issue", "report", "1", among=orm) == []
-    assert loaded("--home", str(home), "issue", "report", "1", "--json", "--previous", "5", among=orm) == []
+    assert loaded("--home", str(home), "issue", "report", "1", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "report", "1", "--json", "--previous", "5", among=ORM) == []
     assert loaded("--home", str(home), "issue", "report", "1", "--html", "--output", str(home / "r.html"),
-                  among=orm) == []
+                  among=ORM) == []
     assert (home / "r.html").is_file()
 
 
@@ -253,11 +251,10 @@ def test_issue_new_and_set_need_no_orm(cli, home: Path) -> None:
 
     add_tools(home, ["patchwise", "lintern"])
     assert cli("pair", "patchwise", "lintern").exit_code == 0
-    orm = ("sqlalchemy", "sqlmodel")
-    assert loaded("--home", str(home), "issue", "new", "--subject", "One", "--comparison", "1", among=orm) == []
-    assert loaded("--home", str(home), "issue", "new", "--subject", "Two", "--json", among=orm) == []
-    assert loaded("--home", str(home), "issue", "set", "2", "--subject", "Second", "--intro", "Hi", among=orm) == []
-    assert loaded("--home", str(home), "issue", "set", "9", "--subject", "None", among=orm) == []
+    assert loaded("--home", str(home), "issue", "new", "--subject", "One", "--comparison", "1", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "new", "--subject", "Two", "--json", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "set", "2", "--subject", "Second", "--intro", "Hi", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "set", "9", "--subject", "None", among=ORM) == []
     assert sql(home, "SELECT number, subject, intro FROM issue ORDER BY number") == [(1, "One", ""),
                                                                                     (2, "Second", "Hi")]
     assert sql(home, "SELECT comparison_id, position FROM issuecomparison") == [(1, 1)]
@@ -267,9 +264,8 @@ def test_issue_new_and_set_need_no_orm(cli, home: Path) -> None:
 def test_schedule_list_needs_no_orm(home: Path) -> None:
     """The listing reads the job store, the runs, the leases and the issues through
     digest.data.schedule: importing the models was most of `digest schedule list`."""
-    orm = ("sqlalchemy", "sqlmodel")
-    assert loaded("--home", str(home), "schedule", "list", among=orm) == []
-    assert loaded("--home", str(home), "schedule", "list", "--json", among=orm) == []
+    assert loaded("--home", str(home), "schedule", "list", among=ORM) == []
+    assert loaded("--home", str(home), "schedule", "list", "--json", among=ORM) == []
 
 
 @pytest.mark.sqlite_only  # on PostgreSQL digest.data runs its SQL through SQLAlchemy by design
@@ -282,13 +278,12 @@ def test_issue_add_remove_move_and_delete_need_no_orm(cli, home: Path) -> None:
         assert cli("pair", *pair).exit_code == 0
     for subject in ("One", "Two"):
         assert cli("issue", "new", "--subject", subject).exit_code == 0
-    orm = ("sqlalchemy", "sqlmodel")
-    assert loaded("--home", str(home), "issue", "add", "1", "1", among=orm) == []
-    assert loaded("--home", str(home), "issue", "add", "1", "2", "--position", "1", among=orm) == []
-    assert loaded("--home", str(home), "issue", "move", "1", "2", "--to", "2", among=orm) == []
-    assert loaded("--home", str(home), "issue", "remove", "1", "1", among=orm) == []
-    assert loaded("--home", str(home), "issue", "add", "2", "2", among=orm) == []  # refused: in issue 1
-    assert loaded("--home", str(home), "issue", "delete", "2", among=orm) == []
+    assert loaded("--home", str(home), "issue", "add", "1", "1", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "add", "1", "2", "--position", "1", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "move", "1", "2", "--to", "2", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "remove", "1", "1", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "add", "2", "2", among=ORM) == []  # refused: in issue 1
+    assert loaded("--home", str(home), "issue", "delete", "2", among=ORM) == []
     assert sql(home, "SELECT i.number, s.comparison_id, s.position FROM issuecomparison s "
                      "JOIN issue i ON i.id = s.issue_id") == [(1, 2, 1)]
     assert sql(home, "SELECT number FROM issue") == [(1,)]
@@ -302,23 +297,21 @@ def test_pair_needs_no_orm(home: Path) -> None:
 
     add_tools(home, ["patchwise", "lintern", "voxly"])
     sql(home, "UPDATE tool SET override = 'hide' WHERE slug = 'voxly'")
-    orm = ("sqlalchemy", "sqlmodel")
-    assert loaded("--home", str(home), "pair", "patchwise", "lintern", among=orm) == []
-    assert loaded("--home", str(home), "pair", "lintern", "patchwise", "--json", among=orm) == []  # warns
-    assert loaded("--home", str(home), "pair", "patchwise", "voxly", among=orm) == []  # refused: hidden
+    assert loaded("--home", str(home), "pair", "patchwise", "lintern", among=ORM) == []
+    assert loaded("--home", str(home), "pair", "lintern", "patchwise", "--json", among=ORM) == []  # warns
+    assert loaded("--home", str(home), "pair", "patchwise", "voxly", among=ORM) == []  # refused: hidden
     assert sql(home, "SELECT tool_a_id, tool_b_id FROM comparison ORDER BY id") == [(1, 2), (2, 1)]
 
 
 @pytest.mark.sqlite_only
 def test_subscribers_add_and_remove_need_no_orm(home: Path) -> None:
     """They write through digest.audience and digest.data (issue 14 §4), refusals included."""
-    orm = ("sqlalchemy", "sqlmodel")
-    assert loaded("--home", str(home), "subscribers", "add", "ann@example.com", among=orm) == []
-    assert loaded("--home", str(home), "subscribers", "add", "--json", "ann@example.com", among=orm) == []
-    assert loaded("--home", str(home), "subscribers", "remove", "ann@example.com", "--json", among=orm) == []
-    assert loaded("--home", str(home), "subscribers", "add", "ann@example.com", among=orm) == []  # refused
-    assert loaded("--home", str(home), "subscribers", "add", "not-an-address", among=orm) == []
-    assert loaded("--home", str(home), "subscribers", "remove", "nobody@example.com", among=orm) == []
+    assert loaded("--home", str(home), "subscribers", "add", "ann@example.com", among=ORM) == []
+    assert loaded("--home", str(home), "subscribers", "add", "--json", "ann@example.com", among=ORM) == []
+    assert loaded("--home", str(home), "subscribers", "remove", "ann@example.com", "--json", among=ORM) == []
+    assert loaded("--home", str(home), "subscribers", "add", "ann@example.com", among=ORM) == []  # refused
+    assert loaded("--home", str(home), "subscribers", "add", "not-an-address", among=ORM) == []
+    assert loaded("--home", str(home), "subscribers", "remove", "nobody@example.com", among=ORM) == []
     from editorial_support import sql
 
     assert sql(home, "SELECT email_key, status FROM subscriber") == [("ann@example.com", "unsubscribed")]
@@ -335,11 +328,10 @@ def test_comparison_set_and_delete_need_no_orm(cli, home: Path) -> None:
         assert cli("pair", *pair).exit_code == 0
     assert cli("issue", "new", "--subject", "Sent", "--comparison", "2").exit_code == 0
     sql(home, "UPDATE issue SET status = 'sent'")
-    orm = ("sqlalchemy", "sqlmodel")
-    assert loaded("--home", str(home), "comparison", "set", "1", "--title", "Renamed", among=orm) == []
-    assert loaded("--home", str(home), "comparison", "set", "2", "--title", "Too late", among=orm) == []  # refused
-    assert loaded("--home", str(home), "comparison", "delete", "2", among=orm) == []  # refused
-    assert loaded("--home", str(home), "comparison", "delete", "1", among=orm) == []
+    assert loaded("--home", str(home), "comparison", "set", "1", "--title", "Renamed", among=ORM) == []
+    assert loaded("--home", str(home), "comparison", "set", "2", "--title", "Too late", among=ORM) == []  # refused
+    assert loaded("--home", str(home), "comparison", "delete", "2", among=ORM) == []  # refused
+    assert loaded("--home", str(home), "comparison", "delete", "1", among=ORM) == []
     assert sql(home, "SELECT id, title FROM comparison") == [(2, "Lintern vs Stubby")]
 
 
@@ -349,12 +341,11 @@ def test_issue_schedule_needs_no_orm(home: Path) -> None:
     §4): weekly, one-off, cleared and refused alike."""
     from editorial_support import sql
 
-    orm = ("sqlalchemy", "sqlmodel")
-    assert loaded("--home", str(home), "issue", "new", "--subject", "One", among=orm) == []
-    assert loaded("--home", str(home), "issue", "schedule", "1", among=orm) == []
-    assert loaded("--home", str(home), "issue", "schedule", "1", "--at", "2030-01-01T09:00", "--json", among=orm) == []
-    assert loaded("--home", str(home), "issue", "schedule", "1", "--clear", among=orm) == []
-    assert loaded("--home", str(home), "issue", "schedule", "1", "--clear", among=orm) == []  # refused: a draft
-    assert loaded("--home", str(home), "issue", "schedule", "9", among=orm) == []
-    assert loaded("--home", str(home), "issue", "schedule", "1", "--at", "2030-01-01T09:00", among=orm) == []
+    assert loaded("--home", str(home), "issue", "new", "--subject", "One", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "schedule", "1", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "schedule", "1", "--at", "2030-01-01T09:00", "--json", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "schedule", "1", "--clear", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "schedule", "1", "--clear", among=ORM) == []  # refused: a draft
+    assert loaded("--home", str(home), "issue", "schedule", "9", among=ORM) == []
+    assert loaded("--home", str(home), "issue", "schedule", "1", "--at", "2030-01-01T09:00", among=ORM) == []
     assert sql(home, "SELECT number, status FROM issue") == [(1, "scheduled")]
